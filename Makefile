@@ -1,0 +1,164 @@
+# twokey: top-level build.
+#
+# Each module folder has a module.mk that declares its libraries, programs,
+# tests, fuzzers and benchmarks with the macros below, so that modules can
+# grow without touching this file.
+#
+#   make            build everything into $(BUILD)
+#   make check      build and run the tests (real SoftHSM2 token, SQLite)
+#   make check-asan the same under AddressSanitizer + UBSan
+#   make lint       80 columns, banned functions, cppcheck
+#   make fuzz       libFuzzer harnesses (clang), short runs
+#   make bench      benchmarks, figures as ratios against a baseline
+#   make run        the appliance on its embedded defaults under ./state
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/twokey
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/twokey
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+BUILD     ?= build
+SANITIZE  ?=
+CC        ?= cc
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 20
+
+PKG_LIBS  := libcrypto jansson sqlite3 libp11 libfido2 libcbor \
+	     libmicrohttpd libcurl libarchive libseccomp libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
+PKG_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
+
+WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wconversion \
+	     -Wimplicit-fallthrough -Wmissing-prototypes \
+	     -Wstrict-prototypes -Wvla -Wpointer-arith -Wcast-qual \
+	     -Wundef -Wnull-dereference
+HARDEN    := -fstack-protector-strong -fPIE -fstack-clash-protection
+HARDEN_LD := -Wl,--as-needed -pie -Wl,-z,relro,-z,now,-z,noexecstack
+
+ifeq ($(SANITIZE),1)
+OPT       := -O1 -g -fno-omit-frame-pointer \
+	     -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT_LD    := -fsanitize=address,undefined
+else
+OPT       := -O2 -g -D_FORTIFY_SOURCE=2
+OPT_LD    :=
+endif
+
+CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 \
+	     -DTWOKEY_LIBEXECDIR='"$(LIBEXECDIR)"'
+CFLAGS    += -std=c11 $(OPT) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) -pthread
+LDFLAGS   += $(OPT_LD) $(HARDEN_LD) -pthread
+LDLIBS    += $(PKG_LDLIBS) -lcmocka -ldl -lm
+
+OBJDIR    := $(BUILD)/obj
+LIBRARIES :=
+PROGRAMS  :=
+TESTS     :=
+BENCHES   :=
+FUZZERS   :=
+INSTALL_BIN :=
+INSTALL_SBIN :=
+INSTALL_LIBEXEC :=
+
+obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
+
+# $(call library,NAME,SOURCES): $(BUILD)/libNAME.a
+define library
+LIBRARIES += $(BUILD)/lib$(1).a
+$(BUILD)/lib$(1).a: $(call obj,$(2))
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+endef
+
+# $(call program,NAME,SOURCES,LIBS): $(BUILD)/NAME linked with LIBS
+# (paths of static libraries, most dependent first).
+define program
+PROGRAMS += $(BUILD)/$(1)
+$(BUILD)/$(1): $(call obj,$(2)) $(3)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+
+# $(call test,NAME,SOURCES,LIBS): a cmocka binary run by make check.
+define test
+TESTS += $(BUILD)/tests/$(1)
+$(BUILD)/tests/$(1): $(call obj,$(2)) $(3)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+
+# $(call bench,NAME,SOURCES,LIBS): a benchmark run by make bench.
+define bench
+BENCHES += $(BUILD)/bench/$(1)
+$(BUILD)/bench/$(1): $(call obj,$(2)) $(3)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+
+# $(call fuzzer,NAME,SOURCES): a libFuzzer harness, built with clang from
+# sources (not from the gcc objects) into build-fuzz/.
+define fuzzer
+FUZZERS += build-fuzz/$(1)
+build-fuzz/$(1): $(2)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_FLAGS) -o $$@ $$^ $$(FUZZ_LDLIBS)
+endef
+
+FUZZ_FLAGS  := -std=c11 -g -O1 -Iinclude -D_GNU_SOURCE \
+	       -DOPENSSL_API_COMPAT=30000 -DTWOKEY_FUZZING \
+	       -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
+
+include $(sort $(wildcard */module.mk))
+
+.PHONY: all check check-asan lint fuzz bench run install clean tests
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+tests: $(PROGRAMS) $(TESTS)
+
+check: tests
+	@sh tests/run-tests.sh $(BUILD) $(TESTS)
+
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check
+
+lint:
+	@sh tools/lint.sh
+
+fuzz: $(FUZZERS)
+	@sh tests/fuzz/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+bench: $(PROGRAMS) $(BENCHES)
+	@sh tests/bench/run-benches.sh $(BUILD) $(BENCHES)
+
+run: all
+	@sh deploy/run-embedded.sh $(BUILD)
+
+install: all
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	for p in $(INSTALL_BIN); do \
+		install -m 0755 $(BUILD)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(INSTALL_SBIN); do \
+		install -m 0750 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/$$p; done
+	for p in $(INSTALL_LIBEXEC); do \
+		install -m 0750 $(BUILD)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
+	install -d -m 0755 $(DESTDIR)$(DATADIR)
+	install -m 0755 deploy/softhsm-setup.sh $(DESTDIR)$(DATADIR)/ \
+		2>/dev/null || true
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)

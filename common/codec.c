@@ -1,0 +1,213 @@
+/*
+ * base64, base64url and hex. OpenSSL does the base64 arithmetic; this file
+ * adds the strictness twokey needs for input from the network: one
+ * alphabet, no whitespace, canonical padding only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "twokey/common.h"
+
+/* Inputs beyond this are refused before any allocation. */
+#define TK_B64_MAX ((size_t)64 * 1024 * 1024)
+
+char *
+tk_b64_encode(const uint8_t *in, size_t len)
+{
+	size_t cap;
+	char *out;
+
+	if (len > TK_B64_MAX)
+		return NULL;
+	cap = 4 * ((len + 2) / 3) + 1;
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return out;
+}
+
+char *
+tk_b64url_encode(const uint8_t *in, size_t len)
+{
+	char *out, *p;
+
+	if ((out = tk_b64_encode(in, len)) == NULL)
+		return NULL;
+	for (p = out; *p != '\0'; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+		else if (*p == '=') {
+			*p = '\0';
+			break;
+		}
+	}
+	return out;
+}
+
+static int
+b64_char_ok(char c, int url)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	if (url)
+		return c == '-' || c == '_';
+	return c == '+' || c == '/';
+}
+
+/*
+ * Decodes padded standard base64 of length len (a multiple of 4, checked
+ * by the caller) whose alphabet has been checked.
+ */
+static int
+b64_decode_checked(const char *in, size_t len, size_t pad, uint8_t **out,
+    size_t *outlen)
+{
+	uint8_t *buf;
+	int n;
+
+	if ((buf = malloc(len / 4 * 3 + 1)) == NULL)
+		return TK_ERR_NOMEM;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad) {
+		free(buf);
+		return TK_ERR_INVALID;
+	}
+	*out = buf;
+	*outlen = (size_t)n - pad;
+	return TK_OK;
+}
+
+/*
+ * A final group's unused bits must be zero, or two strings would decode
+ * to the same bytes; refusing them keeps encodings canonical.
+ */
+static int
+b64_tail_canonical(char last, size_t pad, int url)
+{
+	static const char std[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p;
+	int v;
+
+	if (pad == 0)
+		return 1;
+	if (url && last == '-')
+		last = '+';
+	else if (url && last == '_')
+		last = '/';
+	if ((p = strchr(std, last)) == NULL)
+		return 0;
+	v = (int)(p - std);
+	return pad == 1 ? (v & 0x3) == 0 : (v & 0xf) == 0;
+}
+
+static int
+b64_decode_any(const char *in, size_t len, int url, uint8_t **out,
+    size_t *outlen)
+{
+	char *tmp = NULL;
+	size_t i, pad = 0, body = len, padded;
+	int r = TK_ERR_INVALID;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len > TK_B64_MAX)
+		return TK_ERR_TOOBIG;
+	if (!url) {
+		if (len % 4 != 0)
+			goto out;
+		while (body > 0 && pad < 2 && in[body - 1] == '=') {
+			body--;
+			pad++;
+		}
+	} else {
+		if (len % 4 == 1)
+			goto out;
+		pad = (4 - len % 4) % 4;
+	}
+	for (i = 0; i < body; i++)
+		if (!b64_char_ok(in[i], url))
+			goto out;
+	if (body > 0 && !b64_tail_canonical(in[body - 1], pad, url))
+		goto out;
+	padded = body + pad;
+	if ((tmp = malloc(padded + 1)) == NULL) {
+		r = TK_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < body; i++) {
+		char c = in[i];
+
+		if (url && c == '-')
+			c = '+';
+		else if (url && c == '_')
+			c = '/';
+		tmp[i] = c;
+	}
+	memset(tmp + body, '=', pad);
+	tmp[padded] = '\0';
+	r = b64_decode_checked(tmp, padded, pad, out, outlen);
+out:
+	free(tmp);
+	return r;
+}
+
+int
+tk_b64_decode(const char *in, size_t len, uint8_t **out, size_t *outlen)
+{
+	return b64_decode_any(in, len, 0, out, outlen);
+}
+
+int
+tk_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *outlen)
+{
+	return b64_decode_any(in, len, 1, out, outlen);
+}
+
+void
+tk_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+static int
+hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+tk_hex_decode(const char *in, uint8_t *out, size_t outlen)
+{
+	size_t i;
+
+	if (strlen(in) != 2 * outlen)
+		return TK_ERR_INVALID;
+	for (i = 0; i < outlen; i++) {
+		int hi = hex_nibble(in[2 * i]);
+		int lo = hex_nibble(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return TK_ERR_INVALID;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return TK_OK;
+}

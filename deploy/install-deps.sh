@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs the Debian packages that twokey needs to build, test and run.
+# Non-interactive and idempotent: packages already present are left alone,
+# and the package lists are refreshed only when something is missing.
+set -eu
+
+PACKAGES="
+build-essential pkg-config clang libclang-rt-14-dev cppcheck valgrind
+libssl-dev openssl
+libp11-dev libengine-pkcs11-openssl softhsm2 opensc
+libfido2-dev libcbor-dev
+libsqlite3-dev sqlite3
+libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
+libseccomp-dev libarchive-dev libsystemd-dev
+libcmocka-dev
+ca-certificates curl
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,83 @@
+/*
+ * Helpers that every layer of twokey needs and that depend on nothing of
+ * ours: logging with levels and escaping of untrusted strings, base64url
+ * and hex codecs, reading small secret files, and wiping.
+ *
+ * Error convention used across twokey: 0 on success, a negative code named
+ * by the module (TK_ERR_* here) on failure.
+ */
+#ifndef TWOKEY_COMMON_H
+#define TWOKEY_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tk_err {
+	TK_OK = 0,
+	TK_ERR_NOMEM = -1,
+	TK_ERR_INVALID = -2,	/* malformed input */
+	TK_ERR_TOOBIG = -3,	/* input larger than allowed */
+	TK_ERR_IO = -4,		/* a file could not be read or written */
+	TK_ERR_PERM = -5,	/* a file has unsafe ownership or mode */
+};
+
+const char *tk_strerror(int err);
+
+enum tk_log_level {
+	TK_LOG_ERROR = 0,
+	TK_LOG_WARN = 1,
+	TK_LOG_INFO = 2,
+	TK_LOG_DEBUG = 3,
+};
+
+/* Messages above this level are dropped; default TK_LOG_INFO. */
+void tk_log_set_level(enum tk_log_level level);
+void tk_log_set_ident(const char *ident);
+
+/*
+ * Logs one line to stderr: "ident[pid]: level: func: message". Never pass a
+ * secret; pass untrusted strings through tk_log_escape first.
+ */
+void tk_log_at(enum tk_log_level level, const char *func, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+#define tk_error(...) tk_log_at(TK_LOG_ERROR, __func__, __VA_ARGS__)
+#define tk_warn(...) tk_log_at(TK_LOG_WARN, __func__, __VA_ARGS__)
+#define tk_info(...) tk_log_at(TK_LOG_INFO, __func__, __VA_ARGS__)
+#define tk_debug(...) tk_log_at(TK_LOG_DEBUG, __func__, __VA_ARGS__)
+
+/*
+ * Copies at most cap-1 bytes of an untrusted string into out as printable
+ * ASCII: control and non-ASCII bytes become \xNN, and a cut string ends in
+ * "...". Returns out. cap must be at least 8.
+ */
+char *tk_log_escape(char *out, size_t cap, const char *in, size_t len);
+
+/*
+ * base64url without padding (RFC 4648 section 5). Encoding returns a
+ * NUL-terminated string the caller frees with free(). Decoding refuses
+ * padding, whitespace and any byte outside the alphabet, and the caller
+ * frees *out with free().
+ */
+char *tk_b64url_encode(const uint8_t *in, size_t len);
+int tk_b64url_decode(const char *in, size_t len, uint8_t **out,
+    size_t *outlen);
+
+/* Standard base64 with padding, no line breaks; caller frees. */
+char *tk_b64_encode(const uint8_t *in, size_t len);
+int tk_b64_decode(const char *in, size_t len, uint8_t **out, size_t *outlen);
+
+/* Lower-case hex; out must hold 2 * len + 1 bytes. */
+void tk_hex_encode(const uint8_t *in, size_t len, char *out);
+int tk_hex_decode(const char *in, uint8_t *out, size_t outlen);
+
+/*
+ * Reads a whole file of at most max bytes into memory the caller releases
+ * with tk_secret_free (for secrets) or free. With secret set, refuses a
+ * file that others can read or write, and strips one trailing newline.
+ */
+int tk_read_file(const char *path, size_t max, int secret, uint8_t **out,
+    size_t *outlen);
+void tk_secret_free(void *p, size_t len);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * hsm: the PKCS#11 token, held by a separate signer process.
+ *
+ * The process that parses network input never loads the PKCS#11 module and
+ * never sees the PIN. It starts a signer process (fork + exec of
+ * twokey-signer, before any module is loaded) and speaks to it over a
+ * socketpair with a short, fixed set of requests: sign this SHA-256 digest
+ * with the key of purpose X; give me the public key or certificate of X.
+ * Every call has a timeout; a signer that hangs or dies is restarted and the
+ * failure is returned to the caller, never hidden.
+ *
+ * This header is the contract the other layers code against. The key
+ * ceremony (generating keys, issuing certificates) is in hsm_ceremony.h.
+ */
+#ifndef TWOKEY_HSM_H
+#define TWOKEY_HSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* One key per purpose, found on the token by its label. */
+enum tk_key_purpose {
+	TK_KEY_ROOT = 0,	/* signs the purpose keys' certificates */
+	TK_KEY_AUDIT = 1,	/* signs journal checkpoints, evidence packs */
+	TK_KEY_TOKEN = 2,	/* signs grants (JWT ES256) */
+};
+#define TK_KEY_PURPOSES 3
+
+/* Label of a purpose key on the token: "twokey-root" and so on. */
+const char *tk_key_label(enum tk_key_purpose purpose);
+
+enum tk_hsm_err {
+	TK_HSM_OK = 0,
+	TK_HSM_ERR_NOMEM = -100,
+	TK_HSM_ERR_URI = -101,		/* malformed PKCS#11 URI */
+	TK_HSM_ERR_MODULE = -102,	/* module failed to load */
+	TK_HSM_ERR_NO_TOKEN = -103,	/* no token with that label */
+	TK_HSM_ERR_PIN = -104,		/* wrong PIN */
+	TK_HSM_ERR_LOCKED = -105,	/* PIN locked on the token */
+	TK_HSM_ERR_PIN_SOURCE = -106,	/* PIN file missing or unsafe */
+	TK_HSM_ERR_NO_KEY = -107,	/* no key with that label */
+	TK_HSM_ERR_KEY_EXISTS = -108,	/* ceremony would overwrite */
+	TK_HSM_ERR_SIGN = -109,		/* the token refused to sign */
+	TK_HSM_ERR_TIMEOUT = -110,	/* the signer did not answer in time */
+	TK_HSM_ERR_SIGNER_DIED = -111,	/* the signer exited mid-request */
+	TK_HSM_ERR_PROTOCOL = -112,	/* malformed message from the signer */
+	TK_HSM_ERR_SPAWN = -113,	/* the signer could not be started */
+	TK_HSM_ERR_CERT = -114,		/* certificate missing or invalid */
+	TK_HSM_ERR_IO = -115,
+	TK_HSM_ERR_INVALID = -116,	/* bad argument */
+};
+
+const char *tk_hsm_strerror(int err);
+
+/* Opaque client side of the signer process. Thread safe. */
+struct tk_signer;
+
+struct tk_signer_config {
+	/*
+	 * RFC 7512 URI: module-path, token, and pin-source=file:... in the
+	 * query (or a systemd credential name through
+	 * $CREDENTIALS_DIRECTORY). Never a pin-value.
+	 */
+	const char *uri;
+	/* Path of the twokey-signer program; NULL for the installed one. */
+	const char *signer_path;
+	/* Per-request timeout in milliseconds; 0 for the default (5000). */
+	unsigned int timeout_ms;
+};
+
+/*
+ * Starts the signer process and waits until it has opened the token and
+ * found the purpose keys. On success *out is owned by the caller and freed
+ * with tk_signer_free.
+ */
+int tk_signer_start(const struct tk_signer_config *cfg,
+    struct tk_signer **out);
+void tk_signer_free(struct tk_signer **signer);
+
+/*
+ * Signs a SHA-256 digest with the purpose key. The signature is DER
+ * (ECDSA-Sig-Value); *der_len holds the buffer size on entry and the
+ * signature length on return. 72 bytes always suffice for P-256.
+ */
+int tk_signer_sign_digest(struct tk_signer *signer,
+    enum tk_key_purpose purpose, const uint8_t digest[32], uint8_t *der,
+    size_t *der_len);
+
+/* The same signature as raw r||s (64 bytes), as JWS ES256 wants it. */
+int tk_signer_sign_digest_raw(struct tk_signer *signer,
+    enum tk_key_purpose purpose, const uint8_t digest[32],
+    uint8_t rs[64]);
+
+/* Public key of the purpose key; caller frees with EVP_PKEY_free. */
+int tk_signer_public_key(struct tk_signer *signer,
+    enum tk_key_purpose purpose, EVP_PKEY **out);
+
+/* Certificate of the purpose key (the root's is self-signed); X509_free. */
+int tk_signer_certificate(struct tk_signer *signer,
+    enum tk_key_purpose purpose, X509 **out);
+
+/* How many times the signer process was restarted since start. */
+unsigned int tk_signer_restarts(const struct tk_signer *signer);
+
+#endif

@@ -1,0 +1,177 @@
+/* Specifications of the shared codecs and file helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "twokey/common.h"
+
+static void
+b64url_round_trips_every_length(void **state)
+{
+	uint8_t in[70], *dec;
+	size_t n, declen;
+	char *enc;
+
+	(void)state;
+	for (n = 0; n < sizeof(in); n++)
+		in[n] = (uint8_t)(n * 37 + 11);
+	for (n = 0; n <= sizeof(in); n++) {
+		enc = tk_b64url_encode(in, n);
+		assert_non_null(enc);
+		assert_null(strchr(enc, '='));
+		assert_int_equal(tk_b64url_decode(enc, strlen(enc), &dec,
+		    &declen), TK_OK);
+		assert_int_equal(declen, n);
+		if (n > 0)
+			assert_memory_equal(dec, in, n);
+		free(dec);
+		free(enc);
+	}
+}
+
+static void
+b64url_refuses_padding_whitespace_and_std_alphabet(void **state)
+{
+	static const char *bad[] = { "AA==", "AA A", "A+/A", "A", "AB\n",
+	    "AB" /* non-zero unused bits */ };
+	uint8_t *dec;
+	size_t i, declen;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tk_b64url_decode(bad[i], strlen(bad[i]),
+		    &dec, &declen), TK_ERR_INVALID);
+}
+
+static void
+b64_decodes_rfc4648_vectors(void **state)
+{
+	static const char *enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
+	    "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *dec[] = { "", "f", "fo", "foo", "foob", "fooba",
+	    "foobar" };
+	uint8_t *out;
+	size_t i, outlen;
+
+	(void)state;
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(tk_b64_decode(enc[i], strlen(enc[i]), &out,
+		    &outlen), TK_OK);
+		assert_int_equal(outlen, strlen(dec[i]));
+		assert_memory_equal(out, dec[i], outlen);
+		free(out);
+	}
+	assert_int_equal(tk_b64_decode("Zm9", 3, &out, &outlen),
+	    TK_ERR_INVALID);
+	assert_int_equal(tk_b64_decode("Zm=v", 4, &out, &outlen),
+	    TK_ERR_INVALID);
+}
+
+static void
+hex_round_trips_and_refuses_bad_digits(void **state)
+{
+	uint8_t in[4] = { 0x00, 0xab, 0x7f, 0xff }, out[4];
+	char hex[9];
+
+	(void)state;
+	tk_hex_encode(in, 4, hex);
+	assert_string_equal(hex, "00ab7fff");
+	assert_int_equal(tk_hex_decode("00AB7fff", out, 4), TK_OK);
+	assert_memory_equal(in, out, 4);
+	assert_int_equal(tk_hex_decode("00ab7ffg", out, 4), TK_ERR_INVALID);
+	assert_int_equal(tk_hex_decode("00ab7f", out, 4), TK_ERR_INVALID);
+}
+
+static void
+log_escape_hides_control_bytes_and_caps_length(void **state)
+{
+	char out[32];
+	char long_in[100];
+
+	(void)state;
+	tk_log_escape(out, sizeof(out), "a\nb\x1b", 4);
+	assert_string_equal(out, "a\\x0ab\\x1b");
+	memset(long_in, 'x', sizeof(long_in));
+	tk_log_escape(out, sizeof(out), long_in, sizeof(long_in));
+	assert_true(strlen(out) < sizeof(out));
+	assert_non_null(strstr(out, "..."));
+}
+
+static char *
+write_temp(const char *content, mode_t mode)
+{
+	char *path = strdup("/tmp/tk-test-XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)),
+	    (ssize_t)strlen(content));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	return path;
+}
+
+static void
+secret_file_strips_newline_and_refuses_group_readable(void **state)
+{
+	char *path;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	path = write_temp("123456\n", 0600);
+	assert_int_equal(tk_read_file(path, 64, 1, &buf, &len), TK_OK);
+	assert_int_equal(len, 6);
+	assert_memory_equal(buf, "123456", 6);
+	tk_secret_free(buf, len);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(tk_read_file(path, 64, 1, &buf, &len), TK_ERR_PERM);
+	assert_null(buf);
+	unlink(path);
+	free(path);
+}
+
+static void
+file_larger_than_limit_is_refused(void **state)
+{
+	char *path = write_temp("0123456789", 0600);
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(tk_read_file(path, 9, 0, &buf, &len),
+	    TK_ERR_TOOBIG);
+	assert_int_equal(tk_read_file(path, 10, 0, &buf, &len), TK_OK);
+	free(buf);
+	unlink(path);
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(b64url_round_trips_every_length),
+		cmocka_unit_test(
+		    b64url_refuses_padding_whitespace_and_std_alphabet),
+		cmocka_unit_test(b64_decodes_rfc4648_vectors),
+		cmocka_unit_test(hex_round_trips_and_refuses_bad_digits),
+		cmocka_unit_test(
+		    log_escape_hides_control_bytes_and_caps_length),
+		cmocka_unit_test(
+		    secret_file_strips_newline_and_refuses_group_readable),
+		cmocka_unit_test(file_larger_than_limit_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
