@@ -24,12 +24,23 @@
 
 #include "twokey/common.h"
 #include "hsm_int.h"
+#include "remote_key.h"
 
 #define SIGNER_FD 3
 #define DEFAULT_TIMEOUT_MS 5000
 
+struct tk_signer;
+
+/* What a tk_signer_evp_pkey key calls back with. */
+struct remote_arg {
+	struct tk_signer *signer;
+	enum tk_key_purpose purpose;
+};
+
 struct tk_signer {
 	pthread_mutex_t mu;
+	struct remote_arg remote_arg[TK_KEY_PURPOSES];
+	struct tk_remote_signer remote[TK_KEY_PURPOSES];
 	char *uri;
 	char *path;
 	int timeout_ms;
@@ -439,6 +450,38 @@ tk_signer_certificate(struct tk_signer *signer, enum tk_key_purpose purpose,
 		return TK_HSM_ERR_PROTOCOL;
 	}
 	return 0;
+}
+
+static int
+remote_sign(void *arg, const uint8_t *digest, size_t len, uint8_t rs[64])
+{
+	const struct remote_arg *ra = arg;
+
+	if (len != 32)
+		return -1;
+	return tk_signer_sign_digest_raw(ra->signer, ra->purpose, digest, rs);
+}
+
+int
+tk_signer_evp_pkey(struct tk_signer *signer, enum tk_key_purpose purpose,
+    EVP_PKEY **out)
+{
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if (out == NULL)
+		return TK_HSM_ERR_INVALID;
+	*out = NULL;
+	if ((r = tk_signer_public_key(signer, purpose, &pub)) != 0)
+		return r;
+	signer->remote_arg[purpose].signer = signer;
+	signer->remote_arg[purpose].purpose = purpose;
+	signer->remote[purpose].sign = remote_sign;
+	signer->remote[purpose].arg = &signer->remote_arg[purpose];
+	if (tk_remote_key_new(pub, &signer->remote[purpose], out) != 0)
+		r = TK_HSM_ERR_NOMEM;
+	EVP_PKEY_free(pub);
+	return r;
 }
 
 unsigned int
