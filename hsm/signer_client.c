@@ -144,13 +144,14 @@ reap_early(struct tk_signer *s)
 		continue;
 	s->pid = -1;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		tk_error("signer '%s' could not be executed", s->path);
+		tk_error("%s: '%s' could not be executed",
+		    tk_hsm_strerror(r), s->path);
 	else if (WIFEXITED(st))
-		tk_error("signer exited before it was ready (status %d)",
-		    WEXITSTATUS(st));
+		tk_error("%s: it exited before it was ready (status %d)",
+		    tk_hsm_strerror(r), WEXITSTATUS(st));
 	else
-		tk_error("signer killed by signal %d before it was ready",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+		tk_error("%s: killed by signal %d before it was ready",
+		    tk_hsm_strerror(r), WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return r;
 }
 
@@ -272,12 +273,12 @@ check_uri(const char *uri)
 
 	if ((r = tk_p11_uri_parse(uri, &u, why, sizeof(why))) != 0) {
 		if (r == TK_HSM_ERR_URI)
-			tk_error("PKCS#11 URI refused: %s", why);
+			tk_error("%s: %s", tk_hsm_strerror(r), why);
 		return r;
 	}
 	if (u->token == NULL || u->module_path == NULL) {
-		tk_error("PKCS#11 URI refused: it needs token= and "
-		    "module-path=");
+		tk_error("%s: it needs token= and module-path=",
+		    tk_hsm_strerror(TK_HSM_ERR_URI));
 		r = TK_HSM_ERR_URI;
 	}
 	tk_p11_uri_free(&u);
@@ -298,7 +299,8 @@ tk_signer_start(const struct tk_signer_config *cfg, struct tk_signer **out)
 		return r == 0 ? TK_HSM_ERR_INVALID : r;
 	path = signer_path(cfg);
 	if (path[0] != '/') {
-		tk_error("signer path must be absolute");
+		tk_error("%s: the signer path must be absolute",
+		    tk_hsm_strerror(TK_HSM_ERR_INVALID));
 		return TK_HSM_ERR_INVALID;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
