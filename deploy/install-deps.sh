@@ -24,7 +24,7 @@ ca-certificates curl
 # Optional: a software TPM 2.0 as a second real PKCS#11 backend.
 TPM_PACKAGES="
 swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0
-libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus
+libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus libp11-kit-dev
 "
 
 case "${1:-}" in
