@@ -379,7 +379,8 @@ do_start() {
 		msg "swtpm started on 127.0.0.1:$(cat "$d/swtpm.port")"
 	fi
 	if [ "$(cat "$d/mode")" != direct ]; then
-		if broker_running "$d"; then
+		# A new swtpm needs a new abrmd: the old one's connection died.
+		if [ "${STARTED_SWTPM:-0}" = 0 ] && broker_running "$d"; then
 			msg "tpm2-abrmd already running"
 		else
 			# abrmd holds swtpm's only connection; its pid decides

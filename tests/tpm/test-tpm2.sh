@@ -160,7 +160,7 @@ record_pids() {
 	local f
 	for f in "$state/swtpm.pid" "$state/run/abrmd.pid" \
 	    "$state/run/dbus.pid"; do
-		cat "$f"
+		tr -d '\n' <"$f"
 		echo
 	done >"$tmp/pids"
 }
