@@ -14,3 +14,8 @@ APPROVALS_LIB := $(BUILD)/libtwokey-approvals.a
 # Runs one shared/cases/webauthn case file through the verifier.
 $(eval $(call program,twokey-webauthn-case,tests/tools/webauthn_case.c,\
 	$(APPROVALS_LIB) $(BUILD)/libtwokey-common.a))
+
+# The testlib is declared in tests/module.mk, read after this file.
+$(eval $(call test,test_webauthn,tests/unit/test_webauthn.c,\
+	$(BUILD)/libtwokey-testlib.a $(APPROVALS_LIB) \
+	$(BUILD)/libtwokey-common.a))

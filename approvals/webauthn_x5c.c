@@ -246,6 +246,18 @@ latest_issue(STACK_OF(X509) *certs)
 	return latest;
 }
 
+/* Errors that mean "no path to a configured root" rather than "bad". */
+static int
+untrusted(int e)
+{
+	return e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	    e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+	    e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+	    e == X509_V_ERR_CERT_SIGNATURE_FAILURE ||
+	    e == X509_V_ERR_AKID_SKID_MISMATCH;
+}
+
 /*
  * Without configured roots the last x5c certificate is taken as the
  * anchor (partial chain): validity and each signature in the chain are
@@ -285,11 +297,7 @@ chain_verify(STACK_OF(X509) *certs, const struct tk_webauthn_expect *exp,
 		X509_STORE_CTX_set_time(ctx, 0, exp->at_time);
 	if (X509_verify_cert(ctx) != 1) {
 		e = X509_STORE_CTX_get_error(ctx);
-		r = tk_wa_fail(v, exp->roots != NULL &&
-		    (e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-		    e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-		    e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-		    e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) ?
+		r = tk_wa_fail(v, exp->roots != NULL && untrusted(e) ?
 		    TK_WA_ERR_ATT_TRUST : TK_WA_ERR_ATT_CERT,
 		    "attestation certificate chain: %s (depth %d)",
 		    X509_verify_cert_error_string(e),
