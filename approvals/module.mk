@@ -19,3 +19,6 @@ $(eval $(call program,twokey-webauthn-case,tests/tools/webauthn_case.c,\
 $(eval $(call test,test_webauthn,tests/unit/test_webauthn.c,\
 	$(BUILD)/libtwokey-testlib.a $(APPROVALS_LIB) \
 	$(BUILD)/libtwokey-common.a))
+
+# Every shared/cases/webauthn case through twokey-webauthn-case.
+$(eval $(call test,test_webauthn_cases,tests/unit/test_webauthn_cases.c,))
