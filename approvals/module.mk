@@ -22,3 +22,16 @@ $(eval $(call test,test_webauthn,tests/unit/test_webauthn.c,\
 
 # Every shared/cases/webauthn case through twokey-webauthn-case.
 $(eval $(call test,test_webauthn_cases,tests/unit/test_webauthn_cases.c,))
+
+# Parsers of untrusted input (seeds from twokey-softauthn-seeds).
+WEBAUTHN_FUZZ_SRCS := approvals/webauthn.c approvals/webauthn_cbor.c \
+	approvals/webauthn_cose.c approvals/webauthn_clientdata.c \
+	common/log.c common/codec.c
+$(eval $(call fuzzer,fuzz_webauthn_clientdata,\
+	tests/fuzz/fuzz_webauthn_clientdata.c $(WEBAUTHN_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_webauthn_authdata,\
+	tests/fuzz/fuzz_webauthn_authdata.c $(WEBAUTHN_FUZZ_SRCS)))
+
+# Regenerates the WebAuthn fuzz seeds: twokey-softauthn-seeds tests/fuzz/corpus
+$(eval $(call program,twokey-softauthn-seeds,tests/tools/softauthn_seeds.c,\
+	$(BUILD)/libtwokey-testlib.a $(BUILD)/libtwokey-common.a))
