@@ -35,3 +35,6 @@ $(eval $(call fuzzer,fuzz_webauthn_authdata,\
 # Regenerates the WebAuthn fuzz seeds: twokey-softauthn-seeds tests/fuzz/corpus
 $(eval $(call program,twokey-softauthn-seeds,tests/tools/softauthn_seeds.c,\
 	$(BUILD)/libtwokey-testlib.a $(BUILD)/libtwokey-common.a))
+
+$(eval $(call test,test_webauthn_cbor,tests/unit/test_webauthn_cbor.c,\
+	$(APPROVALS_LIB) $(BUILD)/libtwokey-common.a))
