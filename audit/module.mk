@@ -16,4 +16,6 @@ $(eval $(call test,test_merkle,tests/unit/test_merkle.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
 $(eval $(call test,test_note,tests/unit/test_note.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
+$(eval $(call test,test_tlogproof,tests/unit/test_tlogproof.c \
+	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
 # ---- end verify ---------------------------------------------------------
