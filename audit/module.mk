@@ -27,4 +27,12 @@ $(eval $(call test,test_tlogproof,tests/unit/test_tlogproof.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
 $(eval $(call test,test_verify_cli,tests/unit/test_verify_cli.c, \
 	$(AUDIT_VERIFY_DEPS)))
+
+# Fuzzers are built by clang from sources: the whole library plus codecs.
+VERIFY_FUZZ_SRCS := $(AUDIT_VERIFY_SRCS) common/codec.c
+$(eval $(call fuzzer,fuzz_note,tests/fuzz/fuzz_note.c $(VERIFY_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_checkpoint,tests/fuzz/fuzz_checkpoint.c \
+	$(VERIFY_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_tlogproof,tests/fuzz/fuzz_tlogproof.c \
+	$(VERIFY_FUZZ_SRCS)))
 # ---- end verify ---------------------------------------------------------
