@@ -35,4 +35,7 @@ $(eval $(call fuzzer,fuzz_checkpoint,tests/fuzz/fuzz_checkpoint.c \
 	$(VERIFY_FUZZ_SRCS)))
 $(eval $(call fuzzer,fuzz_tlogproof,tests/fuzz/fuzz_tlogproof.c \
 	$(VERIFY_FUZZ_SRCS)))
+
+$(eval $(call bench,bench_verify,tests/bench/bench_verify.c, \
+	$(AUDIT_VERIFY_DEPS)))
 # ---- end verify ---------------------------------------------------------
