@@ -129,7 +129,8 @@ load_one(const char *cmd, struct verify_keys *k, const char *spec,
 	} else if (len >= 10 && memcmp(buf, "-----BEGIN", 10) == 0)
 		r = load_pem(k, buf, len, note, name);
 	else {
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		while (len > 0 &&
+		    (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 			len--;
 		r = tk_note_verifier_from_vkey((const char *)buf, len,
 		    &k->v[k->n]);

@@ -230,7 +230,7 @@ assert_one_line_failure(int got, int want)
 }
 
 static void
-good_checkpoint_verifies_with_vkey_string_vkey_file_and_pem(void **state)
+good_note_verifies_with_vkey_string_vkey_file_and_pem(void **state)
 {
 	(void)state;
 	assert_int_equal(run("note", path("checkpoint"), "--key", vkey_line,
@@ -372,7 +372,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
-		    good_checkpoint_verifies_with_vkey_string_vkey_file_and_pem),
+		    good_note_verifies_with_vkey_string_vkey_file_and_pem),
 		cmocka_unit_test(note_signed_by_another_key_exits_1),
 		cmocka_unit_test(edited_checkpoint_exits_1),
 		cmocka_unit_test(garbage_truncated_and_bad_base64_notes_exit_4),
