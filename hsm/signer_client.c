@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,8 +47,18 @@ struct tk_signer {
 	int timeout_ms;
 	int fd;			/* -1 while no signer runs */
 	pid_t pid;
+	int pidfd;		/* signals go to this process, never a reuse */
 	unsigned int restarts;
 };
+
+static void
+child_gone(struct tk_signer *s)
+{
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+	s->pid = -1;
+}
 
 static void
 kill_reap(struct tk_signer *s)
@@ -59,10 +70,13 @@ kill_reap(struct tk_signer *s)
 	s->fd = -1;
 	if (s->pid <= 0)
 		return;
-	kill(s->pid, SIGKILL);
+	/* Through the pidfd when the kernel has them (Linux 5.3 and up). */
+	if (s->pidfd < 0 || syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL,
+	    NULL, 0) != 0)
+		kill(s->pid, SIGKILL);
 	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
 		continue;
-	s->pid = -1;
+	child_gone(s);
 }
 
 /*
@@ -110,6 +124,7 @@ spawn(struct tk_signer *s)
 		exec_child(sv[1], argv);
 	close(sv[1]);
 	s->fd = sv[0];
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	return 0;
 }
 
@@ -142,7 +157,7 @@ reap_early(struct tk_signer *s)
 	s->fd = -1;
 	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
 		continue;
-	s->pid = -1;
+	child_gone(s);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		tk_error("%s: '%s' could not be executed",
 		    tk_hsm_strerror(r), s->path);
@@ -307,6 +322,7 @@ tk_signer_start(const struct tk_signer_config *cfg, struct tk_signer **out)
 		return TK_HSM_ERR_NOMEM;
 	s->fd = -1;
 	s->pid = -1;
+	s->pidfd = -1;
 	s->timeout_ms = cfg->timeout_ms == 0 ? DEFAULT_TIMEOUT_MS :
 	    cfg->timeout_ms > 0x7fffffffU ? 0x7fffffff : (int)cfg->timeout_ms;
 	if ((s->uri = strdup(cfg->uri)) == NULL ||
@@ -342,7 +358,7 @@ tk_signer_free(struct tk_signer **sp)
 		pid_t w = waitpid(s->pid, &st, WNOHANG);
 
 		if (w == s->pid || (w < 0 && errno != EINTR))
-			s->pid = -1;
+			child_gone(s);
 		else
 			nanosleep(&ts, NULL);
 	}
