@@ -357,7 +357,7 @@ is_gone(pid_t pid)
 static void
 hung_signer_times_out_and_is_replaced(void **state)
 {
-	struct tk_signer *s = start(400);
+	struct tk_signer *s = start(1500);
 	pid_t old = tk_signer_pid(s);
 
 	(void)state;
