@@ -9,3 +9,14 @@ AUDIT_VERIFY_LIB := $(BUILD)/libtwokey-verify.a
 # common/module.mk is read after this file: use the literal path.
 AUDIT_VERIFY_DEPS := $(AUDIT_VERIFY_LIB) $(BUILD)/libtwokey-common.a
 # ---- end verify ---------------------------------------------------------
+
+# ---- journal: the signed journal (libtwokey-audit.a) ----------------------
+# Writer side: SQLite, the signer, export writer. The export READER and
+# checker (audit/export_*.c) are added to libtwokey-verify.a here, so that
+# twokey-verify stays free of SQLite and the token ($^ of an archive rule
+# collects prerequisites from every rule of the target).
+AUDIT_SRCS := audit/journal.c audit/journal_open.c audit/journal_db.c \
+	audit/journal_leaf.c audit/journal_proof.c audit/journal_export.c
+$(eval $(call library,twokey-audit,$(AUDIT_SRCS)))
+AUDIT_LIB := $(BUILD)/libtwokey-audit.a
+# ---- end journal ----------------------------------------------------------
