@@ -19,4 +19,8 @@ AUDIT_SRCS := audit/journal.c audit/journal_open.c audit/journal_db.c \
 	audit/journal_leaf.c audit/journal_proof.c audit/journal_export.c
 $(eval $(call library,twokey-audit,$(AUDIT_SRCS)))
 AUDIT_LIB := $(BUILD)/libtwokey-audit.a
+
+AUDIT_EXPORT_SRCS := audit/export_load.c audit/export_verify.c \
+	audit/export_entries.c
+$(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS))
 # ---- end journal ----------------------------------------------------------
