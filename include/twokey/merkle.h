@@ -69,12 +69,18 @@ struct tk_merkle_source {
 	void *arg;
 };
 
+/* Backing store for tk_merkle_source_array; fields are private. */
+struct tk_merkle_array {
+	const tk_merkle_hash *leaves;
+	uint64_t n;
+};
+
 /*
  * Fills src to read leaf hashes from an array of n hashes (no node
- * callback). The array must outlive src.
+ * callback), through arr, which like the array must outlive src.
  */
 void tk_merkle_source_array(struct tk_merkle_source *src,
-    const tk_merkle_hash *leaves, uint64_t n);
+    struct tk_merkle_array *arr, const tk_merkle_hash *leaves, uint64_t n);
 
 /*
  * MTH(D[begin:end]): the RFC 9162 hash of the leaves [begin, end), end >
