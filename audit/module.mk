@@ -3,7 +3,9 @@
 # hsm/, SQLite or daemon code) so that twokey-verify builds and ships
 # alone. The journal's own library (libtwokey-audit.a) lives in its own
 # block below this one.
-AUDIT_VERIFY_SRCS := audit/verify_err.c audit/merkle_hash.c audit/merkle.c
+AUDIT_VERIFY_SRCS := audit/verify_err.c audit/merkle_hash.c audit/merkle.c \
+	audit/note.c audit/note_keys.c audit/note_verify.c audit/checkpoint.c \
+	audit/tlogproof.c
 $(eval $(call library,twokey-verify,$(AUDIT_VERIFY_SRCS)))
 AUDIT_VERIFY_LIB := $(BUILD)/libtwokey-verify.a
 # common/module.mk is read after this file: use the literal path.
@@ -11,6 +13,10 @@ AUDIT_VERIFY_DEPS := $(AUDIT_VERIFY_LIB) $(BUILD)/libtwokey-common.a
 
 VERIFY_TEST_HELPERS := tests/unit/tlog_cases.c
 $(eval $(call test,test_merkle,tests/unit/test_merkle.c \
+	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
+$(eval $(call test,test_note,tests/unit/test_note.c \
+	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
+$(eval $(call test,test_tlogproof,tests/unit/test_tlogproof.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
 # ---- end verify ---------------------------------------------------------
 
