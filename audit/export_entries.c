@@ -50,39 +50,40 @@ leaf_prefix(const struct tk_export_leaf *l, uint64_t *index,
 	return 0;
 }
 
-/* Position pos holds a leaf whose index field is wrong: say how. */
+/*
+ * Position pos holds a leaf whose index field is wrong: say how. The
+ * entry count against the export's range tells a deletion (fewer) or an
+ * insertion (more) from an edit of the index field (as many).
+ */
 static int
 misplaced(const struct tk_export *e, size_t i, uint64_t pos,
     struct tk_export_report *rep)
 {
-	uint64_t q, nq = 0;
+	uint64_t q, nq = 0, want = e->end - e->first;
 	const char *t;
-	int have_next;
 
 	if (leaf_prefix(&e->leaves[i], &q, &t) != 0)
 		return tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos,
 		    TK_EXPORT_NONE, "entry %llu: edited (does not begin with "
 		    "its canonical index and time)", (unsigned long long)pos);
-	have_next = i + 1 < e->nleaves &&
-	    leaf_prefix(&e->leaves[i + 1], &nq, &t) == 0;
-	if (q == pos + 1 && have_next && nq == pos)
+	if (q == pos + 1 && i + 1 < e->nleaves &&
+	    leaf_prefix(&e->leaves[i + 1], &nq, &t) == 0 && nq == pos)
 		return tk_export_fail(rep, TK_EXPORT_ERR_REORDERED, pos,
 		    TK_EXPORT_NONE, "entries %llu and %llu: reordered "
 		    "(swapped)", (unsigned long long)pos,
 		    (unsigned long long)pos + 1);
-	if (have_next && nq == pos + 1)
-		return tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos,
-		    TK_EXPORT_NONE, "entry %llu: edited (its index field "
-		    "says %llu)", (unsigned long long)pos,
-		    (unsigned long long)q);
-	if (q > pos)
+	if (q > pos && e->nleaves < want)
 		return tk_export_fail(rep, TK_EXPORT_ERR_DELETED, pos,
-		    TK_EXPORT_NONE, "entry %llu: deleted (entry %llu "
-		    "follows entry %llu)", (unsigned long long)pos,
-		    (unsigned long long)q, (unsigned long long)pos - 1);
-	return tk_export_fail(rep, TK_EXPORT_ERR_INSERTED, pos,
-	    TK_EXPORT_NONE, "entry %llu: an entry was inserted (position "
-	    "%llu holds a second entry %llu)", (unsigned long long)pos,
+		    TK_EXPORT_NONE, "entry %llu: deleted (entry %llu comes "
+		    "in its place)", (unsigned long long)pos,
+		    (unsigned long long)q);
+	if (q < pos && e->nleaves > want)
+		return tk_export_fail(rep, TK_EXPORT_ERR_INSERTED, pos,
+		    TK_EXPORT_NONE, "entry %llu: an entry was inserted here "
+		    "(a second entry %llu)", (unsigned long long)pos,
+		    (unsigned long long)q);
+	return tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos, TK_EXPORT_NONE,
+	    "entry %llu: edited (its index field says %llu)",
 	    (unsigned long long)pos, (unsigned long long)q);
 }
 

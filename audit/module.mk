@@ -31,6 +31,6 @@ $(eval $(call library,twokey-audit,$(AUDIT_SRCS)))
 AUDIT_LIB := $(BUILD)/libtwokey-audit.a
 
 AUDIT_EXPORT_SRCS := audit/export_load.c audit/export_verify.c \
-	audit/export_entries.c
+	audit/export_entries.c audit/verify_log.c
 $(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS))
 # ---- end journal ----------------------------------------------------------

@@ -3,7 +3,8 @@
  *     [--since CHECKPOINT]
  *
  * Prints a short summary and exits 0 only when everything holds; else
- * names the first bad entry or checkpoint and exits 1.
+ * names the first bad entry or checkpoint and exits with twokey-verify's
+ * code for the cause (6 when the log itself does not hold).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,32 @@ print_summary(const struct tk_export_report *rep, const char *since)
 		    "checkpoint\n");
 }
 
+/* Exit codes as twokey-verify documents them for every command. */
+static int
+exit_for(int err)
+{
+	switch (err) {
+	case TK_EXPORT_OK:
+		return 0;
+	case TK_EXPORT_ERR_UNKNOWN_KEY:
+	case TK_EXPORT_ERR_BAD_SIG:
+		return 1;	/* signature */
+	case TK_EXPORT_ERR_IO:
+	case TK_EXPORT_ERR_TOOBIG:
+		return 3;	/* input */
+	case TK_EXPORT_ERR_MALFORMED:
+		return 4;	/* malformed */
+	case TK_EXPORT_ERR_CHAIN:
+	case TK_EXPORT_ERR_KEY:
+		return 5;	/* key */
+	case TK_EXPORT_ERR_NOMEM:
+	case TK_EXPORT_ERR_INVALID:
+		return 7;	/* internal */
+	default:
+		return 6;	/* the log does not hold */
+	}
+}
+
 static int
 run(const char *dir, struct tk_export_trust *t)
 {
@@ -89,7 +116,7 @@ run(const char *dir, struct tk_export_trust *t)
 	if (r != 0) {
 		printf("twokey-verify: log FAILED: %s: %s\n",
 		    tk_export_strerror(r), rep.what);
-		return 1;
+		return exit_for(r);
 	}
 	print_summary(&rep, t->since);
 	return 0;
@@ -133,12 +160,14 @@ tk_verify_log_main(int argc, char **argv)
 	if (root != NULL && (t.root = read_root(root)) == NULL) {
 		printf("twokey-verify: log FAILED: cannot read the root "
 		    "certificate %s\n", root);
+		status = 5;
 		goto out;
 	}
 	if (since != NULL && tk_read_file(since, TK_EXPORT_MAX_SMALL, 0,
 	    &sdata, &slen) != 0) {
 		printf("twokey-verify: log FAILED: cannot read the saved "
 		    "checkpoint %s\n", since);
+		status = 3;
 		goto out;
 	}
 	t.since = (const char *)sdata;

@@ -7,8 +7,10 @@
 
 /*
  * argv[0] is "log". Returns the process exit status: 0 only when the
- * whole export verifies, 1 when it does not (tampering, unreadable or
- * malformed export, wrong key or root), 2 on a usage error.
+ * whole export verifies; otherwise twokey-verify's codes: 1 signature,
+ * 2 usage, 3 input, 4 malformed, 5 key or certificate chain, 6 the log
+ * does not hold (edited, deleted, reordered, truncated, inconsistent,
+ * forked), 7 internal.
  */
 int tk_verify_log_main(int argc, char **argv);
 
