@@ -308,7 +308,7 @@ max_batch_bounds_the_entries_per_checkpoint(void **state)
 static int
 signer_pids(pid_t *out, int max)
 {
-	char path[128], comm[64], buf[4096], *p, *end;
+	char path[384], comm[64], buf[4096], *p, *end;
 	struct dirent *d;
 	FILE *f;
 	DIR *dp;
