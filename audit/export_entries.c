@@ -383,6 +383,9 @@ tk_export_checker_entries(struct tk_export_checker *c,
 	}
 	summary(c, e, rep);
 out:
+	if (r != 0 && rep != NULL && rep->err == 0)
+		tk_export_fail(rep, r, TK_EXPORT_NONE, TK_EXPORT_NONE, "%s",
+		    tk_export_strerror(r));
 	tk_merkle_builder_free(&w.b);
 	return r;
 }

@@ -44,5 +44,11 @@ $(eval $(call test,test_journal,tests/unit/test_journal.c \
 $(eval $(call test,test_export_verify,tests/unit/test_export_verify.c \
 	$(JOURNAL_TEST_UTIL),$(JOURNAL_TEST_LIBS)))
 $(eval $(call test,test_journal_crash,tests/unit/test_journal_crash.c \
-	$(JOURNAL_TEST_UTIL),$(JOURNAL_TEST_LIBS)))
+	$(JOURNAL_TEST_UTIL),$(JOURNAL_TEST_LIBS)))$(eval $(call bench,bench_journal,tests/bench/bench_journal.c,\
+	$(JOURNAL_TEST_LIBS)))
+
+# The export reader under libFuzzer (clang builds it from sources).
+$(eval $(call fuzzer,fuzz_export,tests/fuzz/fuzz_export.c \
+	$(AUDIT_EXPORT_SRCS) $(AUDIT_VERIFY_SRCS) common/log.c \
+	common/codec.c common/file.c))
 # ---- end journal ----------------------------------------------------------
