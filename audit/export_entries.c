@@ -122,18 +122,20 @@ covering(const struct tk_export_checker *c, uint64_t pos)
 
 /*
  * Checks the tlog-proof of entry pos. Its checkpoint is normally one of
- * the export's, already verified; any other is verified in full.
+ * the export's, already verified; any other is verified in full. When
+ * locating (a checkpoint root failed), a failing proof names the entry
+ * as edited; otherwise the roots hold and it is the proof that is bad.
  */
 static int
 check_proof(const struct tk_export_checker *c, const struct tk_export *e,
-    uint64_t pos, const struct tk_export_leaf *l,
+    uint64_t pos, const struct tk_export_leaf *l, int locating,
     struct tk_export_report *rep)
 {
 	const struct tk_export_proof *f;
 	struct tk_tlog_proof *p = NULL;
 	tk_merkle_hash h;
 	size_t k;
-	int r = TK_EXPORT_ERR_PROOF, vr;
+	int r = TK_EXPORT_ERR_PROOF;
 
 	if ((f = find_proof(e, pos)) == NULL)
 		return tk_export_fail(rep, r, pos, TK_EXPORT_NONE,
@@ -152,12 +154,16 @@ check_proof(const struct tk_export_checker *c, const struct tk_export *e,
 		    (const tk_merkle_hash *)p->hashes, p->nhashes,
 		    c->cps[k].root) == 0)
 			r = 0;
-	} else if ((vr = tk_tlog_proof_verify(p, l->data, l->len, &c->ver, 1,
-	    e->origin, NULL)) == 0)
+	} else if (tk_tlog_proof_verify(p, l->data, l->len, &c->ver, 1,
+	    e->origin, NULL) == 0)
 		r = 0;
-	if (r != 0)
-		tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos, TK_EXPORT_NONE,
-		    "entry %llu: edited (its inclusion proof fails)",
+	if (r != 0 && locating)
+		r = tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos,
+		    TK_EXPORT_NONE, "entry %llu: edited (its inclusion proof "
+		    "fails)", (unsigned long long)pos);
+	else if (r != 0)
+		tk_export_fail(rep, r, pos, TK_EXPORT_NONE, "entry %llu: its "
+		    "inclusion proof does not verify",
 		    (unsigned long long)pos);
 out:
 	tk_tlog_proof_free(&p);
@@ -175,7 +181,7 @@ localize(const struct tk_export_checker *c, const struct tk_export *e,
 	if (e->has_proofs) {
 		for (pos = from; pos < size; pos++)
 			if ((r = check_proof(c, e, pos,
-			    &e->leaves[pos - e->first], rep)) != 0)
+			    &e->leaves[pos - e->first], 1, rep)) != 0)
 				return r;
 		return tk_export_fail(rep, TK_EXPORT_ERR_MALFORMED,
 		    TK_EXPORT_NONE, size, "prefix: the hashes of the entries "
@@ -372,7 +378,7 @@ tk_export_checker_entries(struct tk_export_checker *c,
 	    (r = check_since(c, &w, rep)) != 0)
 		goto out;
 	for (i = 0; e->has_proofs && i < e->nleaves; i++)
-		if ((r = check_proof(c, e, e->first + i, &e->leaves[i],
+		if ((r = check_proof(c, e, e->first + i, &e->leaves[i], 0,
 		    rep)) != 0)
 			goto out;
 	if (e->has_proofs && e->nproofs != e->nleaves) {

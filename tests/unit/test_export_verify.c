@@ -297,6 +297,24 @@ an_edit_inside_a_batch_is_named_by_its_proof(void **state)
 	free(l);
 }
 
+static void
+a_proof_file_for_another_entry_is_named(void **state)
+{
+	struct tk_export_report rep;
+	char *t3 = B->proofs[3].text;
+	size_t l3 = B->proofs[3].len;
+
+	(void)state;
+	B->proofs[3].text = B->proofs[4].text;
+	B->proofs[3].len = B->proofs[4].len;
+	assert_int_equal(tk_export_checker_entries(BC, B, &rep),
+	    TK_EXPORT_ERR_PROOF);
+	assert_int_equal(rep.bad_entry, 3);
+	B->proofs[3].text = t3;
+	B->proofs[3].len = l3;
+	assert_int_equal(tk_export_checker_entries(BC, B, &rep), 0);
+}
+
 /* Replaces note k's text for one phase-one check; returns the error. */
 static int
 check_with_note(struct tk_export *e, size_t k, char *text,
@@ -635,6 +653,7 @@ main(void)
 		cmocka_unit_test(every_truncation_is_named),
 		cmocka_unit_test(an_inserted_entry_is_named),
 		cmocka_unit_test(an_edit_inside_a_batch_is_named_by_its_proof),
+		cmocka_unit_test(a_proof_file_for_another_entry_is_named),
 		cmocka_unit_test(an_edited_checkpoint_has_a_bad_signature),
 		cmocka_unit_test(
 		    a_checkpoint_signed_by_another_key_is_an_unknown_key),
