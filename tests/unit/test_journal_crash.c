@@ -180,7 +180,7 @@ check_acks(struct tk_journal *j, const struct ack *a, size_t n)
 }
 
 static void
-acknowledged_entries_survive_sigkill_and_the_journal_verifies(void **state)
+acked_entries_survive_sigkill_and_journal_verifies(void **state)
 {
 	struct tk_export_report rep;
 	struct tk_journal *j = NULL;
@@ -245,7 +245,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
-		    acknowledged_entries_survive_sigkill_and_the_journal_verifies),
+		    acked_entries_survive_sigkill_and_journal_verifies),
 	};
 
 	if (argc > 6 && strcmp(argv[1], "--child") == 0)
