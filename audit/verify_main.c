@@ -41,6 +41,8 @@ usage(FILE *f)
 	fprintf(f, "\n"
 	    "KEY is a verifier key string (name+keyid+base64), or a file\n"
 	    "holding one, or a PEM public key file (P-256 or Ed25519).\n"
+	    "A PEM key has no name: it takes --name NAME, or else the name\n"
+	    "on the signature line that carries its key ID.\n"
 	    "note:  checks a C2SP signed note: at least one signature by a\n"
 	    "       given key verifies, and none by a given key fails.\n"
 	    "proof: checks a c2sp.org/tlog-proof@v1 file: the checkpoint is\n"

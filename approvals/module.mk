@@ -1,0 +1,40 @@
+# Approvals layer: WebAuthn relying-party verification (more to come:
+# quorum, requests, grants build on include/twokey/webauthn.h).
+APPROVALS_SRCS := \
+	approvals/webauthn.c \
+	approvals/webauthn_assert.c \
+	approvals/webauthn_cbor.c \
+	approvals/webauthn_clientdata.c \
+	approvals/webauthn_cose.c \
+	approvals/webauthn_reg.c \
+	approvals/webauthn_x5c.c
+$(eval $(call library,twokey-approvals,$(APPROVALS_SRCS)))
+APPROVALS_LIB := $(BUILD)/libtwokey-approvals.a
+
+# Runs one shared/cases/webauthn case file through the verifier.
+$(eval $(call program,twokey-webauthn-case,tests/tools/webauthn_case.c,\
+	$(APPROVALS_LIB) $(BUILD)/libtwokey-common.a))
+
+# The testlib is declared in tests/module.mk, read after this file.
+$(eval $(call test,test_webauthn,tests/unit/test_webauthn.c,\
+	$(BUILD)/libtwokey-testlib.a $(APPROVALS_LIB) \
+	$(BUILD)/libtwokey-common.a))
+
+# Every shared/cases/webauthn case through twokey-webauthn-case.
+$(eval $(call test,test_webauthn_cases,tests/unit/test_webauthn_cases.c,))
+
+# Parsers of untrusted input (seeds from twokey-softauthn-seeds).
+WEBAUTHN_FUZZ_SRCS := approvals/webauthn.c approvals/webauthn_cbor.c \
+	approvals/webauthn_cose.c approvals/webauthn_clientdata.c \
+	common/log.c common/codec.c
+$(eval $(call fuzzer,fuzz_webauthn_clientdata,\
+	tests/fuzz/fuzz_webauthn_clientdata.c $(WEBAUTHN_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_webauthn_authdata,\
+	tests/fuzz/fuzz_webauthn_authdata.c $(WEBAUTHN_FUZZ_SRCS)))
+
+# Regenerates the WebAuthn fuzz seeds: twokey-softauthn-seeds tests/fuzz/corpus
+$(eval $(call program,twokey-softauthn-seeds,tests/tools/softauthn_seeds.c,\
+	$(BUILD)/libtwokey-testlib.a $(BUILD)/libtwokey-common.a))
+
+$(eval $(call test,test_webauthn_cbor,tests/unit/test_webauthn_cbor.c,\
+	$(APPROVALS_LIB) $(BUILD)/libtwokey-common.a))
