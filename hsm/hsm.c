@@ -54,6 +54,8 @@ tk_hsm_strerror(int err)
 		return "certificate missing or invalid";
 	case TK_HSM_ERR_IO:
 		return "input/output error";
+	case TK_HSM_ERR_LOCKED_KEY:
+		return "the root key is locked after start-up";
 	case TK_HSM_ERR_INVALID:
 		return "bad argument";
 	}

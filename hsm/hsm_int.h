@@ -61,6 +61,14 @@ enum tk_signer_op {
 	TK_SIGNER_OP_SIGN = 1,
 	TK_SIGNER_OP_PUBKEY = 2,
 	TK_SIGNER_OP_CERT = 3,
+	/*
+	 * From now on, refuse SIGN with the root key. The root key
+	 * certifies other keys: once start-up has issued what it needs,
+	 * a compromised client must not be able to mint certificates.
+	 * There is no way back short of a new signer started unlocked,
+	 * and the client starts every replacement signer locked.
+	 */
+	TK_SIGNER_OP_LOCK_ROOT = 4,
 };
 
 #define TK_SIGNER_REQ_MAX 64
@@ -86,6 +94,6 @@ int tk_signer_recv(int fd, uint8_t *buf, size_t cap, size_t *len,
     int timeout_ms);
 
 /* The signer program's entry points (signer_server.c, ceremony.c). */
-int tk_signer_serve(int fd, const char *uri);
+int tk_signer_serve(int fd, const char *uri, int root_locked);
 
 #endif

@@ -49,6 +49,7 @@ struct tk_signer {
 	pid_t pid;
 	int pidfd;		/* signals go to this process, never a reuse */
 	unsigned int restarts;
+	int root_locked;	/* replacements start with --root-locked */
 };
 
 static void
@@ -107,9 +108,11 @@ spawn(struct tk_signer *s)
 {
 	char fdarg[] = "3";
 	char *argv[] = { s->path, (char *)(uintptr_t)"--fd", fdarg,
-	    (char *)(uintptr_t)"--uri", s->uri, NULL };
+	    (char *)(uintptr_t)"--uri", s->uri, NULL, NULL };
 	int sv[2];
 
+	if (s->root_locked)
+		argv[5] = (char *)(uintptr_t)"--root-locked";
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		tk_error("socketpair: %s", strerror(errno));
 		return TK_HSM_ERR_SPAWN;
@@ -135,7 +138,7 @@ get_status(const uint8_t *b)
 	    (uint32_t)b[2] << 8 | b[3];
 	int st = v > 0x7fffffffU ? -(int)(~v) - 1 : (int)v;
 
-	if (st != 0 && (st > TK_HSM_ERR_NOMEM || st < TK_HSM_ERR_INVALID))
+	if (st != 0 && (st > TK_HSM_ERR_NOMEM || st < TK_HSM_ERR_LAST))
 		return TK_HSM_ERR_PROTOCOL;
 	return st;
 }
@@ -519,4 +522,23 @@ tk_signer_pid(struct tk_signer *signer)
 	pid = signer->pid;
 	pthread_mutex_unlock(&signer->mu);
 	return pid;
+}
+
+int
+tk_signer_lock_root(struct tk_signer *signer)
+{
+	uint8_t buf[TK_SIGNER_RESP_MAX];
+	uint8_t req[2] = { TK_SIGNER_OP_LOCK_ROOT, TK_KEY_ROOT };
+	size_t len;
+	int r;
+
+	if (signer == NULL)
+		return TK_HSM_ERR_INVALID;
+	if (pthread_mutex_lock(&signer->mu) != 0)
+		return TK_HSM_ERR_IO;
+	/* Set first: a signer restarted by this very call starts locked. */
+	signer->root_locked = 1;
+	r = exchange_locked(signer, req, sizeof(req), buf, &len);
+	pthread_mutex_unlock(&signer->mu);
+	return r;
 }

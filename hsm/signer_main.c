@@ -65,7 +65,7 @@ int
 main(int argc, char **argv)
 {
 	const char *uri = NULL, *out = NULL;
-	int fd = -1, ceremony = 0, i;
+	int fd = -1, ceremony = 0, root_locked = 0, i;
 
 	tk_log_set_ident("twokey-signer");
 	if (harden() != 0) {
@@ -75,6 +75,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ceremony") == 0)
 			ceremony = 1;
+		else if (strcmp(argv[i], "--root-locked") == 0)
+			root_locked = 1;
 		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc)
 			fd = parse_fd(argv[++i]);
 		else if (strcmp(argv[i], "--uri") == 0 && i + 1 < argc)
@@ -93,5 +95,5 @@ main(int argc, char **argv)
 	if (ceremony)
 		return exit_code(tk_ceremony_run(uri, out, NULL));
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return exit_code(tk_signer_serve(fd, uri));
+	return exit_code(tk_signer_serve(fd, uri, root_locked));
 }

@@ -38,6 +38,7 @@ struct server {
 	uint8_t *spki[TK_KEY_PURPOSES];
 	size_t spki_len[TK_KEY_PURPOSES];
 	char why[TK_SIGNER_WHY_MAX];
+	int root_locked;	/* SIGN with the root key refused */
 };
 
 #define ESC(s) tk_log_escape((char[96]){ 0 }, 96, (s), strlen(s))
@@ -340,6 +341,16 @@ handle(struct server *s, int fd, const uint8_t *req, size_t len)
 {
 	int op = len >= 2 ? req[0] : -1, p = len >= 2 ? req[1] : -1;
 
+	if (op == TK_SIGNER_OP_LOCK_ROOT && len == 2 && p == TK_KEY_ROOT) {
+		s->root_locked = 1;
+		tk_info("root key locked: it signs nothing more");
+		return send_error(fd, 0, "locked");
+	}
+	if (op == TK_SIGNER_OP_SIGN && p == TK_KEY_ROOT && s->root_locked) {
+		tk_warn("refused: signature with the locked root key");
+		return send_error(fd, TK_HSM_ERR_LOCKED_KEY,
+		    "the root key is locked; it signs only at start-up");
+	}
 	if (p >= 0 && p < TK_KEY_PURPOSES) {
 		if (op == TK_SIGNER_OP_SIGN && len == 2 + 32)
 			return do_sign(s, fd, p, req + 2);
@@ -353,7 +364,7 @@ handle(struct server *s, int fd, const uint8_t *req, size_t len)
 }
 
 int
-tk_signer_serve(int fd, const char *uri)
+tk_signer_serve(int fd, const char *uri, int root_locked)
 {
 	struct server s;
 	uint8_t req[TK_SIGNER_REQ_MAX];
@@ -361,6 +372,7 @@ tk_signer_serve(int fd, const char *uri)
 	int r;
 
 	memset(&s, 0, sizeof(s));
+	s.root_locked = root_locked;
 	if ((r = server_open(&s, uri)) != 0) {
 		tk_error("%s: %s", tk_hsm_strerror(r), s.why);
 		send_error(fd, r, s.why);

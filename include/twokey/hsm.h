@@ -52,6 +52,8 @@ enum tk_hsm_err {
 	TK_HSM_ERR_CERT = -114,		/* certificate missing or invalid */
 	TK_HSM_ERR_IO = -115,
 	TK_HSM_ERR_INVALID = -116,	/* bad argument */
+	TK_HSM_ERR_LOCKED_KEY = -117,	/* root key locked after start-up */
+	TK_HSM_ERR_LAST = TK_HSM_ERR_LOCKED_KEY	/* keep last */
 };
 
 const char *tk_hsm_strerror(int err);
@@ -131,6 +133,16 @@ int tk_signer_certificate(struct tk_signer *signer,
  */
 int tk_signer_evp_pkey(struct tk_signer *signer,
     enum tk_key_purpose purpose, EVP_PKEY **out);
+
+/*
+ * Locks the root key for the life of this client: the signer refuses any
+ * further signature with it (TK_HSM_ERR_LOCKED_KEY), and every replacement
+ * signer starts locked. The root key certifies the other keys, so a
+ * process that faces the network calls this as soon as start-up has
+ * issued what it needs (its TLS certificate), and a compromise after that
+ * cannot mint certificates under the pinned root.
+ */
+int tk_signer_lock_root(struct tk_signer *signer);
 
 /* How many times the signer process was restarted since start. */
 unsigned int tk_signer_restarts(const struct tk_signer *signer);

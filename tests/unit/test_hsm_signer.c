@@ -428,6 +428,41 @@ signer_killed_between_requests_is_replaced(void **state)
 	tk_signer_free(&s);
 }
 
+static int
+sign_with(struct tk_signer *s, enum tk_key_purpose p)
+{
+	uint8_t d[32] = { 7 }, der[72];
+	size_t len = sizeof(der);
+
+	return tk_signer_sign_digest(s, p, d, der, &len);
+}
+
+static void
+locked_root_refuses_to_sign_even_after_a_restart(void **state)
+{
+	struct tk_signer *s = start(0);
+	siginfo_t si;
+	pid_t old;
+
+	(void)state;
+	assert_int_equal(sign_with(s, TK_KEY_ROOT), 0);
+	assert_int_equal(tk_signer_lock_root(s), 0);
+	assert_int_equal(sign_with(s, TK_KEY_ROOT), TK_HSM_ERR_LOCKED_KEY);
+	assert_int_equal(sign_with(s, TK_KEY_AUDIT), 0);
+	assert_int_equal(sign_with(s, TK_KEY_TOKEN), 0);
+	/* A replacement signer must not come back unlocked. */
+	old = tk_signer_pid(s);
+	assert_int_equal(kill(old, SIGKILL), 0);
+	while (waitid(P_PID, (id_t)old, &si, WEXITED | WNOWAIT) < 0 &&
+	    errno == EINTR)
+		continue;
+	assert_int_equal(sign_with(s, TK_KEY_AUDIT), TK_HSM_ERR_SIGNER_DIED);
+	assert_int_equal(sign_with(s, TK_KEY_ROOT), TK_HSM_ERR_LOCKED_KEY);
+	assert_int_equal(sign_with(s, TK_KEY_AUDIT), 0);
+	assert_int_equal(tk_signer_restarts(s), 1);
+	tk_signer_free(&s);
+}
+
 static void
 unknown_purpose_is_refused_without_a_restart(void **state)
 {
@@ -620,6 +655,8 @@ main(void)
 		cmocka_unit_test(signer_killed_mid_request_is_replaced),
 		cmocka_unit_test(signer_killed_between_requests_is_replaced),
 		cmocka_unit_test(unknown_purpose_is_refused_without_a_restart),
+		cmocka_unit_test(
+		    locked_root_refuses_to_sign_even_after_a_restart),
 		cmocka_unit_test(signer_refuses_requests_outside_the_fixed_set),
 		cmocka_unit_test(oversized_frame_ends_the_signer),
 		cmocka_unit_test(signer_runs_without_core_dumps),

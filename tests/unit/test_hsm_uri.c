@@ -310,7 +310,7 @@ labels_and_messages_are_named(void **state)
 	assert_string_equal(tk_key_label(TK_KEY_ROOT), "twokey-root");
 	assert_string_equal(tk_key_label(TK_KEY_AUDIT), "twokey-audit");
 	assert_string_equal(tk_key_label(TK_KEY_TOKEN), "twokey-token");
-	for (e = TK_HSM_ERR_INVALID; e <= TK_HSM_ERR_NOMEM; e++)
+	for (e = TK_HSM_ERR_LAST; e <= TK_HSM_ERR_NOMEM; e++)
 		assert_string_not_equal(tk_hsm_strerror(e), "unknown error");
 	assert_string_equal(tk_hsm_strerror(-1), "unknown error");
 	assert_string_equal(tk_hsm_strerror(TK_HSM_ERR_PIN), "wrong PIN");
