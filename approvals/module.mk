@@ -1,0 +1,7 @@
+# Requests, policy, quorum and grants (the approvals service). The
+# WebAuthn verifier in this folder has its own block and library.
+REQUESTS_SRCS := approvals/policy.c approvals/request.c \
+	approvals/challenge.c approvals/quorum.c approvals/store.c \
+	approvals/approvals.c approvals/flow.c approvals/grant.c
+$(eval $(call library,twokey-requests,$(REQUESTS_SRCS)))
+REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
