@@ -118,7 +118,8 @@ rules_from_json(json_t *obj, struct tk_scope_rule **out, size_t *nout)
 		goto out;
 	}
 	json_object_foreach(obj, key, arr) {
-		if (!json_is_array(arr) || tk_apr_check_token(key) != 0)
+		if (!json_is_array(arr) || (strcmp(key, "*") != 0 &&
+		    tk_apr_check_token(key) != 0))
 			goto out;
 		r[n].connector = strdup(key);
 		r[n].scopes = calloc(json_array_size(arr) + 1, sizeof(char *));
@@ -265,20 +266,19 @@ tk_policy_from_json(const char *json, size_t len, struct tk_policy **out)
 		tk_error("policy has an unknown key or a value of wrong type");
 		goto out;
 	}
-	if ((j = json_object_get(root, "blocked")) != NULL &&
-	    (rc = rules_from_json(j, &p->blocked, &p->nblocked)) != 0)
+	if (((j = json_object_get(root, "blocked")) != NULL &&
+	    (rc = rules_from_json(j, &p->blocked, &p->nblocked)) != 0) ||
+	    ((j = json_object_get(root, "templates")) != NULL &&
+	    (rc = rules_from_json(j, &p->templates, &p->ntemplates)) != 0)) {
+		tk_error("policy scope lists must map names to scope lists");
 		goto out;
-	if ((j = json_object_get(root, "templates")) != NULL &&
-	    (rc = rules_from_json(j, &p->templates, &p->ntemplates)) != 0)
-		goto out;
+	}
 	if ((rc = tk_policy_validate(p)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;
 	rc = TK_APR_OK;
 out:
-	if (rc == TK_APR_ERR_POLICY && p != NULL)
-		tk_error("policy refused");
 	tk_policy_free(&p);
 	json_decref(root);
 	return rc;
