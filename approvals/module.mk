@@ -36,3 +36,7 @@ $(eval $(call test,test_quorum,tests/unit/test_quorum.c,$(REQUESTS_LIB) \
 	$(BUILD)/libtwokey-common.a))
 $(eval $(call test,test_requests,tests/unit/test_requests.c,$(REQUESTS_LIB) \
 	$(BUILD)/libtwokey-common.a))
+
+$(eval $(call fuzzer,fuzz_request,tests/fuzz/fuzz_request.c \
+	approvals/request.c approvals/policy.c approvals/challenge.c \
+	common/codec.c common/log.c))

@@ -94,6 +94,31 @@ wa_cred(const struct tk_credential *c, const struct tk_person *p,
 	w->attestation_trusted = c->attestation_trusted;
 }
 
+int
+tk_credential_from_webauthn(const struct tk_webauthn_cred *w,
+    int64_t person, struct tk_credential *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (w == NULL || w->id_len == 0 || w->id_len > sizeof(c->id) ||
+	    w->cose_key_len == 0 || w->cose_key_len > sizeof(c->cose_key))
+		return TK_APR_ERR_INVALID;
+	memcpy(c->id, w->id, w->id_len);
+	c->id_len = w->id_len;
+	c->person_id = person;
+	c->alg = w->alg;
+	memcpy(c->cose_key, w->cose_key, w->cose_key_len);
+	c->cose_key_len = w->cose_key_len;
+	c->sign_count = w->sign_count;
+	memcpy(c->aaguid, w->aaguid, sizeof(c->aaguid));
+	memcpy(c->fmt, w->fmt, sizeof(c->fmt));
+	c->fmt[sizeof(c->fmt) - 1] = '\0';
+	c->backup_eligible = w->backup_eligible;
+	c->backup_state = w->backup_state;
+	c->uv_at_registration = w->uv_at_registration;
+	c->attestation_trusted = w->attestation_trusted;
+	return TK_APR_OK;
+}
+
 /* The webauthn layer checks signature, client data, flags and counter. */
 static int
 vote_verify(struct tk_approvals *ap, struct vote *v)

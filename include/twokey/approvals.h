@@ -335,6 +335,16 @@ int tk_approvals_person_get(struct tk_approvals *ap, int64_t id,
 int tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
     int64_t id, enum tk_person_state state);
 
+struct tk_webauthn_cred;
+
+/*
+ * The stored form of a registration that tk_webauthn_verify_registration
+ * accepted, owned by person (the enrolling session's person, never the
+ * client's word).
+ */
+int tk_credential_from_webauthn(const struct tk_webauthn_cred *w,
+    int64_t person, struct tk_credential *out);
+
 /* Stores a verified registration for cred->person_id; refuses a taken id. */
 int tk_approvals_credential_add(struct tk_approvals *ap, const char *actor,
     const struct tk_credential *cred);
