@@ -13,6 +13,7 @@
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
+#include "twokey/journal.h"
 #include "internal.h"
 
 const char *
@@ -81,7 +82,7 @@ tk_approvals_open(const struct tk_approvals_config *cfg,
 
 	*out = NULL;
 	if (cfg == NULL || cfg->db_path == NULL || cfg->rp_id == NULL ||
-	    cfg->origin == NULL)
+	    cfg->origin == NULL || cfg->journal == NULL)
 		goto out;
 	if ((rc = tk_policy_validate(cfg->policy)) != 0)
 		goto out;
@@ -124,17 +125,21 @@ int
 tk_apr_record(struct tk_approvals *ap, const char *actor,
     const char *action, const char *object, json_t *details)
 {
-	char esc[96];
+	struct tk_journal_entry e;
+	int r, rc = TK_APR_OK;
 
-	/*
-	 * Until the journal is wired in, events are only logged; this is
-	 * the one place that changes when it is.
-	 */
-	tk_debug("%s %s %s", tk_log_escape(esc, sizeof(esc), actor,
-	    strlen(actor)), action, object != NULL ? object : "");
-	ap->events++;
+	memset(&e, 0, sizeof(e));
+	e.actor = actor != NULL && *actor != '\0' ? actor : "-";
+	e.action = action;
+	e.object = object;
+	e.details = details;
+	if ((r = tk_journal_append(ap->journal, &e, NULL)) != 0) {
+		tk_error("journal refused %s: %s", action,
+		    tk_journal_strerror(r));
+		rc = TK_APR_ERR_JOURNAL;
+	}
 	json_decref(details);
-	return TK_APR_OK;
+	return rc;
 }
 
 int
@@ -246,7 +251,7 @@ tk_approvals_credential_add(struct tk_approvals *ap, const char *actor,
 {
 	struct tk_person p;
 	sqlite3_stmt *st = NULL;
-	char *hex = NULL;
+	char *b64 = NULL, obj[32];
 	int rc = TK_APR_ERR_INVALID;
 
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 || c == NULL ||
@@ -264,11 +269,14 @@ tk_approvals_credential_add(struct tk_approvals *ap, const char *actor,
 	if ((rc = tk_store_done(ap, st)) != 0)
 		goto fail;
 	rc = TK_APR_ERR_NOMEM;
-	if ((hex = tk_apr_hex(c->id, c->id_len)) == NULL)
+	if ((b64 = tk_b64url_encode(c->id, c->id_len)) == NULL)
 		goto fail;
-	rc = tk_apr_commit_event(ap, actor, "credential.register", hex,
-	    json_pack("{s:s, s:i}", "person", p.name, "alg", c->alg));
-	free(hex);
+	(void)snprintf(obj, sizeof(obj), "person/%lld",
+	    (long long)c->person_id);
+	rc = tk_apr_commit_event(ap, actor, "credential.register", obj,
+	    json_pack("{s:s, s:s, s:i}", "person", p.name, "credential", b64,
+	    "alg", c->alg));
+	free(b64);
 	return rc;
 fail:
 	tk_store_rollback(ap);
@@ -280,17 +288,6 @@ tk_approvals_credential_get(struct tk_approvals *ap, const uint8_t *id,
     size_t id_len, struct tk_credential *out)
 {
 	return tk_store_cred_get(ap, id, id_len, out);
-}
-
-char *
-tk_apr_hex(const uint8_t *p, size_t len)
-{
-	char *s;
-
-	if (len > TK_JSON_MAX || (s = malloc(2 * len + 1)) == NULL)
-		return NULL;
-	tk_hex_encode(p, len, s);
-	return s;
 }
 
 int

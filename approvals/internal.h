@@ -15,7 +15,11 @@
 
 #define TK_TEXT_MAX 1024	/* reason and other free text, bytes */
 #define TK_TOKEN_MAX 128	/* names of scopes, connectors, accounts */
-#define TK_JSON_MAX (64 * 1024)	/* request and policy documents */
+/*
+ * Request, policy and client data documents; small enough that a request
+ * with every character escaped still fits in a journal entry's details.
+ */
+#define TK_JSON_MAX (16 * 1024)
 
 /*
  * A token (scope, connector, service account, incident or ticket id):
@@ -36,7 +40,6 @@ struct tk_approvals {
 	int require_uv;
 	tk_clock_fn clock;
 	void *clock_arg;
-	uint64_t events;	/* events journaled since open */
 };
 
 int64_t tk_apr_now(struct tk_approvals *ap);
@@ -48,9 +51,6 @@ int64_t tk_apr_now(struct tk_approvals *ap);
  */
 int tk_apr_record(struct tk_approvals *ap, const char *actor,
     const char *action, const char *object, json_t *details);
-
-/* Lower-case hex of a byte string; caller frees. NULL on no memory. */
-char *tk_apr_hex(const uint8_t *p, size_t len);
 
 /*
  * Journals a refusal: action "<action>.refused" by actor on object with

@@ -308,7 +308,7 @@ struct tk_approvals_config {
 	const char *db_path;		/* SQLite file, created if missing */
 	const struct tk_policy *policy;	/* validated; must outlive ap */
 	struct tk_signer *signer;	/* signs grants; not owned */
-	struct tk_journal *journal;	/* every event; not owned */
+	struct tk_journal *journal;	/* every event; required, not owned */
 	const char *rp_id;		/* WebAuthn relying party id */
 	const char *origin;		/* the one allowed origin */
 	int require_uv;			/* user verification required */
