@@ -64,7 +64,8 @@ guardrails(struct tk_approvals *ap, const struct tk_request *req,
 
 	if ((rc = tk_policy_check_request(ap->policy, req, p)) != 0)
 		return rc;
-	if (req->kind != TK_REQ_BREAKGLASS || !ap->policy->overdue_review_blocks)
+	if (req->kind != TK_REQ_BREAKGLASS ||
+	    !ap->policy->overdue_review_blocks)
 		return TK_APR_OK;
 	if ((rc = overdue_reviews_of(ap, p->id, now, &overdue)) != 0)
 		return rc;

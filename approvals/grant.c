@@ -65,6 +65,7 @@ token_jwk(struct tk_approvals *ap, struct jwk *k)
 	uint8_t d[SHA256_DIGEST_LENGTH];
 	int n, rc = TK_APR_ERR_SIGN;
 
+	memset(k, 0, sizeof(*k));
 	if (ap->signer == NULL ||
 	    tk_signer_public_key(ap->signer, TK_KEY_TOKEN, &pk) != 0) {
 		tk_error("no token key to sign grants with");
@@ -91,7 +92,7 @@ out:
 int
 tk_approvals_jwks(struct tk_approvals *ap, char **out)
 {
-	struct jwk k;
+	struct jwk k = { "", "", "" };
 	json_t *o;
 	int rc;
 

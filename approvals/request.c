@@ -224,7 +224,8 @@ canonical_object(const struct tk_request *req, const char *requester,
 		return NULL;
 	}
 	for (i = 0; i < req->nscopes; i++)
-		bad |= json_array_append_new(scopes, json_string(req->scopes[i]));
+		bad |= json_array_append_new(scopes,
+		    json_string(req->scopes[i]));
 	bad |= json_object_set_new(o, "scopes", scopes);
 	bad |= json_object_set_new(o, "v", json_integer(1));
 	bad |= set_str(o, "kind", req->kind == TK_REQ_ELEVATION ?

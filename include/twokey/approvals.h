@@ -135,7 +135,7 @@ struct tk_scope_rule {
 
 struct tk_policy {
 	unsigned int quorum;		/* distinct approvers, at least 2 */
-	int distinct_teams;		/* approvers must be of distinct teams */
+	int distinct_teams;		/* approvers of distinct teams */
 	int64_t challenge_ttl;		/* seconds, default 300 */
 	int64_t pending_ttl;		/* seconds, default 86400 */
 	int64_t breakglass_max_ttl;	/* seconds, default 14400 */

@@ -16,7 +16,8 @@
 #include "twokey/approvals.h"
 #include "twokey/common.h"
 
-#define ELEVATION "{\"kind\":\"elevation\",\"service_account\":\"sa-billing\"," \
+#define ELEVATION "{\"kind\":\"elevation\"," \
+	"\"service_account\":\"sa-billing\"," \
 	"\"connector\":\"salesforce\",\"scopes\":[\"write:invoices\"," \
 	"\"read:accounts\"],\"duration\":3600,\"reason\":\"quarter close\"," \
 	"\"ticket\":\"CHG-42\"}"
@@ -115,7 +116,8 @@ malformed_requests_are_refused(void **state)
 	    "",
 	    "[]",
 	    "{\"kind\":\"elevation\"}",
-	    "{\"kind\":\"other\",\"scopes\":[\"a\"],\"ttl\":1,\"reason\":\"r\"}",
+	    "{\"kind\":\"other\",\"scopes\":[\"a\"],\"ttl\":1,"
+	    "\"reason\":\"r\"}",
 	    /* unknown key */
 	    "{\"kind\":\"break-glass\",\"incident\":\"I\",\"scopes\":[\"a\"],"
 	    "\"ttl\":1,\"reason\":\"r\",\"requester\":\"mallory\"}",
