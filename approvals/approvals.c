@@ -155,19 +155,35 @@ tk_apr_commit_event(struct tk_approvals *ap, const char *actor,
 	return rc;
 }
 
+/*
+ * Rolls back, and journals a refusal (not a failure of ours) under actor,
+ * or "-" when the actor itself is malformed.
+ */
+static int
+refused(struct tk_approvals *ap, const char *actor, const char *action,
+    const char *obj, int rc)
+{
+	tk_store_rollback(ap);
+	if (rc == TK_APR_ERR_DB || rc == TK_APR_ERR_NOMEM)
+		return rc;
+	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0)
+		actor = "-";
+	return tk_apr_refuse(ap, actor, action, obj, rc, NULL);
+}
+
 int
 tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
     const char *name, const char *team, unsigned int roles, int64_t *id)
 {
 	sqlite3_stmt *st = NULL;
-	char obj[32];
+	char obj[32] = "person";
 	int rc = TK_APR_ERR_INVALID;
 
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 ||
 	    tk_apr_check_text(name, TK_NAME_MAX) != 0 ||
 	    tk_apr_check_text(team, TK_NAME_MAX) != 0 ||
 	    (roles & ~TK_ROLE_ALL) != 0)
-		return rc;
+		return refused(ap, actor, "person.enroll", obj, rc);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
 	if ((rc = tk_store_prepare(ap, "INSERT INTO people(name, team, "
@@ -184,8 +200,7 @@ tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
 	    json_pack("{s:s, s:s, s:i}", "name", name, "team", team,
 	    "roles", (int)roles));
 fail:
-	tk_store_rollback(ap);
-	return rc;
+	return refused(ap, actor, "person.enroll", obj, rc);
 }
 
 int
@@ -203,10 +218,12 @@ tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
 	char obj[32];
 	int rc;
 
+	(void)snprintf(obj, sizeof(obj), "person/%lld", (long long)id);
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 ||
 	    (state != TK_PERSON_ACTIVE && state != TK_PERSON_SUSPENDED &&
 	    state != TK_PERSON_LEFT))
-		return TK_APR_ERR_INVALID;
+		return refused(ap, actor, "person.state", obj,
+		    TK_APR_ERR_INVALID);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
 	if ((rc = tk_store_prepare(ap, "UPDATE people SET state = ? "
@@ -220,12 +237,10 @@ tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
 		rc = TK_APR_ERR_NOT_FOUND;
 		goto fail;
 	}
-	(void)snprintf(obj, sizeof(obj), "person/%lld", (long long)id);
 	return tk_apr_commit_event(ap, actor, "person.state", obj,
 	    json_pack("{s:i}", "state", (int)state));
 fail:
-	tk_store_rollback(ap);
-	return rc;
+	return refused(ap, actor, "person.state", obj, rc);
 }
 
 static void
@@ -252,14 +267,16 @@ tk_approvals_credential_add(struct tk_approvals *ap, const char *actor,
 {
 	struct tk_person p;
 	sqlite3_stmt *st = NULL;
-	char *b64 = NULL, obj[32];
+	char *b64 = NULL, obj[32] = "credential";
 	int rc = TK_APR_ERR_INVALID;
 
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 || c == NULL ||
 	    c->id_len == 0 || c->id_len > TK_CRED_ID_MAX ||
 	    c->cose_key_len == 0 || c->cose_key_len > TK_COSE_KEY_MAX ||
 	    memchr(c->fmt, '\0', sizeof(c->fmt)) == NULL)
-		return rc;
+		return refused(ap, actor, "credential.register", obj, rc);
+	(void)snprintf(obj, sizeof(obj), "person/%lld",
+	    (long long)c->person_id);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
 	if ((rc = tk_store_person_get(ap, c->person_id, &p)) != 0 ||
@@ -272,16 +289,13 @@ tk_approvals_credential_add(struct tk_approvals *ap, const char *actor,
 	rc = TK_APR_ERR_NOMEM;
 	if ((b64 = tk_b64url_encode(c->id, c->id_len)) == NULL)
 		goto fail;
-	(void)snprintf(obj, sizeof(obj), "person/%lld",
-	    (long long)c->person_id);
 	rc = tk_apr_commit_event(ap, actor, "credential.register", obj,
 	    json_pack("{s:s, s:s, s:i}", "person", p.name, "credential", b64,
 	    "alg", c->alg));
 	free(b64);
 	return rc;
 fail:
-	tk_store_rollback(ap);
-	return rc;
+	return refused(ap, actor, "credential.register", obj, rc);
 }
 
 int

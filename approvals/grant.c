@@ -381,7 +381,8 @@ tk_approvals_grant_revoke(struct tk_approvals *ap, const char *actor,
 
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 ||
 	    tk_apr_check_token(jti) != 0)
-		return TK_APR_ERR_INVALID;
+		return tk_apr_refuse(ap, "-", "grant.revoke", "grant",
+		    TK_APR_ERR_INVALID, NULL);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
 	if ((rc = tk_store_prepare(ap, "UPDATE grants SET revoked = ? "
@@ -415,7 +416,8 @@ tk_approvals_review_file(struct tk_approvals *ap, int64_t request_id,
 	(void)snprintf(obj, sizeof(obj), "request/%lld",
 	    (long long)request_id);
 	if (tk_apr_check_text(text, TK_JSON_MAX) != 0)
-		return TK_APR_ERR_INVALID;
+		return tk_apr_refuse(ap, "-", "review.file", obj,
+		    TK_APR_ERR_INVALID, NULL);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
 	if ((rc = tk_store_person_get(ap, person, &p)) != 0 ||

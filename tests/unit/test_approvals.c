@@ -283,6 +283,7 @@ credential_id_is_unique_across_people(void **state)
 	c.person_id = e->bob;
 	assert_int_equal(tk_approvals_credential_add(e->ap, "root", &c),
 	    TK_APR_ERR_EXISTS);
+	assert_journaled(e, "credential.register.refused", "already taken");
 	assert_int_equal(tk_approvals_credential_get(e->ap, kp.r.id,
 	    kp.r.id_len, &c), 0);
 	assert_int_equal(c.person_id, e->alice);
