@@ -1,3 +1,24 @@
+# ---- requests: policy, quorum, votes and grants (libtwokey-requests.a) ----
+# Kept at the top of this file so that additions to the WebAuthn block
+# below merge without conflict; it therefore names the other libraries by
+# their literal paths.
+REQUESTS_SRCS := approvals/policy.c approvals/request.c \
+	approvals/challenge.c approvals/quorum.c approvals/store.c \
+	approvals/approvals.c approvals/flow.c approvals/vote.c \
+	approvals/grant.c
+$(eval $(call library,twokey-requests,$(REQUESTS_SRCS)))
+REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
+
+$(eval $(call test,test_quorum,tests/unit/test_quorum.c,$(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-common.a))
+$(eval $(call test,test_requests,tests/unit/test_requests.c,$(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-common.a))
+
+$(eval $(call fuzzer,fuzz_request,tests/fuzz/fuzz_request.c \
+	approvals/request.c approvals/policy.c approvals/challenge.c \
+	common/codec.c common/log.c))
+# ---- end requests ---------------------------------------------------------
+
 # Approvals layer: WebAuthn relying-party verification (more to come:
 # quorum, requests, grants build on include/twokey/webauthn.h).
 APPROVALS_SRCS := \
@@ -23,20 +44,18 @@ $(eval $(call test,test_webauthn,tests/unit/test_webauthn.c,\
 # Every shared/cases/webauthn case through twokey-webauthn-case.
 $(eval $(call test,test_webauthn_cases,tests/unit/test_webauthn_cases.c,))
 
-# Requests, policy, quorum and grants (the approvals service), built on
-# the verifier above.
-REQUESTS_SRCS := approvals/policy.c approvals/request.c \
-	approvals/challenge.c approvals/quorum.c approvals/store.c \
-	approvals/approvals.c approvals/flow.c approvals/vote.c \
-	approvals/grant.c
-$(eval $(call library,twokey-requests,$(REQUESTS_SRCS)))
-REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
+# Parsers of untrusted input (seeds from twokey-softauthn-seeds).
+WEBAUTHN_FUZZ_SRCS := approvals/webauthn.c approvals/webauthn_cbor.c \
+	approvals/webauthn_cose.c approvals/webauthn_clientdata.c \
+	common/log.c common/codec.c
+$(eval $(call fuzzer,fuzz_webauthn_clientdata,\
+	tests/fuzz/fuzz_webauthn_clientdata.c $(WEBAUTHN_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_webauthn_authdata,\
+	tests/fuzz/fuzz_webauthn_authdata.c $(WEBAUTHN_FUZZ_SRCS)))
 
-$(eval $(call test,test_quorum,tests/unit/test_quorum.c,$(REQUESTS_LIB) \
-	$(BUILD)/libtwokey-common.a))
-$(eval $(call test,test_requests,tests/unit/test_requests.c,$(REQUESTS_LIB) \
-	$(BUILD)/libtwokey-common.a))
+# Regenerates the WebAuthn fuzz seeds: twokey-softauthn-seeds tests/fuzz/corpus
+$(eval $(call program,twokey-softauthn-seeds,tests/tools/softauthn_seeds.c,\
+	$(BUILD)/libtwokey-testlib.a $(BUILD)/libtwokey-common.a))
 
-$(eval $(call fuzzer,fuzz_request,tests/fuzz/fuzz_request.c \
-	approvals/request.c approvals/policy.c approvals/challenge.c \
-	common/codec.c common/log.c))
+$(eval $(call test,test_webauthn_cbor,tests/unit/test_webauthn_cbor.c,\
+	$(APPROVALS_LIB) $(BUILD)/libtwokey-common.a))

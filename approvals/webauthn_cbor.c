@@ -80,24 +80,95 @@ tk_wa_cbor_strict(const cbor_item_t *item, int depth)
 	}
 }
 
+/* Reads one item head: major type and argument; -1 on indefinite. */
+static int
+head(const uint8_t *b, size_t len, size_t *off, uint8_t *major,
+    uint64_t *val)
+{
+	uint8_t ai;
+	size_t i, w;
+
+	if (*off >= len)
+		return -1;
+	*major = b[*off] >> 5;
+	ai = b[*off] & 0x1f;
+	(*off)++;
+	if (ai < 24) {
+		*val = ai;
+		return 0;
+	}
+	if (ai > 27)
+		return -1;	/* indefinite (31) or reserved */
+	w = (size_t)1 << (ai - 24);
+	if (len - *off < w)
+		return -1;
+	for (*val = 0, i = 0; i < w; i++)
+		*val = (*val << 8) | b[(*off)++];
+	return 0;
+}
+
+/*
+ * Walks one item without allocating: every declared length must fit in
+ * the bytes left. libcbor 0.8 allocates a container for its declared
+ * size before reading it, so a five-byte map head could otherwise ask for
+ * gigabytes. Work is linear in len; depth is bounded.
+ */
+static int
+prescan(const uint8_t *b, size_t len, size_t *off, int depth)
+{
+	size_t start = *off;
+	uint64_t val, i, n;
+	uint8_t major;
+
+	if (depth <= 0 || head(b, len, off, &major, &val) != 0)
+		return -1;
+	switch (major) {
+	case 0:
+	case 1:
+		return 0;
+	case 2:
+	case 3:
+		if (val > len - *off)
+			return -1;
+		*off += (size_t)val;
+		return 0;
+	case 4:
+	case 5:
+		if (val > len - *off)
+			return -1;
+		n = major == 5 ? 2 * val : val;
+		for (i = 0; i < n; i++)
+			if (prescan(b, len, off, depth - 1) != 0)
+				return -1;
+		return 0;
+	case 7:
+		/* false, true, null in their one-byte form only */
+		return *off - start == 1 && val >= 20 && val <= 22 ? 0 : -1;
+	default:
+		return -1;	/* tags */
+	}
+}
+
 cbor_item_t *
 tk_wa_cbor_load(const uint8_t *buf, size_t len, size_t *used)
 {
 	struct cbor_load_result r;
 	cbor_item_t *item;
+	size_t n = 0;
 
 	*used = 0;
-	if (buf == NULL || len == 0)
+	if (buf == NULL || len == 0 ||
+	    prescan(buf, len, &n, TK_WA_CBOR_DEPTH) != 0)
 		return NULL;
 	memset(&r, 0, sizeof(r));
-	if ((item = cbor_load(buf, len, &r)) == NULL)
+	if ((item = cbor_load(buf, n, &r)) == NULL)
 		return NULL;
-	if (r.error.code != CBOR_ERR_NONE || r.read == 0 || r.read > len ||
+	if (r.error.code != CBOR_ERR_NONE || r.read != n ||
 	    tk_wa_cbor_strict(item, TK_WA_CBOR_DEPTH) != 0) {
 		cbor_decref(&item);
 		return NULL;
 	}
-	*used = r.read;
+	*used = n;
 	return item;
 }
 

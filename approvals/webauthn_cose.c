@@ -48,7 +48,7 @@ get_int(const cbor_item_t *map, int64_t l, int64_t *out)
 {
 	const cbor_item_t *it = label(map, l);
 
-	if (it == NULL || cbor_get_int(it) > INT32_MAX)
+	if (it == NULL || !cbor_is_int(it) || cbor_get_int(it) > INT32_MAX)
 		return -1;
 	if (cbor_isa_uint(it))
 		*out = (int64_t)cbor_get_int(it);

@@ -32,6 +32,7 @@ stmt_precheck(const char *fmt, const cbor_item_t *st, int cred_alg,
     struct tk_webauthn_verdict *v)
 {
 	int alg = 0, has_x5c = tk_wa_map_get(st, "x5c") != NULL;
+	const cbor_item_t *x5c;
 	char esc[32];
 
 	if (strcmp(fmt, "none") == 0) {
@@ -41,9 +42,12 @@ stmt_precheck(const char *fmt, const cbor_item_t *st, int cred_alg,
 		return 0;
 	}
 	if (strcmp(fmt, "fido-u2f") == 0) {
-		if (cred_alg != TK_WA_ALG_ES256 || !has_x5c)
+		x5c = tk_wa_map_get(st, "x5c");
+		if (cred_alg != TK_WA_ALG_ES256 || x5c == NULL ||
+		    !cbor_isa_array(x5c) || cbor_array_size(x5c) != 1)
 			return tk_wa_fail(v, TK_WA_ERR_ATTOBJ, "fido-u2f "
-			    "attestation needs an ES256 key and an x5c");
+			    "attestation needs an ES256 key and exactly one "
+			    "x5c certificate");
 		return 0;
 	}
 	if (strcmp(fmt, "packed") != 0 && strcmp(fmt, "tpm") != 0)
