@@ -116,18 +116,28 @@ FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
 
 include $(sort $(wildcard */module.mk))
 
-.PHONY: all check check-asan lint fuzz bench run install clean tests
+.PHONY: all deps check check-run check-asan lint fuzz bench run install \
+	clean tests
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
 
+# The README's commands start from a fresh machine, so they install the
+# packages first and then re-read this file, whose flags come from
+# pkg-config and so exist only once the packages do.
+deps:
+	@bash deploy/install-deps.sh
+
 tests: $(PROGRAMS) $(TESTS)
 
-check: tests
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: tests
 	@sh tests/run-tests.sh $(BUILD) $(TESTS)
 
-check-asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-run
 
 lint:
 	@sh tools/lint.sh
@@ -138,7 +148,8 @@ fuzz: $(FUZZERS)
 bench: $(PROGRAMS) $(BENCHES)
 	@sh tests/bench/run-benches.sh $(BUILD) $(BENCHES)
 
-run: all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@sh deploy/run-embedded.sh $(BUILD)
 
 install: all

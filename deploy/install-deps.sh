@@ -2,6 +2,11 @@
 # Installs the Debian packages that twokey needs to build, test and run.
 # Non-interactive and idempotent: packages already present are left alone,
 # and the package lists are refreshed only when something is missing.
+#
+# Usage: install-deps.sh [--tpm]
+#   --tpm  also install the optional TPM 2.0 test backend (swtpm, tpm2-pkcs11,
+#          tpm2-abrmd on a private D-Bus bus) used by deploy/tpm2-setup.sh and
+#          tests/tpm/. Not needed by `make check`, so the default stays lean.
 set -eu
 
 PACKAGES="
@@ -15,6 +20,24 @@ libseccomp-dev libarchive-dev libsystemd-dev
 libcmocka-dev
 ca-certificates curl
 "
+
+# Optional: a software TPM 2.0 as a second real PKCS#11 backend.
+TPM_PACKAGES="
+swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0
+libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus libp11-kit-dev
+"
+
+case "${1:-}" in
+"")
+	;;
+--tpm)
+	PACKAGES="$PACKAGES $TPM_PACKAGES"
+	;;
+*)
+	echo "usage: install-deps.sh [--tpm]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $PACKAGES; do
