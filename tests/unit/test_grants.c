@@ -229,7 +229,7 @@ pick(unsigned int n)
 
 #define SP 6	/* people per sequence, at most */
 #define SK 9	/* keys per sequence, at most */
-#define SV 8	/* votes per sequence, at most */
+#define SV 10	/* votes per sequence, at most */
 
 struct seq {
 	unsigned int np, nk, nv;
@@ -272,17 +272,17 @@ seq_make(struct env *e, struct seq *s, unsigned int n)
 {
 	static const char *teams[] = { "ops", "sec" };
 	static const enum tk_person_state st[] = { TK_PERSON_ACTIVE,
-	    TK_PERSON_ACTIVE, TK_PERSON_ACTIVE, TK_PERSON_SUSPENDED,
-	    TK_PERSON_LEFT };
+	    TK_PERSON_ACTIVE, TK_PERSON_ACTIVE, TK_PERSON_ACTIVE,
+	    TK_PERSON_SUSPENDED, TK_PERSON_LEFT };
 	char name[32];
 	unsigned int i;
 
 	memset(s, 0, sizeof(*s));
-	s->np = 2 + pick(SP - 1);
+	s->np = 3 + pick(SP - 2);
 	s->requester = pick(s->np);
 	for (i = 0; i < s->np; i++) {
 		s->team[i] = (int)pick(2);
-		s->roles[i] = pick(4) != 0 ? TK_ROLE_APPROVER : 0;
+		s->roles[i] = pick(6) != 0 ? TK_ROLE_APPROVER : 0;
 		if (i == s->requester)
 			s->roles[i] |= TK_ROLE_REQUESTER;
 		(void)snprintf(name, sizeof(name), "p%u-%u", n, i);
@@ -296,15 +296,15 @@ seq_make(struct env *e, struct seq *s, unsigned int n)
 	/* States change after enrollment, as they would in life. */
 	for (i = 0; i < s->np; i++) {
 		s->state[i] = i == s->requester ? TK_PERSON_ACTIVE :
-		    st[pick(5)];
+		    st[pick(6)];
 		if (s->state[i] != TK_PERSON_ACTIVE)
 			assert_int_equal(tk_approvals_person_set_state(e->ap,
 			    "root", s->id[i], s->state[i]), 0);
 	}
-	s->nv = pick(SV + 1);
+	s->nv = 2 + pick(SV - 1);
 	for (i = 0; i < s->nv; i++) {
 		s->vote_key[i] = pick(s->nk);
-		s->reject[i] = pick(8) == 0;
+		s->reject[i] = pick(12) == 0;
 	}
 }
 
@@ -345,11 +345,11 @@ grant_exists_exactly_when_the_rule_holds_end_to_end(void **state)
 	struct seq s;
 	const char *env = getenv("TWOKEY_E2E_SEQUENCES");
 	unsigned int n, runs = env != NULL ? (unsigned int)strtoul(env,
-	    NULL, 10) : 60, granted = 0;
+	    NULL, 10) : 200, granted = 0;
 	int want;
 
 	for (n = 0; n < runs; n++) {
-		e->policy->quorum = 2 + pick(2);
+		e->policy->quorum = pick(4) == 0 ? 3 : 2;
 		e->policy->distinct_teams = pick(3) == 0;
 		seq_make(e, &s, n);
 		want = seq_rule(&s, e->policy->quorum,
