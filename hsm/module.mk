@@ -23,3 +23,7 @@ INSTALL_LIBEXEC += twokey-signer
 HSM_TESTLIB := $(BUILD)/libtwokey-testlib.a
 $(eval $(call test,test_hsm_signer,tests/unit/test_hsm_signer.c,\
 	$(HSM_TESTLIB) $(HSM_LIB) $(COMMON_LIB)))
+$(eval $(call test,test_hsm_uri,tests/unit/test_hsm_uri.c,\
+	$(HSM_LIB) $(COMMON_LIB)))
+$(eval $(call test,test_hsm_errors,tests/unit/test_hsm_errors.c,\
+	$(HSM_TESTLIB) $(HSM_P11_LIB) $(HSM_LIB) $(COMMON_LIB)))

@@ -146,10 +146,25 @@ decode_text(const char *v, size_t vlen, int query, char **out)
 		return r;
 	if (len == 0 || memchr(buf, '\0', len) != NULL) {
 		free(buf);
-		return -1;
+		return len == 0 ? -3 : -4;
 	}
 	*out = (char *)buf;
 	return 0;
+}
+
+/* Names what was wrong with a value: r from pct_decode / decode_text. */
+static int
+bad_value(int r, const char *name, size_t nlen, char *why, size_t whylen)
+{
+	static const char *const what[] = {
+		"malformed percent escape or unescaped character",
+		"out of memory", "empty value", "NUL byte" };
+
+	if (r == -2)
+		return TK_HSM_ERR_NOMEM;
+	why_fmt(why, whylen, "%s in attribute '%s'",
+	    what[r >= -4 && r <= -1 ? -r - 1 : 0], ESC(name, nlen));
+	return TK_HSM_ERR_URI;
 }
 
 static int
@@ -164,7 +179,7 @@ path_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
 			goto dup;
 		r = pct_decode(v, vlen, 0, &u->id, &u->id_len);
 		if (r == 0 && u->id_len == 0)
-			r = -1;
+			r = -3;
 		goto decoded;
 	}
 	for (i = 0; i < sizeof(path_attrs) / sizeof(path_attrs[0]); i++) {
@@ -188,14 +203,7 @@ path_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
 	}
 	return 0;	/* unknown path attributes are ignored (RFC 7512) */
 decoded:
-	if (r == -2)
-		return TK_HSM_ERR_NOMEM;
-	if (r != 0) {
-		why_fmt(why, whylen, "bad value (empty, NUL or malformed "
-		    "percent escape) in attribute '%s'", ESC(name, nlen));
-		return TK_HSM_ERR_URI;
-	}
-	return 0;
+	return r == 0 ? 0 : bad_value(r, name, nlen, why, whylen);
 dup:
 	why_fmt(why, whylen, "attribute '%s' appears twice", ESC(name, nlen));
 	return TK_HSM_ERR_URI;
@@ -264,11 +272,8 @@ query_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
 	    !name_is(name, nlen, "module-path") &&
 	    !name_is(name, nlen, "module-name"))
 		return 0;	/* unknown query attributes are ignored */
-	if ((r = decode_text(v, vlen, 1, &val)) != 0) {
-		why_fmt(why, whylen, "bad value (empty, NUL or malformed "
-		    "percent escape) in attribute '%s'", ESC(name, nlen));
-		return r == -2 ? TK_HSM_ERR_NOMEM : TK_HSM_ERR_URI;
-	}
+	if ((r = decode_text(v, vlen, 1, &val)) != 0)
+		return bad_value(r, name, nlen, why, whylen);
 	r = TK_HSM_ERR_URI;
 	if (name_is(name, nlen, "module-name")) {
 		why_fmt(why, whylen, "module-name is not supported: give "
@@ -436,7 +441,8 @@ pin_path(const struct tk_p11_uri *u, char **path, char *why, size_t whylen)
 	dir = getenv("CREDENTIALS_DIRECTORY");
 	if (dir == NULL || dir[0] != '/') {
 		why_fmt(why, whylen, "pin-source credential:%s needs "
-		    "$CREDENTIALS_DIRECTORY (systemd LoadCredential=)", ESC(u->pin_credential, strlen(u->pin_credential)));
+		    "$CREDENTIALS_DIRECTORY (systemd LoadCredential=)",
+		    ESC(u->pin_credential, strlen(u->pin_credential)));
 		return TK_HSM_ERR_PIN_SOURCE;
 	}
 	n = strlen(dir) + 1 + strlen(u->pin_credential) + 1;
