@@ -11,6 +11,13 @@ AUDIT_VERIFY_LIB := $(BUILD)/libtwokey-verify.a
 # common/module.mk is read after this file: use the literal path.
 AUDIT_VERIFY_DEPS := $(AUDIT_VERIFY_LIB) $(BUILD)/libtwokey-common.a
 
+# twokey-verify: the auditor's offline checker, built from this library
+# alone. Commands needing more add their sources to VERIFY_MAIN_SRCS and
+# their libraries in front of AUDIT_VERIFY_DEPS.
+VERIFY_MAIN_SRCS := audit/verify_main.c audit/verify_cli.c
+$(eval $(call program,twokey-verify,$(VERIFY_MAIN_SRCS),$(AUDIT_VERIFY_DEPS)))
+INSTALL_BIN += twokey-verify
+
 VERIFY_TEST_HELPERS := tests/unit/tlog_cases.c
 $(eval $(call test,test_merkle,tests/unit/test_merkle.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
@@ -18,6 +25,19 @@ $(eval $(call test,test_note,tests/unit/test_note.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
 $(eval $(call test,test_tlogproof,tests/unit/test_tlogproof.c \
 	$(VERIFY_TEST_HELPERS),$(AUDIT_VERIFY_DEPS)))
+$(eval $(call test,test_verify_cli,tests/unit/test_verify_cli.c, \
+	$(AUDIT_VERIFY_DEPS)))
+
+# Fuzzers are built by clang from sources: the whole library plus codecs.
+VERIFY_FUZZ_SRCS := $(AUDIT_VERIFY_SRCS) common/codec.c
+$(eval $(call fuzzer,fuzz_note,tests/fuzz/fuzz_note.c $(VERIFY_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_checkpoint,tests/fuzz/fuzz_checkpoint.c \
+	$(VERIFY_FUZZ_SRCS)))
+$(eval $(call fuzzer,fuzz_tlogproof,tests/fuzz/fuzz_tlogproof.c \
+	$(VERIFY_FUZZ_SRCS)))
+
+$(eval $(call bench,bench_verify,tests/bench/bench_verify.c, \
+	$(AUDIT_VERIFY_DEPS)))
 # ---- end verify ---------------------------------------------------------
 
 # ---- journal: the signed journal (libtwokey-audit.a) ----------------------

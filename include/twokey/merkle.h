@@ -11,8 +11,9 @@
  * Proof GENERATION reads hashes through a struct tk_merkle_source, so the
  * journal can feed it from SQLite: it supplies leaf hashes, and optionally
  * stored hashes of perfect subtrees (see tk_merkle_builder's node
- * callback). With stored subtrees a proof costs O(log^2 n) look-ups and no
- * leaf scan; without them it costs O(n) hashing. Proof VERIFICATION needs
+ * callback). With stored subtrees a proof costs O(log n) look-ups and
+ * O(log n) hashes (for the tree's ragged right edge), and no leaf scan;
+ * without them it costs O(n) hashing. Proof VERIFICATION needs
  * only the proof (RFC 9162 2.1.3.2 and 2.1.4.2).
  *
  * Size-0 policy: a consistency proof from old size 0 is REFUSED with
@@ -86,7 +87,7 @@ void tk_merkle_source_array(struct tk_merkle_source *src,
  * MTH(D[begin:end]): the RFC 9162 hash of the leaves [begin, end), end >
  * begin; the root of a tree of size n is tk_merkle_subtree_root(src, 0,
  * n). Uses src->node for every aligned perfect subtree inside the range.
- * O(end - begin) hashing without stored nodes, O(log^2) look-ups with.
+ * O(end - begin) hashing without stored nodes, O(log n) look-ups with.
  */
 int tk_merkle_subtree_root(const struct tk_merkle_source *src,
     uint64_t begin, uint64_t end, tk_merkle_hash out);

@@ -393,8 +393,7 @@ two_sig_note(EVP_PKEY *a, EVP_PKEY *b, size_t *len)
 }
 
 static void
-a_failing_known_signer_rejects_the_note_an_unknown_one_does_not(
-    void **state)
+failing_known_signer_rejects_unknown_signer_is_ignored(void **state)
 {
 	struct tk_note_verifier *keys[2] = { NULL, NULL };
 	EVP_PKEY *a = p256_new(), *b = p256_new();
@@ -560,7 +559,7 @@ main(void)
 		    ed25519_note_verifies_and_its_key_id_binds_the_name),
 		cmocka_unit_test(tampered_text_is_rejected_by_a_known_key),
 		cmocka_unit_test(
-	    a_failing_known_signer_rejects_the_note_an_unknown_one_does_not),
+		    failing_known_signer_rejects_unknown_signer_is_ignored),
 		cmocka_unit_test(
 		    hundred_signatures_are_accepted_and_one_more_is_refused),
 		cmocka_unit_test(
