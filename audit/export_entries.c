@@ -50,39 +50,40 @@ leaf_prefix(const struct tk_export_leaf *l, uint64_t *index,
 	return 0;
 }
 
-/* Position pos holds a leaf whose index field is wrong: say how. */
+/*
+ * Position pos holds a leaf whose index field is wrong: say how. The
+ * entry count against the export's range tells a deletion (fewer) or an
+ * insertion (more) from an edit of the index field (as many).
+ */
 static int
 misplaced(const struct tk_export *e, size_t i, uint64_t pos,
     struct tk_export_report *rep)
 {
-	uint64_t q, nq = 0;
+	uint64_t q, nq = 0, want = e->end - e->first;
 	const char *t;
-	int have_next;
 
 	if (leaf_prefix(&e->leaves[i], &q, &t) != 0)
 		return tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos,
 		    TK_EXPORT_NONE, "entry %llu: edited (does not begin with "
 		    "its canonical index and time)", (unsigned long long)pos);
-	have_next = i + 1 < e->nleaves &&
-	    leaf_prefix(&e->leaves[i + 1], &nq, &t) == 0;
-	if (q == pos + 1 && have_next && nq == pos)
+	if (q == pos + 1 && i + 1 < e->nleaves &&
+	    leaf_prefix(&e->leaves[i + 1], &nq, &t) == 0 && nq == pos)
 		return tk_export_fail(rep, TK_EXPORT_ERR_REORDERED, pos,
 		    TK_EXPORT_NONE, "entries %llu and %llu: reordered "
 		    "(swapped)", (unsigned long long)pos,
 		    (unsigned long long)pos + 1);
-	if (have_next && nq == pos + 1)
-		return tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos,
-		    TK_EXPORT_NONE, "entry %llu: edited (its index field "
-		    "says %llu)", (unsigned long long)pos,
-		    (unsigned long long)q);
-	if (q > pos)
+	if (q > pos && e->nleaves < want)
 		return tk_export_fail(rep, TK_EXPORT_ERR_DELETED, pos,
-		    TK_EXPORT_NONE, "entry %llu: deleted (entry %llu "
-		    "follows entry %llu)", (unsigned long long)pos,
-		    (unsigned long long)q, (unsigned long long)pos - 1);
-	return tk_export_fail(rep, TK_EXPORT_ERR_INSERTED, pos,
-	    TK_EXPORT_NONE, "entry %llu: an entry was inserted (position "
-	    "%llu holds a second entry %llu)", (unsigned long long)pos,
+		    TK_EXPORT_NONE, "entry %llu: deleted (entry %llu comes "
+		    "in its place)", (unsigned long long)pos,
+		    (unsigned long long)q);
+	if (q < pos && e->nleaves > want)
+		return tk_export_fail(rep, TK_EXPORT_ERR_INSERTED, pos,
+		    TK_EXPORT_NONE, "entry %llu: an entry was inserted here "
+		    "(a second entry %llu)", (unsigned long long)pos,
+		    (unsigned long long)q);
+	return tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos, TK_EXPORT_NONE,
+	    "entry %llu: edited (its index field says %llu)",
 	    (unsigned long long)pos, (unsigned long long)q);
 }
 
@@ -121,18 +122,20 @@ covering(const struct tk_export_checker *c, uint64_t pos)
 
 /*
  * Checks the tlog-proof of entry pos. Its checkpoint is normally one of
- * the export's, already verified; any other is verified in full.
+ * the export's, already verified; any other is verified in full. When
+ * locating (a checkpoint root failed), a failing proof names the entry
+ * as edited; otherwise the roots hold and it is the proof that is bad.
  */
 static int
 check_proof(const struct tk_export_checker *c, const struct tk_export *e,
-    uint64_t pos, const struct tk_export_leaf *l,
+    uint64_t pos, const struct tk_export_leaf *l, int locating,
     struct tk_export_report *rep)
 {
 	const struct tk_export_proof *f;
 	struct tk_tlog_proof *p = NULL;
 	tk_merkle_hash h;
 	size_t k;
-	int r = TK_EXPORT_ERR_PROOF, vr;
+	int r = TK_EXPORT_ERR_PROOF;
 
 	if ((f = find_proof(e, pos)) == NULL)
 		return tk_export_fail(rep, r, pos, TK_EXPORT_NONE,
@@ -151,12 +154,16 @@ check_proof(const struct tk_export_checker *c, const struct tk_export *e,
 		    (const tk_merkle_hash *)p->hashes, p->nhashes,
 		    c->cps[k].root) == 0)
 			r = 0;
-	} else if ((vr = tk_tlog_proof_verify(p, l->data, l->len, &c->ver, 1,
-	    e->origin, NULL)) == 0)
+	} else if (tk_tlog_proof_verify(p, l->data, l->len, &c->ver, 1,
+	    e->origin, NULL) == 0)
 		r = 0;
-	if (r != 0)
-		tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos, TK_EXPORT_NONE,
-		    "entry %llu: edited (its inclusion proof fails)",
+	if (r != 0 && locating)
+		r = tk_export_fail(rep, TK_EXPORT_ERR_EDITED, pos,
+		    TK_EXPORT_NONE, "entry %llu: edited (its inclusion proof "
+		    "fails)", (unsigned long long)pos);
+	else if (r != 0)
+		tk_export_fail(rep, r, pos, TK_EXPORT_NONE, "entry %llu: its "
+		    "inclusion proof does not verify",
 		    (unsigned long long)pos);
 out:
 	tk_tlog_proof_free(&p);
@@ -174,7 +181,7 @@ localize(const struct tk_export_checker *c, const struct tk_export *e,
 	if (e->has_proofs) {
 		for (pos = from; pos < size; pos++)
 			if ((r = check_proof(c, e, pos,
-			    &e->leaves[pos - e->first], rep)) != 0)
+			    &e->leaves[pos - e->first], 1, rep)) != 0)
 				return r;
 		return tk_export_fail(rep, TK_EXPORT_ERR_MALFORMED,
 		    TK_EXPORT_NONE, size, "prefix: the hashes of the entries "
@@ -371,7 +378,7 @@ tk_export_checker_entries(struct tk_export_checker *c,
 	    (r = check_since(c, &w, rep)) != 0)
 		goto out;
 	for (i = 0; e->has_proofs && i < e->nleaves; i++)
-		if ((r = check_proof(c, e, e->first + i, &e->leaves[i],
+		if ((r = check_proof(c, e, e->first + i, &e->leaves[i], 0,
 		    rep)) != 0)
 			goto out;
 	if (e->has_proofs && e->nproofs != e->nleaves) {
@@ -382,6 +389,9 @@ tk_export_checker_entries(struct tk_export_checker *c,
 	}
 	summary(c, e, rep);
 out:
+	if (r != 0 && rep != NULL && rep->err == 0)
+		tk_export_fail(rep, r, TK_EXPORT_NONE, TK_EXPORT_NONE, "%s",
+		    tk_export_strerror(r));
 	tk_merkle_builder_free(&w.b);
 	return r;
 }

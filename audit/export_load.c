@@ -382,6 +382,9 @@ tk_export_from_files(const struct tk_export_file *files, size_t n,
 	e = NULL;
 	r = 0;
 out:
+	if (r != 0 && rep != NULL && rep->err == 0)
+		tk_export_fail(rep, r, TK_EXPORT_NONE, TK_EXPORT_NONE, "%s",
+		    tk_export_strerror(r));
 	tk_export_free(&e);
 	return r;
 }
@@ -464,6 +467,9 @@ tk_export_load(const char *dir, struct tk_export **out,
 	*out = e;
 	e = NULL;
 out:
+	if (r != 0 && rep != NULL && rep->err == 0)
+		tk_export_fail(rep, r, TK_EXPORT_NONE, TK_EXPORT_NONE, "%s",
+		    tk_export_strerror(r));
 	tk_export_free(&e);
 	return r;
 }

@@ -348,6 +348,9 @@ tk_export_checker_new(const struct tk_export *e,
 	*out = c;
 	c = NULL;
 out:
+	if (r != 0 && rep != NULL && rep->err == 0)
+		tk_export_fail(rep, r, TK_EXPORT_NONE, TK_EXPORT_NONE, "%s",
+		    tk_export_strerror(r));
 	tk_export_checker_free(&c);
 	return r;
 }

@@ -170,33 +170,37 @@ int
 tk_journal_append(struct tk_journal *j, const struct tk_journal_entry *entry,
     uint64_t *index_out)
 {
-	struct jitem it;
+	struct jitem *it;
 	int r;
 
 	if (j == NULL)
 		return TK_JOURNAL_ERR_INVALID;
-	memset(&it, 0, sizeof(it));
-	if ((r = tk_journal_body(entry, &it.body, &it.body_len)) != 0)
-		return r;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return TK_JOURNAL_ERR_NOMEM;
+	if ((r = tk_journal_body(entry, &it->body, &it->body_len)) != 0)
+		goto out;
 	pthread_mutex_lock(&j->lock);
 	if (j->stop) {
 		pthread_mutex_unlock(&j->lock);
-		free(it.body);
-		return TK_JOURNAL_ERR_CLOSED;
+		r = TK_JOURNAL_ERR_CLOSED;
+		goto out;
 	}
 	/* Stamped under the lock: queue order is time order. */
-	tk_journal_now(it.time);
+	tk_journal_now(it->time);
 	if (j->tail != NULL)
-		j->tail->next = &it;
+		j->tail->next = it;
 	else
-		j->head = &it;
-	j->tail = &it;
+		j->head = it;
+	j->tail = it;
 	pthread_cond_signal(&j->work);
-	while (!it.done)
+	/* The writer unlinks the batch before it sets done. */
+	while (!it->done)
 		pthread_cond_wait(&j->done, &j->lock);
 	pthread_mutex_unlock(&j->lock);
-	free(it.body);
-	if (it.rc == 0 && index_out != NULL)
-		*index_out = it.index;
-	return it.rc;
+	if ((r = it->rc) == 0 && index_out != NULL)
+		*index_out = it->index;
+out:
+	free(it->body);
+	free(it);
+	return r;
 }

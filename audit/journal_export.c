@@ -115,6 +115,7 @@ put_entries(struct xw *x)
 	sqlite3_stmt *st = NULL;
 	FILE *f = NULL;
 	uint64_t want = x->first;
+	size_t n;
 	int fd, r = TK_JOURNAL_ERR_IO;
 
 	if ((fd = openat(x->dfd, "entries.jsonl", O_WRONLY | O_CREAT |
@@ -136,9 +137,9 @@ put_entries(struct xw *x)
 			r = TK_JOURNAL_ERR_CORRUPT;
 			goto out;
 		}
-		if (fwrite(sqlite3_column_blob(st, 1), 1,
-		    (size_t)sqlite3_column_bytes(st, 1), f) !=
-		    (size_t)sqlite3_column_bytes(st, 1) || fputc('\n', f) == EOF)
+		n = (size_t)sqlite3_column_bytes(st, 1);
+		if (fwrite(sqlite3_column_blob(st, 1), 1, n, f) != n ||
+		    fputc('\n', f) == EOF)
 			goto out;
 	}
 	r = want == x->end ? 0 : TK_JOURNAL_ERR_CORRUPT;

@@ -52,5 +52,24 @@ AUDIT_LIB := $(BUILD)/libtwokey-audit.a
 
 AUDIT_EXPORT_SRCS := audit/export_load.c audit/export_verify.c \
 	audit/export_entries.c
-$(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS))
+# verify_log.c is the "twokey-verify log" command (row in verify_main.c).
+$(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS) audit/verify_log.c)
+
+# Journal tests use the real token fixture (tests/ and hsm/ are read
+# after this file: literal paths).
+JOURNAL_TEST_LIBS := $(AUDIT_LIB) $(BUILD)/libtwokey-testlib.a \
+	$(BUILD)/libtwokey-hsm.a $(AUDIT_VERIFY_LIB) $(BUILD)/libtwokey-common.a
+JOURNAL_TEST_UTIL := tests/unit/journal_testutil.c
+$(eval $(call test,test_journal,tests/unit/test_journal.c \
+	$(JOURNAL_TEST_UTIL),$(JOURNAL_TEST_LIBS)))
+$(eval $(call test,test_export_verify,tests/unit/test_export_verify.c \
+	$(JOURNAL_TEST_UTIL),$(JOURNAL_TEST_LIBS)))
+$(eval $(call test,test_journal_crash,tests/unit/test_journal_crash.c \
+	$(JOURNAL_TEST_UTIL),$(JOURNAL_TEST_LIBS)))$(eval $(call bench,bench_journal,tests/bench/bench_journal.c,\
+	$(JOURNAL_TEST_LIBS)))
+
+# The export reader under libFuzzer (clang builds it from sources).
+$(eval $(call fuzzer,fuzz_export,tests/fuzz/fuzz_export.c \
+	$(AUDIT_EXPORT_SRCS) $(AUDIT_VERIFY_SRCS) common/log.c \
+	common/codec.c common/file.c))
 # ---- end journal ----------------------------------------------------------

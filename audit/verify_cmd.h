@@ -33,6 +33,8 @@ struct verify_cmd {
 
 int verify_cmd_note(int argc, char **argv);
 int verify_cmd_proof(int argc, char **argv);
+/* audit/verify_log.c (journal exports, export.h) */
+int verify_cmd_log(int argc, char **argv);
 
 /*
  * Prints "twokey-verify: CMD: message" on one line to stderr and returns

@@ -3,7 +3,11 @@
  *     [--since CHECKPOINT]
  *
  * Prints a short summary and exits 0 only when everything holds; else
- * names the first bad entry or checkpoint and exits 1.
+ * names the first bad entry or checkpoint and exits with twokey-verify's
+ * code for the cause (verify_cmd.h; VX_PROOF when the log does not hold:
+ * edited, deleted, inserted, reordered, truncated, inconsistent, forked).
+ * Lives in libtwokey-verify.a beside the export checker, so the program
+ * needs no source of ours.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +18,7 @@
 
 #include "twokey/common.h"
 #include "twokey/export.h"
-#include "verify_log.h"
+#include "verify_cmd.h"
 
 static void
 usage(void)
@@ -76,6 +80,32 @@ print_summary(const struct tk_export_report *rep, const char *since)
 		    "checkpoint\n");
 }
 
+/* twokey-verify's exit code for an export error. */
+static int
+exit_for(int err)
+{
+	switch (err) {
+	case TK_EXPORT_OK:
+		return VX_OK;
+	case TK_EXPORT_ERR_UNKNOWN_KEY:
+	case TK_EXPORT_ERR_BAD_SIG:
+		return VX_SIGNATURE;
+	case TK_EXPORT_ERR_IO:
+	case TK_EXPORT_ERR_TOOBIG:
+		return VX_IO;
+	case TK_EXPORT_ERR_MALFORMED:
+		return VX_MALFORMED;
+	case TK_EXPORT_ERR_CHAIN:
+	case TK_EXPORT_ERR_KEY:
+		return VX_KEY;
+	case TK_EXPORT_ERR_NOMEM:
+	case TK_EXPORT_ERR_INVALID:
+		return VX_INTERNAL;
+	default:
+		return VX_PROOF;	/* the log does not hold */
+	}
+}
+
 static int
 run(const char *dir, struct tk_export_trust *t)
 {
@@ -87,22 +117,22 @@ run(const char *dir, struct tk_export_trust *t)
 		r = tk_export_check(e, t, &rep);
 	tk_export_free(&e);
 	if (r != 0) {
-		printf("twokey-verify: log FAILED: %s: %s\n",
+		fprintf(stderr, "twokey-verify: log: %s: %s\n",
 		    tk_export_strerror(r), rep.what);
-		return 1;
+		return exit_for(r);
 	}
 	print_summary(&rep, t->since);
 	return 0;
 }
 
 int
-tk_verify_log_main(int argc, char **argv)
+verify_cmd_log(int argc, char **argv)
 {
 	struct tk_export_trust t;
 	const char *dir = NULL, *root = NULL, *fp = NULL, *since = NULL;
 	uint8_t fpb[32], *sdata = NULL;
 	size_t slen = 0;
-	int i, status = 1;
+	int i, status = VX_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
 	for (i = 1; i < argc; i++) {
@@ -116,29 +146,31 @@ tk_verify_log_main(int argc, char **argv)
 			dir = argv[i];
 		else {
 			usage();
-			return 2;
+			return VX_USAGE;
 		}
 	}
 	if (dir == NULL || (root == NULL) == (fp == NULL)) {
 		usage();
-		return 2;
+		return VX_USAGE;
 	}
 	if (fp != NULL && parse_fingerprint(fp, fpb) != 0) {
 		fprintf(stderr, "twokey-verify: --fingerprint wants 64 hex "
 		    "digits\n");
-		status = 2;
+		status = VX_USAGE;
 		goto out;
 	}
 	t.fingerprint = fp != NULL ? fpb : NULL;
 	if (root != NULL && (t.root = read_root(root)) == NULL) {
-		printf("twokey-verify: log FAILED: cannot read the root "
+		fprintf(stderr, "twokey-verify: log: cannot read the root "
 		    "certificate %s\n", root);
+		status = VX_KEY;
 		goto out;
 	}
 	if (since != NULL && tk_read_file(since, TK_EXPORT_MAX_SMALL, 0,
 	    &sdata, &slen) != 0) {
-		printf("twokey-verify: log FAILED: cannot read the saved "
+		fprintf(stderr, "twokey-verify: log: cannot read the saved "
 		    "checkpoint %s\n", since);
+		status = VX_IO;
 		goto out;
 	}
 	t.since = (const char *)sdata;

@@ -23,6 +23,9 @@ static const struct verify_cmd commands[] = {
 	    "PROOF_FILE --entry ENTRY_FILE --key KEY [--key KEY ...]\n"
 	    "        [--origin ORIGIN] [--name NAME]" },
 	/* Commands built on more than libtwokey-verify add rows here. */
+	{ "log", verify_cmd_log,
+	    "EXPORT (--root ROOT.pem | --fingerprint SHA256)\n"
+	    "        [--since CHECKPOINT]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -46,6 +49,12 @@ usage(FILE *f)
 	    "       signed by a given key (and has ORIGIN, if given), then\n"
 	    "       SHA-256(0x00 || ENTRY_FILE) is in its tree at the index,\n"
 	    "       with size and root taken from the signed checkpoint.\n"
+	    "log:   checks a journal export: the audit certificate chains to\n"
+	    "       the pinned root, every checkpoint is signed by it and\n"
+	    "       consistent with the previous one, every entry is in them\n"
+	    "       (exit 6 names the first edited, deleted, inserted,\n"
+	    "       reordered or truncated entry); with --since, the log\n"
+	    "       only grew from that saved checkpoint.\n"
 	    "\nexit codes:\n"
 	    "  0  everything checked holds\n"
 	    "  1  signature: no trusted signature, a trusted one fails, or\n"

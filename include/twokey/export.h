@@ -84,7 +84,7 @@ const char *tk_export_strerror(int err);
 
 /* One named file of an export, as read from disk or built in memory. */
 struct tk_export_file {
-	const char *name;		/* relative path, e.g. "checkpoints/7" */
+	const char *name;		/* e.g. "checkpoints/7" */
 	const uint8_t *data;
 	size_t len;
 };

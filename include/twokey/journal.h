@@ -18,9 +18,10 @@
  * - time is UTC with milliseconds, taken when the entry was queued;
  * - details is a JSON object; inside it object members are sorted by key
  *   (bytewise on UTF-8), numbers must be integers (reals are refused);
- * - compact (no whitespace), non-ASCII escaped as \uXXXX (jansson
- *   JSON_COMPACT | JSON_ENSURE_ASCII), so a leaf is ASCII without
- *   newlines and one leaf fits on one line of an export.
+ * - compact (no whitespace); non-ASCII and control characters escaped
+ *   as \uXXXX with upper-case hex, except \b \f \n \r \t, '"' and '\\'
+ *   (jansson 2.14 JSON_COMPACT | JSON_ENSURE_ASCII; '/' is not escaped),
+ *   so a leaf is ASCII without newlines and fits on one export line.
  * The fixed prefix {"index":N,"time":"..." lets a verifier check position
  * and time without a JSON parser.
  *

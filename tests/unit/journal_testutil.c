@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <openssl/pem.h>
 
-#include "token_fixture.h"
+#include "../lib/token_fixture.h"
 #include "journal_testutil.h"
 
 int

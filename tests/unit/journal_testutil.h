@@ -10,6 +10,7 @@
 #include "twokey/export.h"
 #include "twokey/hsm.h"
 #include "twokey/journal.h"
+#include "../lib/token_fixture.h"
 
 #define JT_ORIGIN "twokey/test-appliance/journal"
 
