@@ -27,3 +27,5 @@ $(eval $(call test,test_hsm_uri,tests/unit/test_hsm_uri.c,\
 	$(HSM_LIB) $(COMMON_LIB)))
 $(eval $(call test,test_hsm_errors,tests/unit/test_hsm_errors.c,\
 	$(HSM_TESTLIB) $(HSM_P11_LIB) $(HSM_LIB) $(COMMON_LIB)))
+$(eval $(call test,test_hsm_ceremony,tests/unit/test_hsm_ceremony.c,\
+	$(HSM_TESTLIB) $(HSM_P11_LIB) $(HSM_LIB) $(COMMON_LIB)))

@@ -331,7 +331,8 @@ malformed_uri_is_refused_before_any_signer_starts(void **state)
 	assert_int_equal(start_logged("pkcs11:token=two%zkey", fx->signer_path,
 	    0, log, sizeof(log)), TK_HSM_ERR_URI);
 	assert_non_null(strstr(log, "PKCS#11 URI refused"));
-	assert_non_null(strstr(log, "unescaped character in attribute 'token'"));
+	assert_non_null(strstr(log,
+	    "unescaped character in attribute 'token'"));
 	assert_null(strstr(log, "twokey-signer["));
 	assert_int_equal(start_logged("pkcs11:object=twokey-root?module-path="
 	    "/usr/lib/softhsm/libsofthsm2.so", fx->signer_path, 0, log,
