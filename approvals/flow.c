@@ -317,3 +317,10 @@ fail:
 	tk_store_rollback(ap);
 	return rc;
 }
+
+int
+tk_approvals_pending(struct tk_approvals *ap, int64_t **ids, size_t *n)
+{
+	return tk_store_ids(ap, "SELECT id FROM requests WHERE state = 0 "
+	    "AND expires > ? ORDER BY id", tk_apr_now(ap), ids, n);
+}

@@ -14,7 +14,8 @@
 #include "twokey/approvals.h"
 
 #define TK_TEXT_MAX 1024	/* reason and other free text, bytes */
-#define TK_TOKEN_MAX 128	/* names of scopes, connectors, accounts */
+#define TK_TOKEN_MAX 128
+#define TK_DURATION_MAX ((json_int_t)10 * 366 * 24 * 3600)	/* names of scopes, connectors, accounts */
 /*
  * Request, policy and client data documents; small enough that a request
  * with every character escaped still fits in a journal entry's details.
@@ -108,6 +109,10 @@ struct tk_ballot_set {
 int tk_store_ballots(struct tk_approvals *ap, int64_t request_id,
     struct tk_ballot_set *out);
 void tk_ballot_set_clear(struct tk_ballot_set *s);
+
+/* The int64 first column of sql with arg bound to ?1; free(*ids). */
+int tk_store_ids(struct tk_approvals *ap, const char *sql, int64_t arg,
+    int64_t **ids, size_t *n);
 
 /* ---- grant.c ---- */
 /*

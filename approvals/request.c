@@ -166,7 +166,9 @@ take_fields(json_t *root, struct tk_request *r)
 	if (take_str(root, "reason", 1, 0, &r->reason) != 0 ||
 	    take_scopes(root, r) != 0)
 		return -1;
-	if (!json_is_integer(d) || json_integer_value(d) <= 0)
+	/* Bounded so that the canonical form stays exact in JCS (2^53). */
+	if (!json_is_integer(d) || json_integer_value(d) <= 0 ||
+	    json_integer_value(d) > TK_DURATION_MAX)
 		return -1;
 	r->duration = (int64_t)json_integer_value(d);
 	return 0;

@@ -445,3 +445,39 @@ out:
 		tk_ballot_set_clear(out);
 	return rc;
 }
+
+int
+tk_store_ids(struct tk_approvals *ap, const char *sql, int64_t arg,
+    int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t *v = NULL, *nv;
+	size_t cap = 0;
+	int r, rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = tk_store_prepare(ap, sql, &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, arg);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : 2 * cap;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				rc = TK_APR_ERR_NOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		v[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	rc = r == SQLITE_DONE ? TK_APR_OK : TK_APR_ERR_DB;
+out:
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		free(v);
+		*n = 0;
+	} else
+		*ids = v;
+	return rc;
+}

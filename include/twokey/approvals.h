@@ -318,7 +318,9 @@ struct tk_approvals_config {
 
 /*
  * Opens the store (WAL, schema version checked) and validates the policy.
- * Caller frees *out with tk_approvals_free.
+ * Caller frees *out with tk_approvals_free. One tk_approvals is used by
+ * one thread at a time; open one per thread to serve several (SQLite
+ * serialises their writes).
  */
 int tk_approvals_open(const struct tk_approvals_config *cfg,
     struct tk_approvals **out);
@@ -372,6 +374,9 @@ struct tk_request_info {
 
 int tk_approvals_request_get(struct tk_approvals *ap, int64_t id,
     struct tk_request_info *out);
+/* Ids of requests pending at the current time, oldest first; free(*ids). */
+int tk_approvals_pending(struct tk_approvals *ap, int64_t **ids,
+    size_t *n);
 void tk_request_info_clear(struct tk_request_info *info);
 
 /*

@@ -188,12 +188,14 @@ assertion_from_another_origin_is_refused_by_the_verifier(void **state)
 }
 
 static void
-one_rejection_ends_the_request(void **state)
+one_rejection_ends_the_request_and_leaves_the_others(void **state)
 {
 	struct env *e = *state;
 	struct tk_vote_result res;
 	uint8_t ch[TK_CHALLENGE_LEN];
-	int64_t rid = file(e, ELEVATION);
+	int64_t rid = file(e, ELEVATION), other = file(e, ELEVATION);
+	int64_t *ids = NULL;
+	size_t n = 0;
 
 	assert_int_equal(vote(e, &e->ak, rid, TK_DECIDE_APPROVE, &res), 0);
 	assert_int_equal(vote(e, &e->ck, rid, TK_DECIDE_REJECT, &res), 0);
@@ -202,6 +204,10 @@ one_rejection_ends_the_request(void **state)
 	assert_int_equal(tk_approvals_challenge(e->ap, rid, e->bob,
 	    TK_DECIDE_APPROVE, ch, NULL), TK_APR_ERR_NOT_PENDING);
 	assert_no_grant(e, rid);
+	assert_int_equal(tk_approvals_pending(e->ap, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], other);
+	free(ids);
 }
 
 static void
@@ -332,7 +338,7 @@ main(void)
 		T(suspended_approver_is_refused),
 		T(departed_approver_is_refused),
 		T(assertion_from_another_origin_is_refused_by_the_verifier),
-		T(one_rejection_ends_the_request),
+		T(one_rejection_ends_the_request_and_leaves_the_others),
 		T(pending_request_expires_after_a_day),
 		T(distinct_teams_policy_wants_two_teams),
 		T(refused_request_changes_no_state),

@@ -135,6 +135,9 @@ malformed_requests_are_refused(void **state)
 	    "\"ttl\":0,\"reason\":\"r\"}",
 	    "{\"kind\":\"break-glass\",\"incident\":\"I\",\"scopes\":[\"a\"],"
 	    "\"ttl\":-5,\"reason\":\"r\"}",
+	    /* beyond what JCS keeps exact */
+	    "{\"kind\":\"break-glass\",\"incident\":\"I\",\"scopes\":[\"a\"],"
+	    "\"ttl\":9007199254740993,\"reason\":\"r\"}",
 	    /* control character, empty scope list, scope with a space */
 	    "{\"kind\":\"break-glass\",\"incident\":\"I\",\"scopes\":[\"a\"],"
 	    "\"ttl\":1,\"reason\":\"a\\nb\"}",
