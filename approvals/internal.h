@@ -14,8 +14,9 @@
 #include "twokey/approvals.h"
 
 #define TK_TEXT_MAX 1024	/* reason and other free text, bytes */
-#define TK_TOKEN_MAX 128
-#define TK_DURATION_MAX ((json_int_t)10 * 366 * 24 * 3600)	/* names of scopes, connectors, accounts */
+#define TK_TOKEN_MAX 128	/* names of scopes, connectors, accounts */
+/* Request durations, seconds: far below 2^53, so exact in JCS. */
+#define TK_DURATION_MAX ((json_int_t)10 * 366 * 24 * 3600)
 /*
  * Request, policy and client data documents; small enough that a request
  * with every character escaped still fits in a journal entry's details.
