@@ -223,7 +223,7 @@ insert_ballot(struct tk_approvals *ap, const struct vote *v)
 static int
 vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 {
-	char jti[64] = "";
+	char jti[64] = "", *cred;
 	int rc;
 
 	if ((rc = tk_store_challenge_use(ap, v->challenge, v->now)) != 0 ||
@@ -242,9 +242,15 @@ vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 	    (rc = tk_grant_issue(ap, &v->req, &v->set, &v->q, v->now, jti,
 	    sizeof(jti))) != 0)
 		return rc;
-	if ((rc = tk_apr_record(ap, v->person.name, v->ch.decision ==
+	if ((cred = tk_b64url_encode(v->cred.id, v->cred.id_len)) == NULL)
+		return TK_APR_ERR_NOMEM;
+	rc = tk_apr_record(ap, v->person.name, v->ch.decision ==
 	    TK_DECIDE_APPROVE ? "request.approve" : "request.reject", obj,
-	    json_pack("{s:i}", "counted", (int)v->q.approvals))) != 0)
+	    json_pack("{s:s, s:i, s:I}", "credential", cred, "counted",
+	    (int)v->q.approvals, "sign_count",
+	    (json_int_t)v->cred.sign_count));
+	free(cred);
+	if (rc != 0)
 		return rc;
 	if (v->q.state == TK_REQ_REJECTED)
 		return tk_apr_record(ap, v->person.name, "request.rejected",
