@@ -180,7 +180,7 @@ gen_key(struct ceremony *c, int p)
 	return 0;
 }
 
-/* tk_remote_sign_fn over C_Sign(CKM_ECDSA): r||s of a SHA-256 digest. */
+/* tk_remote_signer over C_Sign(CKM_ECDSA): r||s of a SHA-256 digest. */
 static int
 token_sign(void *arg, const uint8_t *digest, size_t len, uint8_t rs[64])
 {
@@ -280,6 +280,7 @@ static int
 issue(struct ceremony *c, int p)
 {
 	struct signing sg = { c, c->priv[TK_KEY_ROOT] };
+	struct tk_remote_signer rs = { token_sign, &sg };
 	EVP_PKEY *rk = NULL;
 	X509 *x = NULL, *issuer;
 	int r = TK_HSM_ERR_CERT;
@@ -288,7 +289,7 @@ issue(struct ceremony *c, int p)
 		goto out;
 	issuer = p == TK_KEY_ROOT ? x : c->cert[TK_KEY_ROOT];
 	if (cert_fields(c, p, x, issuer) != 0 ||
-	    tk_remote_key_new(c->pub[TK_KEY_ROOT], token_sign, &sg, &rk) != 0)
+	    tk_remote_key_new(c->pub[TK_KEY_ROOT], &rs, &rk) != 0)
 		goto out;
 	if (X509_sign(x, rk, EVP_sha256()) <= 0 ||
 	    X509_verify(x, c->pub[TK_KEY_ROOT]) != 1) {

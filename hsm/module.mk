@@ -29,3 +29,6 @@ $(eval $(call test,test_hsm_errors,tests/unit/test_hsm_errors.c,\
 	$(HSM_TESTLIB) $(HSM_P11_LIB) $(HSM_LIB) $(COMMON_LIB)))
 $(eval $(call test,test_hsm_ceremony,tests/unit/test_hsm_ceremony.c,\
 	$(HSM_TESTLIB) $(HSM_P11_LIB) $(HSM_LIB) $(COMMON_LIB)))
+
+$(eval $(call fuzzer,fuzz_p11uri,tests/fuzz/fuzz_p11uri.c hsm/uri.c \
+	hsm/hsm.c common/log.c common/codec.c common/file.c))

@@ -15,32 +15,16 @@
 #include "twokey/common.h"
 #include "remote_key.h"
 
-struct remote {
-	tk_remote_sign_fn sign;
-	void *arg;
-};
-
 static EC_KEY_METHOD *remote_method;
 static int remote_index = -1;
 static pthread_once_t remote_once = PTHREAD_ONCE_INIT;
-
-static void
-free_remote(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	free(ptr);
-}
 
 static ECDSA_SIG *
 remote_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
     const BIGNUM *rp, EC_KEY *ec)
 {
-	struct remote *rk = EC_KEY_get_ex_data(ec, remote_index);
+	const struct tk_remote_signer *rk = EC_KEY_get_ex_data(ec,
+	    remote_index);
 	uint8_t rs[64];
 	BIGNUM *r = NULL, *s = NULL;
 	ECDSA_SIG *sig = NULL;
@@ -83,42 +67,35 @@ remote_sign(int type, const unsigned char *dgst, int dlen,
 static void
 remote_init(void)
 {
-	remote_index = EC_KEY_get_ex_new_index(0, NULL, NULL, NULL,
-	    free_remote);
+	remote_index = EC_KEY_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if ((remote_method = EC_KEY_METHOD_new(EC_KEY_OpenSSL())) != NULL)
 		EC_KEY_METHOD_set_sign(remote_method, remote_sign, NULL,
 		    remote_sign_sig);
 }
 
 int
-tk_remote_key_new(EVP_PKEY *pub, tk_remote_sign_fn sign, void *arg,
+tk_remote_key_new(EVP_PKEY *pub, const struct tk_remote_signer *rs,
     EVP_PKEY **out)
 {
-	struct remote *rk = NULL;
 	EC_KEY *ec = NULL;
 	EVP_PKEY *pk = NULL;
 	int r = -1;
 
 	*out = NULL;
 	if (pthread_once(&remote_once, remote_init) != 0 ||
-	    remote_method == NULL || remote_index < 0)
+	    remote_method == NULL || remote_index < 0 || rs == NULL)
 		return -1;
 	if ((ec = EVP_PKEY_get1_EC_KEY(pub)) == NULL ||
-	    (rk = calloc(1, sizeof(*rk))) == NULL)
+	    EC_KEY_set_method(ec, remote_method) != 1 ||
+	    EC_KEY_set_ex_data(ec, remote_index,
+	    (void *)(uintptr_t)rs) != 1)
 		goto out;
-	rk->sign = sign;
-	rk->arg = arg;
-	if (EC_KEY_set_method(ec, remote_method) != 1 ||
-	    EC_KEY_set_ex_data(ec, remote_index, rk) != 1)
-		goto out;
-	rk = NULL;
 	if ((pk = EVP_PKEY_new()) == NULL || EVP_PKEY_set1_EC_KEY(pk, ec) != 1)
 		goto out;
 	*out = pk;
 	pk = NULL;
 	r = 0;
 out:
-	free(rk);
 	EC_KEY_free(ec);
 	EVP_PKEY_free(pk);
 	return r;

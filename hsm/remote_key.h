@@ -12,14 +12,18 @@
 
 #include <openssl/evp.h>
 
-typedef int (*tk_remote_sign_fn)(void *arg, const uint8_t *digest,
-    size_t len, uint8_t rs[64]);
+/* Signs a digest, returning 0 and the raw r||s. */
+struct tk_remote_signer {
+	int (*sign)(void *arg, const uint8_t *digest, size_t len,
+	    uint8_t rs[64]);
+	void *arg;
+};
 
 /*
- * pub is an EC P-256 public key (not taken over); arg must outlive the key.
- * sign returns 0 on success. *out is freed with EVP_PKEY_free.
+ * pub is an EC P-256 public key (not taken over). The caller owns rs and
+ * keeps it alive until the key is freed (EVP_PKEY_free).
  */
-int tk_remote_key_new(EVP_PKEY *pub, tk_remote_sign_fn sign, void *arg,
+int tk_remote_key_new(EVP_PKEY *pub, const struct tk_remote_signer *rs,
     EVP_PKEY **out);
 
 #endif
