@@ -138,6 +138,33 @@ revoked_grant_is_shown_revoked(void **state)
 	tk_grant_info_clear(&g);
 }
 
+static void
+grant_that_cannot_be_signed_leaves_the_request_pending(void **state)
+{
+	struct env *e = *state;
+	struct tk_approvals_config cfg;
+	struct tk_vote_result res;
+	int64_t rid = file(e, ELEVATION);
+
+	assert_int_equal(vote(e, &e->ak, rid, TK_DECIDE_APPROVE, &res), 0);
+	/* The same store, but no token to sign with. */
+	tk_approvals_free(&e->ap);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.db_path = e->path;
+	cfg.policy = e->policy;
+	cfg.journal = e->journal;
+	cfg.rp_id = RP;
+	cfg.origin = ORIGIN;
+	cfg.clock = clock_of;
+	cfg.clock_arg = e;
+	assert_int_equal(tk_approvals_open(&cfg, &e->ap), 0);
+	assert_refused(e, rid, vote(e, &e->bk, rid, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SIGN, &res, "could not sign");
+	assert_int_equal(state_of(e, rid), TK_REQ_PENDING);
+	assert_int_equal(count_rows(e->path, "ballots"), 1);
+	assert_int_equal(count_rows(e->path, "grants"), 0);
+}
+
 static int64_t
 granted_break_glass(struct env *e)
 {
@@ -372,6 +399,7 @@ main(void)
 		T(tampered_jwt_does_not_verify),
 		T(grant_expires_and_is_shown_expired),
 		T(revoked_grant_is_shown_revoked),
+		T(grant_that_cannot_be_signed_leaves_the_request_pending),
 		T(overdue_review_blocks_the_commanders_next_break_glass),
 		T(policy_may_let_an_overdue_commander_through),
 		T(break_glass_grant_names_the_commander_and_incident),
