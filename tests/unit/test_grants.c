@@ -134,6 +134,9 @@ revoked_grant_is_shown_revoked(void **state)
 	assert_int_equal(later.revoked, e->now);
 	assert_int_equal(tk_approvals_grant_revoke(e->ap, "alice", g.jti),
 	    TK_APR_ERR_REVOKED);
+	assert_int_equal(tk_approvals_grant_revoke(e->ap, "alice",
+	    "no such grant"), TK_APR_ERR_INVALID);
+	assert_journaled(e, "grant.revoke.refused", "malformed");
 	tk_grant_info_clear(&later);
 	tk_grant_info_clear(&g);
 }
