@@ -103,8 +103,10 @@ start_logged(const char *uri, const char *signer, unsigned int timeout,
 	n = read(fd, log, cap - 1);
 	close(fd);
 	log[n > 0 ? n : 0] = '\0';
-	/* Whatever went wrong, no PIN is ever logged. */
+	/* Whatever went wrong, no PIN is ever logged; the code's text is. */
 	assert_null(strstr(log, real_pin));
+	if (r != 0)
+		assert_non_null(strstr(log, tk_hsm_strerror(r)));
 	return r;
 }
 
@@ -330,7 +332,7 @@ malformed_uri_is_refused_before_any_signer_starts(void **state)
 	(void)state;
 	assert_int_equal(start_logged("pkcs11:token=two%zkey", fx->signer_path,
 	    0, log, sizeof(log)), TK_HSM_ERR_URI);
-	assert_non_null(strstr(log, "PKCS#11 URI refused"));
+	assert_non_null(strstr(log, "malformed PKCS#11 URI: "));
 	assert_non_null(strstr(log,
 	    "unescaped character in attribute 'token'"));
 	assert_null(strstr(log, "twokey-signer["));
