@@ -301,6 +301,8 @@ tk_approvals_vote(struct tk_approvals *ap, int64_t request_id,
 	char obj[32];
 	int rc = TK_APR_ERR_NOMEM;
 
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		goto out;
 	v->request_id = request_id;
@@ -326,7 +328,6 @@ tk_approvals_vote(struct tk_approvals *ap, int64_t request_id,
 	rc = TK_APR_OK;
 out:
 	if (res != NULL && v != NULL) {
-		memset(res, 0, sizeof(*res));
 		res->state = rc == 0 ? v->q.state : v->req.state;
 		res->approvals = v->q.approvals;
 		res->person = v->person.id;
