@@ -62,9 +62,8 @@ extensions_valid(const char *s, size_t len)
 	return 1;
 }
 
-/* The next line of s at *off (without its newline); -1 if none. */
-static int
-next_line(const char *s, size_t len, size_t *off, const char **line,
+int
+verify_next_line(const char *s, size_t len, size_t *off, const char **line,
     size_t *llen)
 {
 	const char *nl;
@@ -112,15 +111,15 @@ tk_checkpoint_parse(const char *text, size_t len,
 	r = TK_VERIFY_ERR_MALFORMED;
 	if (len == 0 || text[len - 1] != '\n' || !note_text_valid(text, len))
 		goto out;
-	if (next_line(text, len, &off, &line, &llen) != 0 || llen == 0)
+	if (verify_next_line(text, len, &off, &line, &llen) != 0 || llen == 0)
 		goto out;
 	r = TK_VERIFY_ERR_NOMEM;
 	if ((cp->origin = strndup(line, llen)) == NULL)
 		goto out;
 	r = TK_VERIFY_ERR_MALFORMED;
-	if (next_line(text, len, &off, &line, &llen) != 0 ||
+	if (verify_next_line(text, len, &off, &line, &llen) != 0 ||
 	    verify_parse_u64(line, llen, &cp->size) != 0 ||
-	    next_line(text, len, &off, &line, &llen) != 0 ||
+	    verify_next_line(text, len, &off, &line, &llen) != 0 ||
 	    parse_root(line, llen, cp->root) != 0 ||
 	    !extensions_valid(text + off, len - off))
 		goto out;

@@ -12,5 +12,11 @@ int note_text_valid(const char *s, size_t n);
  * unless 0, no overflow); used by checkpoints and tlog-proof files.
  */
 int verify_parse_u64(const char *s, size_t len, uint64_t *out);
+/*
+ * The next newline-terminated line of s[0..len) at *off, without its
+ * newline, and *off moved past it; -1 when no complete line is left.
+ */
+int verify_next_line(const char *s, size_t len, size_t *off,
+    const char **line, size_t *llen);
 
 #endif

@@ -23,22 +23,6 @@ tk_tlog_proof_free(struct tk_tlog_proof **pp)
 	*pp = NULL;
 }
 
-/* Next line at *off without its newline; -1 at the end. */
-static int
-take_line(const char *s, size_t len, size_t *off, const char **line,
-    size_t *llen)
-{
-	const char *nl;
-
-	if (*off >= len ||
-	    (nl = memchr(s + *off, '\n', len - *off)) == NULL)
-		return -1;
-	*line = s + *off;
-	*llen = (size_t)(nl - *line);
-	*off += *llen + 1;
-	return 0;
-}
-
 static int
 starts_with(const char *line, size_t llen, const char *prefix)
 {
@@ -55,17 +39,17 @@ parse_head(struct tk_tlog_proof *p, const char *s, size_t len,
 	const char *line;
 	size_t llen;
 
-	if (take_line(s, len, off, &line, &llen) != 0 ||
+	if (verify_next_line(s, len, off, &line, &llen) != 0 ||
 	    llen != strlen(TK_TLOG_PROOF_HEADER) ||
 	    memcmp(line, TK_TLOG_PROOF_HEADER, llen) != 0 ||
-	    take_line(s, len, off, &line, &llen) != 0)
+	    verify_next_line(s, len, off, &line, &llen) != 0)
 		return TK_VERIFY_ERR_MALFORMED;
 	if (starts_with(line, llen, "extra ")) {
 		if (tk_b64_decode(line + 6, llen - 6, &p->extra,
 		    &p->extra_len) != 0)
 			return TK_VERIFY_ERR_MALFORMED;
 		p->has_extra = 1;
-		if (take_line(s, len, off, &line, &llen) != 0)
+		if (verify_next_line(s, len, off, &line, &llen) != 0)
 			return TK_VERIFY_ERR_MALFORMED;
 	}
 	if (!starts_with(line, llen, "index ") ||
@@ -87,7 +71,7 @@ parse_hashes(struct tk_tlog_proof *p, const char *s, size_t len,
 	    sizeof(*p->hashes))) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
 	for (;;) {
-		if (take_line(s, len, off, &line, &llen) != 0)
+		if (verify_next_line(s, len, off, &line, &llen) != 0)
 			return TK_VERIFY_ERR_MALFORMED;
 		if (llen == 0)
 			return TK_VERIFY_OK;
