@@ -1,0 +1,38 @@
+/* Internal to twokeyd: its start-up steps, each in its own file. */
+#ifndef TWOKEY_DAEMON_H
+#define TWOKEY_DAEMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "twokey/config.h"
+
+/* Exit codes (sysexits.h values) that systemd and tests tell apart. */
+#define TK_EXIT_CONFIG 78	/* EX_CONFIG: bad configuration */
+#define TK_EXIT_OSERR 71	/* EX_OSERR: bind, fork, files */
+#define TK_EXIT_SOFTWARE 70	/* EX_SOFTWARE: a component failed */
+
+/*
+ * The TLS certificate and key as PEM text: from the configured files, or
+ * (neither configured) a self-signed P-256 certificate for rp_id kept in
+ * state_dir/tls/, made on first start. Logs the certificate's SHA-256
+ * fingerprint and SPKI hash for pinning. The key is freed with
+ * tk_secret_free(*key, *key_len). Returns 0, or -1 with the reason logged.
+ */
+int tk_tls_load(const struct tk_config *cfg, char **cert, char **key,
+    size_t *key_len);
+
+/* A listening TCP socket on the configured address, or -1 (logged). */
+int tk_listen_socket(const struct tk_config *cfg);
+
+/*
+ * Makes state_dir (0700) if missing. When running as root, looks up
+ * cfg->user (-2 if there is no such account), hands state_dir to it
+ * and sets uid and gid to it; otherwise leaves the current ids.
+ */
+int tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid);
+
+/* Drops root for good (groups, gid, uid), then checks it cannot regain. */
+int tk_drop_privileges(uid_t uid, gid_t gid);
+
+#endif

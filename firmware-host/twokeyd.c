@@ -1,0 +1,254 @@
+/*
+ * twokeyd: the appliance process. Start-up order matters and is fixed:
+ * configuration (refused with exit 78 and the setting named), the state
+ * folder, the TLS material and the listening socket while still root,
+ * then the drop to the dedicated account, then the HTTPS server, then
+ * readiness to systemd. Signals are taken synchronously in the main
+ * thread: SIGTERM and SIGINT stop after requests in flight finish; SIGHUP
+ * reloads the policy and reports a change.
+ *
+ * Not yet here: the signer process (tk_signer_start, which must run
+ * before anything loads a PKCS#11 module), the journal and the approvals
+ * store; they join this sequence when those layers land, and the policy
+ * change is then journaled as well as logged.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <systemd/sd-daemon.h>
+
+#include "twokey/common.h"
+#include "twokey/config.h"
+#include "twokey/web.h"
+#include "daemon.h"
+
+#define DEFAULT_CONFIG "/etc/twokey/twokeyd.conf"
+
+struct daemon {
+	const char *config_path;
+	struct tk_config *cfg;
+	struct tk_web *web;
+	uid_t uid;
+	gid_t gid;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: twokeyd [-t] [-c config]\n"
+	    "  -c config  configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -t         check the configuration and exit\n");
+}
+
+static int
+load_config(const char *path, struct tk_config **cfg)
+{
+	char err[512];
+
+	if (tk_config_load(path, cfg, err, sizeof(err)) != TK_CFG_OK) {
+		tk_error("configuration refused: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* SHA-256 of the policy's compact JSON, first 8 bytes in hex, for logs. */
+static void
+policy_id(const char *json, char out[17])
+{
+	uint8_t md[32];
+	unsigned int len = 0;
+
+	if (EVP_Digest(json, strlen(json), md, &len, EVP_sha256(),
+	    NULL) != 1)
+		memset(md, 0, sizeof(md));
+	tk_hex_encode(md, 8, out);
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct tk_config *n = NULL;
+	char was[17], now[17];
+
+	tk_info("SIGHUP: reloading the policy from the configuration file");
+	if (load_config(d->config_path, &n) != 0) {
+		tk_error("keeping the running policy");
+		return;
+	}
+	if (strcmp(n->policy_json, d->cfg->policy_json) == 0) {
+		tk_info("policy unchanged");
+		tk_config_free(&n);
+		return;
+	}
+	policy_id(d->cfg->policy_json, was);
+	policy_id(n->policy_json, now);
+	/* Reported loudly: the configuration file bypasses the quorum. */
+	tk_warn("policy changed by the configuration file: %s -> %s", was,
+	    now);
+	free(d->cfg->policy_json);
+	d->cfg->policy_json = n->policy_json;
+	n->policy_json = NULL;
+	tk_config_free(&n);
+}
+
+static int
+start_web(struct daemon *d, int fd, char *cert, char *key)
+{
+	struct tk_web_config wc;
+	int r;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.listen_fd = fd;
+	wc.cert_pem = cert;
+	wc.key_pem = key;
+	wc.max_body_bytes = d->cfg->max_body_bytes;
+	wc.max_connections = d->cfg->max_connections;
+	wc.request_timeout = d->cfg->request_timeout;
+	wc.rate_limit_per_minute = d->cfg->rate_limit_per_minute;
+	wc.rp_id = d->cfg->rp_id;
+	wc.challenge_ttl = 300;
+	if ((r = tk_web_start(&wc, &d->web)) != TK_WEB_OK) {
+		tk_error("HTTPS server: %s", tk_web_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything up to serving; returns 0 or an exit code. */
+static int
+startup(struct daemon *d)
+{
+	char *cert = NULL, *key = NULL;
+	size_t key_len = 0;
+	int fd = -1, r, code = TK_EXIT_OSERR;
+
+	if ((r = tk_state_prepare(d->cfg, &d->uid, &d->gid)) != 0) {
+		code = r == -2 ? TK_EXIT_CONFIG : TK_EXIT_OSERR;
+		goto out;
+	}
+	if (tk_tls_load(d->cfg, &cert, &key, &key_len) != 0) {
+		code = TK_EXIT_CONFIG;
+		goto out;
+	}
+	if ((fd = tk_listen_socket(d->cfg)) < 0)
+		goto out;
+	if (tk_drop_privileges(d->uid, d->gid) != 0)
+		goto out;
+	if (start_web(d, fd, cert, key) != 0) {
+		code = TK_EXIT_SOFTWARE;
+		goto out;
+	}
+	fd = -1;
+	code = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(cert);
+	tk_secret_free(key, key_len);
+	return code;
+}
+
+/* Half the systemd watchdog interval in seconds; 0 when there is none. */
+static unsigned int
+watchdog_period(const struct tk_config *cfg)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000000)
+		return (unsigned int)(usec / 2000000);
+	if (sd_watchdog_enabled(0, &usec) > 0)
+		return 1;
+	return cfg->watchdog_interval;
+}
+
+static int
+serve(struct daemon *d, const sigset_t *sigs)
+{
+	unsigned int period = watchdog_period(d->cfg);
+	struct timespec ts;
+	int sig;
+
+	tk_web_set_ready(d->web, 1);
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	tk_info("serving https on %s port %u", d->cfg->listen_host,
+	    (unsigned int)d->cfg->listen_port);
+	for (;;) {
+		ts.tv_sec = period > 0 ? (time_t)period : 3600;
+		ts.tv_nsec = 0;
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig < 0) {
+			if (errno == EAGAIN && period > 0)
+				sd_notify(0, "WATCHDOG=1");
+			continue;
+		}
+		if (sig == SIGHUP) {
+			sd_notify(0, "RELOADING=1");
+			reload(d);
+			sd_notify(0, "READY=1");
+			continue;
+		}
+		tk_info("signal %d: finishing requests in flight", sig);
+		sd_notify(0, "STOPPING=1");
+		return 0;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	sigset_t sigs;
+	int ch, check_only = 0, code;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = DEFAULT_CONFIG;
+	tk_log_set_ident("twokeyd");
+	while ((ch = getopt(argc, argv, "c:th")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		default:
+			usage();
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	if (load_config(d.config_path, &d.cfg) != 0)
+		return TK_EXIT_CONFIG;
+	tk_log_set_level(d.cfg->log_level);
+	if (check_only) {
+		tk_info("configuration ok");
+		tk_config_free(&d.cfg);
+		return 0;
+	}
+	/* Blocked before any thread exists, so that only sigtimedwait in
+	 * this thread ever takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((code = startup(&d)) == 0)
+		code = serve(&d, &sigs);
+	tk_web_stop(&d.web);
+	tk_config_free(&d.cfg);
+	if (code == 0)
+		tk_info("stopped");
+	return code;
+}

@@ -1,0 +1,13 @@
+# Web layer: the HTTPS JSON API on libmicrohttpd.
+WEB_SRCS := \
+	web/api_health.c \
+	web/api_session.c \
+	web/fields.c \
+	web/ratelimit.c \
+	web/routes.c \
+	web/server.c
+$(eval $(call library,twokey-web,$(WEB_SRCS)))
+WEB_LIB := $(BUILD)/libtwokey-web.a
+
+$(eval $(call fuzzer,fuzz_web_body,tests/fuzz/fuzz_web_body.c \
+	web/fields.c common/log.c common/codec.c))

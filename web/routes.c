@@ -1,0 +1,89 @@
+/*
+ * The route table: the one place that says which methods and paths the
+ * server answers, what body each takes and who handles it. web/openapi.json
+ * describes the same table; test_openapi compares them both ways.
+ */
+#include <string.h>
+
+#include "twokey/web.h"
+#include "web_int.h"
+
+static const struct tk_field signin_challenge_fields[] = {
+	{ "name", TK_FIELD_STRING, 1, 1, 64 },
+};
+
+#define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
+
+static const struct route routes[] = {
+	{ { "GET", "/healthz" }, web_h_health, 0, NULL, 0 },
+	{ { "GET", "/readyz" }, web_h_ready, 0, NULL, 0 },
+	{ { "GET", "/metrics" }, web_h_metrics, 0, NULL, 0 },
+	{ { "POST", "/api/v1/session/challenge" }, web_h_signin_challenge,
+	    ROUTE_BODY, FIELDS(signin_challenge_fields) },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+size_t
+tk_web_route_count(void)
+{
+	return NROUTES;
+}
+
+const struct tk_web_route_info *
+tk_web_route(size_t i)
+{
+	return i < NROUTES ? &routes[i].info : NULL;
+}
+
+/*
+ * Matches url against a template where "{name}" stands for one non-empty
+ * segment of at most paramlen-1 bytes of [A-Za-z0-9_-], copied to param.
+ */
+static int
+path_matches(const char *tmpl, const char *url, char *param,
+    size_t paramlen)
+{
+	size_t n;
+
+	while (*tmpl != '\0') {
+		if (*tmpl == '{') {
+			n = strspn(url, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789_-");
+			if (n == 0 || n >= paramlen)
+				return 0;
+			memcpy(param, url, n);
+			param[n] = '\0';
+			url += n;
+			tmpl = strchr(tmpl, '}');
+			if (tmpl == NULL)
+				return 0;
+			tmpl++;
+			continue;
+		}
+		if (*tmpl++ != *url++)
+			return 0;
+	}
+	return *url == '\0';
+}
+
+int
+web_route_find(const char *method, const char *url,
+    const struct route **out, char *param, size_t paramlen)
+{
+	size_t i;
+	int path_seen = 0;
+
+	*out = NULL;
+	for (i = 0; i < NROUTES; i++) {
+		param[0] = '\0';
+		if (!path_matches(routes[i].info.path, url, param, paramlen))
+			continue;
+		path_seen = 1;
+		if (strcmp(routes[i].info.method, method) == 0) {
+			*out = &routes[i];
+			return 0;
+		}
+	}
+	param[0] = '\0';
+	return path_seen ? -2 : -1;
+}
