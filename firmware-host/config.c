@@ -413,6 +413,28 @@ out:
 	return r;
 }
 
+/*
+ * The file may carry comment lines: a line whose first non-blank byte is
+ * '#' becomes blanks (so line numbers in errors stay right). No valid
+ * JSON line starts with '#', since JSON strings cannot span lines.
+ */
+void
+tk_config_strip_comments(char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i < len && s[i] == '#')
+			while (i < len && s[i] != '\n')
+				s[i++] = ' ';
+		while (i < len && s[i] != '\n')
+			i++;
+		i++;
+	}
+}
+
 int
 tk_config_load(const char *path, struct tk_config **out, char *err,
     size_t errlen)
@@ -430,6 +452,7 @@ tk_config_load(const char *path, struct tk_config **out, char *err,
 		    r == TK_ERR_TOOBIG ? "larger than 64 KiB" :
 		    "cannot be read");
 	}
+	tk_config_strip_comments((char *)buf, len);
 	r = tk_config_parse((const char *)buf, len, out, err, errlen);
 	free(buf);
 	return r;

@@ -12,4 +12,7 @@
  */
 int tk_config_check_policy(json_t *v, char *err, size_t errlen);
 
+/* Blanks comment lines (first non-blank byte '#') in place. */
+void tk_config_strip_comments(char *s, size_t len);
+
 #endif

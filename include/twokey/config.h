@@ -60,7 +60,10 @@ struct tk_config {
 int tk_config_parse(const char *text, size_t len, struct tk_config **out,
     char *err, size_t errlen);
 
-/* Reads and parses the file at path (at most TK_CFG_MAX_FILE bytes). */
+/*
+ * Reads and parses the file at path (at most TK_CFG_MAX_FILE bytes).
+ * Lines whose first non-blank character is '#' are comments.
+ */
 int tk_config_load(const char *path, struct tk_config **out, char *err,
     size_t errlen);
 
