@@ -1,0 +1,65 @@
+/*
+ * daemon_fixture: runs the real twokeyd binary ($TWOKEY_BUILD/twokeyd) on
+ * a free loopback port with a fresh state folder under $TWOKEY_TEST_TMP,
+ * and speaks HTTPS to it with libcurl, verifying the server against the
+ * certificate the daemon made (no verification switched off).
+ */
+#ifndef TWOKEY_DAEMON_FIXTURE_H
+#define TWOKEY_DAEMON_FIXTURE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct tkd {
+	pid_t pid;
+	unsigned int port;
+	char dir[512];		/* this daemon's folder */
+	char conf[600];		/* its configuration file */
+	char log[600];		/* its stderr */
+	char cert[700];		/* state/tls/cert.pem */
+	const char *source;	/* client source address, NULL: default */
+};
+
+struct tkd_resp {
+	long status;
+	char *body;		/* NUL-terminated; free() */
+	size_t len;
+	char ctype[128];
+};
+
+/*
+ * Prepares a fresh folder named name and writes a configuration with a
+ * free port plus the extra members (a JSON fragment starting with ",", or
+ * ""). Returns 0 or -1.
+ */
+int tkd_init(struct tkd *d, const char *name, const char *extra);
+
+/* Writes text as the configuration file verbatim. */
+int tkd_write_config(struct tkd *d, const char *text);
+
+/* Starts twokeyd with args; waits until /healthz answers (or it exits). */
+int tkd_start(struct tkd *d);
+
+/* Runs twokeyd to completion (for refusals); returns its exit status. */
+int tkd_run(struct tkd *d, const char *arg);
+
+/* Sends sig, waits for the exit; returns the exit status (-1: signal). */
+int tkd_stop(struct tkd *d, int sig);
+
+/*
+ * One HTTPS request. ctype NULL sends no Content-Type; body NULL sends
+ * none. extra_header is one raw header line or NULL. Returns 0 when an
+ * answer came back, -1 on a transport failure.
+ */
+int tkd_request(const struct tkd *d, const char *method, const char *path,
+    const char *ctype, const char *body, size_t len,
+    const char *extra_header, struct tkd_resp *out);
+void tkd_resp_clear(struct tkd_resp *r);
+
+/* Whether the daemon's log holds needle (polls up to ms milliseconds). */
+int tkd_log_has(const struct tkd *d, const char *needle, int ms);
+
+/* A numeric metric from /metrics ("name" or "name{labels}"), or -1. */
+long tkd_metric(const struct tkd *d, const char *name);
+
+#endif
