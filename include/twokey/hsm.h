@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -60,21 +61,41 @@ struct tk_signer;
 
 struct tk_signer_config {
 	/*
-	 * RFC 7512 URI: module-path, token, and pin-source=file:... in the
-	 * query (or a systemd credential name through
-	 * $CREDENTIALS_DIRECTORY). Never a pin-value.
+	 * RFC 7512 URI with token= in the path and module-path= and
+	 * pin-source= in the query, e.g.
+	 *   pkcs11:token=twokey?module-path=/usr/lib/softhsm/libsofthsm2.so
+	 *     &pin-source=file:/var/lib/twokey/user.pin
+	 * pin-source is file:/ABSOLUTE/PATH (also file:///PATH) or
+	 * credential:NAME, meaning $CREDENTIALS_DIRECTORY/NAME (systemd
+	 * LoadCredential=NAME:...). The PIN file must not be readable by group
+	 * or others. pin-value is refused: a PIN never goes in a URI. The PIN
+	 * is read by the signer process only. The signer inherits the
+	 * environment, so SOFTHSM2_CONF (a path) reaches SoftHSM.
 	 */
 	const char *uri;
-	/* Path of the twokey-signer program; NULL for the installed one. */
+	/*
+	 * Absolute path of the twokey-signer program; NULL means
+	 * $TWOKEY_SIGNER_PATH if set, else the installed
+	 * TWOKEY_LIBEXECDIR/twokey-signer.
+	 */
 	const char *signer_path;
 	/* Per-request timeout in milliseconds; 0 for the default (5000). */
 	unsigned int timeout_ms;
 };
 
 /*
- * Starts the signer process and waits until it has opened the token and
- * found the purpose keys. On success *out is owned by the caller and freed
- * with tk_signer_free.
+ * Starts the signer process and waits (within the timeout) until it has
+ * opened the token and found the purpose keys and their certificates. On
+ * success *out is owned by the caller and freed with tk_signer_free. On
+ * failure the reason is logged with tk_error (naming the token, key or
+ * file, never the PIN) and the code says which: TK_HSM_ERR_URI, _MODULE,
+ * _NO_TOKEN, _PIN, _LOCKED, _PIN_SOURCE, _NO_KEY, _CERT, _SPAWN, _TIMEOUT.
+ *
+ * Every later call has the same timeout. When the signer times out, dies
+ * or answers garbage, or the token refuses to sign, that call fails with
+ * the code (TK_HSM_ERR_TIMEOUT, _SIGNER_DIED, _PROTOCOL, _SIGN), logged
+ * with tk_error; the signer is killed, reaped and restarted, and the next
+ * call goes to the fresh one. Calls are never retried silently.
  */
 int tk_signer_start(const struct tk_signer_config *cfg,
     struct tk_signer **out);
@@ -104,5 +125,8 @@ int tk_signer_certificate(struct tk_signer *signer,
 
 /* How many times the signer process was restarted since start. */
 unsigned int tk_signer_restarts(const struct tk_signer *signer);
+
+/* Process id of the running signer, -1 if none (for health checks). */
+pid_t tk_signer_pid(struct tk_signer *signer);
 
 #endif

@@ -1,0 +1,57 @@
+/*
+ * Test fixture: a real SoftHSM2 token in a temporary folder, with the
+ * twokey key ceremony done, for any test that needs signatures.
+ *
+ *	struct tk_fixture_token *fx;
+ *	struct tk_signer *signer;
+ *
+ *	tk_fixture_token_new(getenv("TWOKEY_TEST_TMP"), &fx);
+ *	tk_fixture_signer_start(fx, 0, &signer);
+ *	... tk_signer_sign_digest(signer, TK_KEY_AUDIT, ...) ...
+ *	tk_signer_free(&signer);
+ *	tk_fixture_token_free(&fx);
+ *
+ * All tokens made under one tmpdir share TMPDIR/softhsm/softhsm2.conf,
+ * which tk_fixture_token_new exports as SOFTHSM2_CONF (process-wide, so
+ * use one tmpdir per test program). Needs $TWOKEY_TOP (for
+ * deploy/softhsm-setup.sh) and $TWOKEY_BUILD (for twokey-signer), both
+ * set by tests/run-tests.sh. The module is never loaded in the calling
+ * process: the ceremony runs in twokey-signer.
+ */
+#ifndef TWOKEY_TEST_TOKEN_FIXTURE_H
+#define TWOKEY_TEST_TOKEN_FIXTURE_H
+
+#include "twokey/hsm.h"
+
+struct tk_fixture_token {
+	char *label;		/* token label */
+	char *dir;		/* STATE_DIR of deploy/softhsm-setup.sh */
+	char *conf;		/* the SoftHSM2 configuration file */
+	char *uri;		/* PKCS#11 URI with pin-source=file: */
+	char *user_pin_file;	/* mode 0600 */
+	char *module_path;
+	char *signer_path;	/* $TWOKEY_BUILD/twokey-signer */
+	char *out_dir;		/* ceremony output folder */
+	char *root_pem;		/* out_dir/root.pem (after the ceremony) */
+	char *audit_pem;
+	char *token_pem;
+	char *fingerprint_txt;	/* out_dir/root-fingerprint.txt */
+};
+
+/* Token "twokey" with the ceremony done. 0 or -1 (reason on stderr). */
+int tk_fixture_token_new(const char *tmpdir, struct tk_fixture_token **out);
+
+/* An initialised token with that label and no keys (no ceremony). */
+int tk_fixture_token_new_empty(const char *tmpdir, const char *label,
+    struct tk_fixture_token **out);
+
+/* Runs the ceremony on the fixture's token; returns the tk_hsm_err code. */
+int tk_fixture_token_ceremony(struct tk_fixture_token *fx);
+
+/* tk_signer_start on the fixture; timeout_ms 0 for the default. */
+int tk_fixture_signer_start(const struct tk_fixture_token *fx,
+    unsigned int timeout_ms, struct tk_signer **out);
+
+void tk_fixture_token_free(struct tk_fixture_token **fx);
+
+#endif
