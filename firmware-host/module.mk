@@ -7,13 +7,15 @@ $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 
 $(eval $(call program,twokeyd,$(TWOKEYD_SRCS),\
-	$(BUILD)/libtwokey-web.a $(BUILD)/libtwokey-common.a))
+	$(BUILD)/libtwokey-web.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a))
 INSTALL_SBIN += twokeyd
 
 $(eval $(call test,test_config,tests/unit/test_config.c,\
 	$(CONFIG_LIB) $(BUILD)/libtwokey-common.a))
 $(eval $(call test,test_daemon,tests/unit/test_daemon.c \
-	tests/lib/daemon_fixture.c,))
+	tests/lib/daemon_fixture.c,$(BUILD)/libtwokey-testlib.a \
+	$(BUILD)/libtwokey-hsm.a $(BUILD)/libtwokey-common.a))
 
 $(eval $(call fuzzer,fuzz_config,tests/fuzz/fuzz_config.c \
 	$(FWHOST_CONFIG_SRCS) common/log.c common/codec.c common/file.c))

@@ -7,10 +7,9 @@
  * thread: SIGTERM and SIGINT stop after requests in flight finish; SIGHUP
  * reloads the policy and reports a change.
  *
- * Not yet here: the signer process (tk_signer_start, which must run
- * before anything loads a PKCS#11 module), the journal and the approvals
- * store; they join this sequence when those layers land, and the policy
- * change is then journaled as well as logged.
+ * The signer process starts first of all, before anything could load a
+ * PKCS#11 module into this process, and it keeps root's rights (it reads
+ * the PIN file); this process drops them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +25,7 @@
 
 #include "twokey/common.h"
 #include "twokey/config.h"
+#include "twokey/hsm.h"
 #include "twokey/web.h"
 #include "daemon.h"
 
@@ -35,6 +35,7 @@ struct daemon {
 	const char *config_path;
 	struct tk_config *cfg;
 	struct tk_web *web;
+	struct tk_signer *signer;
 	uid_t uid;
 	gid_t gid;
 };
@@ -122,6 +123,42 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	return 0;
 }
 
+/* Errors that a corrected configuration or token set-up would fix. */
+static int
+signer_exit_code(int r)
+{
+	switch (r) {
+	case TK_HSM_ERR_URI:
+	case TK_HSM_ERR_MODULE:
+	case TK_HSM_ERR_NO_TOKEN:
+	case TK_HSM_ERR_PIN:
+	case TK_HSM_ERR_LOCKED:
+	case TK_HSM_ERR_PIN_SOURCE:
+	case TK_HSM_ERR_NO_KEY:
+		return TK_EXIT_CONFIG;
+	default:
+		return TK_EXIT_SOFTWARE;
+	}
+}
+
+static int
+start_signer(struct daemon *d)
+{
+	struct tk_signer_config sc;
+	int r;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.uri = d->cfg->pkcs11_uri;
+	sc.signer_path = d->cfg->signer_path;
+	if ((r = tk_signer_start(&sc, &d->signer)) != TK_HSM_OK) {
+		tk_error("pkcs11_uri: the signer could not start: %s",
+		    tk_hsm_strerror(r));
+		return signer_exit_code(r);
+	}
+	tk_info("signer started; token keys found");
+	return 0;
+}
+
 /* Everything up to serving; returns 0 or an exit code. */
 static int
 startup(struct daemon *d)
@@ -130,6 +167,9 @@ startup(struct daemon *d)
 	size_t key_len = 0;
 	int fd = -1, r, code = TK_EXIT_OSERR;
 
+	if ((code = start_signer(d)) != 0)
+		goto out;
+	code = TK_EXIT_OSERR;
 	if ((r = tk_state_prepare(d->cfg, &d->uid, &d->gid)) != 0) {
 		code = r == -2 ? TK_EXIT_CONFIG : TK_EXIT_OSERR;
 		goto out;
@@ -247,6 +287,7 @@ main(int argc, char **argv)
 	if ((code = startup(&d)) == 0)
 		code = serve(&d, &sigs);
 	tk_web_stop(&d.web);
+	tk_signer_free(&d.signer);
 	tk_config_free(&d.cfg);
 	if (code == 0)
 		tk_info("stopped");

@@ -15,6 +15,10 @@
 #include <curl/curl.h>
 
 #include "daemon_fixture.h"
+#include "token_fixture.h"
+
+/* One SoftHSM2 token with the ceremony done, shared by every daemon. */
+static struct tk_fixture_token *token;
 
 static unsigned int
 free_port(void)
@@ -36,6 +40,12 @@ free_port(void)
 	return port;
 }
 
+void
+tkd_cleanup(void)
+{
+	tk_fixture_token_free(&token);
+}
+
 int
 tkd_write_config(struct tkd *d, const char *text)
 {
@@ -55,7 +65,7 @@ int
 tkd_init(struct tkd *d, const char *name, const char *extra)
 {
 	const char *tmp = getenv("TWOKEY_TEST_TMP");
-	char text[4096];
+	char text[8192];
 
 	memset(d, 0, sizeof(*d));
 	d->pid = -1;
@@ -72,11 +82,15 @@ tkd_init(struct tkd *d, const char *name, const char *extra)
 	snprintf(d->cert, sizeof(d->cert), "%s/state/tls/cert.pem", d->dir);
 	if ((d->port = free_port()) == 0)
 		return -1;
+	if (token == NULL && tk_fixture_token_new(tmp, &token) != 0)
+		return -1;
+	snprintf(d->uri, sizeof(d->uri), "%s", token->uri);
+	snprintf(d->signer, sizeof(d->signer), "%s", token->signer_path);
 	snprintf(text, sizeof(text), "{\n\"listen\": \"127.0.0.1:%u\",\n"
-	    "\"pkcs11_uri\": \"pkcs11:token=twokey-test\",\n"
+	    "\"pkcs11_uri\": \"%s\",\n\"signer_path\": \"%s\",\n"
 	    "\"state_dir\": \"%s/state\",\n\"user\": \"nobody\",\n"
 	    "\"log_level\": \"debug\",\n\"request_timeout\": 5%s\n}\n",
-	    d->port, d->dir, extra);
+	    d->port, d->uri, d->signer, d->dir, extra);
 	return tkd_write_config(d, text);
 }
 

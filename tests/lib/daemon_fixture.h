@@ -18,6 +18,8 @@ struct tkd {
 	char log[600];		/* its stderr */
 	char cert[700];		/* state/tls/cert.pem */
 	const char *source;	/* client source address, NULL: default */
+	char uri[2048];		/* the shared test token's PKCS#11 URI */
+	char signer[1024];	/* twokey-signer */
 };
 
 struct tkd_resp {
@@ -29,10 +31,14 @@ struct tkd_resp {
 
 /*
  * Prepares a fresh folder named name and writes a configuration with a
- * free port plus the extra members (a JSON fragment starting with ",", or
+ * free port, the shared test token (a real SoftHSM2 token with the key
+ * ceremony done, made on first use), plus the extra members (a JSON fragment starting with ",", or
  * ""). Returns 0 or -1.
  */
 int tkd_init(struct tkd *d, const char *name, const char *extra);
+
+/* Frees the shared SoftHSM2 token made by the first tkd_init. */
+void tkd_cleanup(void);
 
 /* Writes text as the configuration file verbatim. */
 int tkd_write_config(struct tkd *d, const char *text);

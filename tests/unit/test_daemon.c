@@ -325,6 +325,30 @@ bad_configuration_exits_78_and_names_the_setting(void **state)
 }
 
 static void
+missing_token_exits_78_naming_pkcs11_uri(void **state)
+{
+	struct tkd d;
+	char text[4096], uri[2048], *tok;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "notoken", ""), 0);
+	/* The same URI with another token label. */
+	assert_non_null(tok = strstr(d.uri, "token="));
+	snprintf(uri, sizeof(uri), "%.*stoken=no-such-token%s",
+	    (int)(tok - d.uri), d.uri, strpbrk(tok, ";?") != NULL ?
+	    strpbrk(tok, ";?") : "");
+	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
+	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\"}",
+	    d.port, uri, d.signer, d.dir);
+	assert_int_equal(tkd_write_config(&d, text), 0);
+	assert_int_equal(tkd_run(&d, NULL), 78);
+	assert_true(tkd_log_has(&d, "pkcs11_uri: the signer could not "
+	    "start", 0));
+	assert_int_equal(access(d.cert, F_OK), -1);
+}
+
+static void
 check_flag_accepts_a_good_configuration(void **state)
 {
 	struct tkd d;
@@ -340,16 +364,16 @@ static void
 missing_account_exits_78_naming_user(void **state)
 {
 	struct tkd d;
-	char text[1024];
+	char text[4096];
 
 	(void)state;
 	if (geteuid() != 0)
 		skip();
 	assert_int_equal(tkd_init(&d, "nouser", ""), 0);
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
-	    "\"pkcs11_uri\": \"pkcs11:token=t\", \"state_dir\": "
-	    "\"%s/state\", \"user\": \"twokey-no-such-user\"}", d.port,
-	    d.dir);
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
+	    "\"state_dir\": \"%s/state\", \"user\": "
+	    "\"twokey-no-such-user\"}", d.port, d.uri, d.signer, d.dir);
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	assert_int_equal(tkd_run(&d, NULL), 78);
 	assert_true(tkd_log_has(&d, "user: no account named", 0));
@@ -423,7 +447,7 @@ sighup_reports_a_changed_policy(void **state)
 {
 	struct tkd d;
 	struct tkd_resp r;
-	char text[2048];
+	char text[4096];
 
 	(void)state;
 	assert_int_equal(tkd_init(&d, "hup", ""), 0);
@@ -431,9 +455,9 @@ sighup_reports_a_changed_policy(void **state)
 	kill(d.pid, SIGHUP);
 	assert_true(tkd_log_has(&d, "policy unchanged", 5000));
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
-	    "\"pkcs11_uri\": \"pkcs11:token=twokey-test\", \"state_dir\": "
-	    "\"%s/state\", \"user\": \"nobody\", \"policy\": "
-	    "{\"quorum\": 3}}", d.port, d.dir);
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
+	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
+	    "\"policy\": {\"quorum\": 3}}", d.port, d.uri, d.signer, d.dir);
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	kill(d.pid, SIGHUP);
 	assert_true(tkd_log_has(&d, "policy changed by the configuration "
@@ -536,6 +560,7 @@ main(void)
 	const struct CMUnitTest lifecycle[] = {
 		cmocka_unit_test(
 		    bad_configuration_exits_78_and_names_the_setting),
+		cmocka_unit_test(missing_token_exits_78_naming_pkcs11_uri),
 		cmocka_unit_test(check_flag_accepts_a_good_configuration),
 		cmocka_unit_test(missing_account_exits_78_naming_user),
 		cmocka_unit_test(root_is_dropped_and_tls_key_stays_private),
@@ -552,6 +577,7 @@ main(void)
 	r = cmocka_run_group_tests_name("served", served, start_shared,
 	    stop_shared);
 	r += cmocka_run_group_tests_name("lifecycle", lifecycle, NULL, NULL);
+	tkd_cleanup();
 	curl_global_cleanup();
 	return r;
 }
