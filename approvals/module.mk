@@ -1,3 +1,34 @@
+# ---- requests: policy, quorum, votes and grants (libtwokey-requests.a) ----
+# Kept at the top of this file so that additions to the WebAuthn block
+# below merge without conflict; it therefore names the other libraries by
+# their literal paths.
+REQUESTS_SRCS := approvals/policy.c approvals/request.c \
+	approvals/challenge.c approvals/quorum.c approvals/store.c \
+	approvals/approvals.c approvals/flow.c approvals/vote.c \
+	approvals/grant.c
+$(eval $(call library,twokey-requests,$(REQUESTS_SRCS)))
+REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
+
+$(eval $(call test,test_quorum,tests/unit/test_quorum.c,$(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-common.a))
+$(eval $(call test,test_requests,tests/unit/test_requests.c,$(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-common.a))
+
+# The service end to end: real token, journal, store and assertions.
+REQUESTS_TEST_LIBS := $(BUILD)/libtwokey-testlib.a $(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-approvals.a $(BUILD)/libtwokey-audit.a \
+	$(BUILD)/libtwokey-verify.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a
+$(eval $(call test,test_approvals,tests/unit/test_approvals.c \
+	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
+$(eval $(call test,test_grants,tests/unit/test_grants.c \
+	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
+
+$(eval $(call fuzzer,fuzz_request,tests/fuzz/fuzz_request.c \
+	approvals/request.c approvals/policy.c approvals/challenge.c \
+	common/codec.c common/log.c))
+# ---- end requests ---------------------------------------------------------
+
 # Approvals layer: WebAuthn relying-party verification (more to come:
 # quorum, requests, grants build on include/twokey/webauthn.h).
 APPROVALS_SRCS := \

@@ -1,0 +1,128 @@
+/*
+ * Shared inside approvals/ only: input checks, the store, and the one
+ * place where events reach the journal.
+ */
+#ifndef TWOKEY_APPROVALS_INTERNAL_H
+#define TWOKEY_APPROVALS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "twokey/approvals.h"
+
+#define TK_TEXT_MAX 1024	/* reason and other free text, bytes */
+#define TK_TOKEN_MAX 128	/* names of scopes, connectors, accounts */
+/* Request durations, seconds: far below 2^53, so exact in JCS. */
+#define TK_DURATION_MAX ((json_int_t)10 * 366 * 24 * 3600)
+/*
+ * Request, policy and client data documents; small enough that a request
+ * with every character escaped still fits in a journal entry's details.
+ */
+#define TK_JSON_MAX (16 * 1024)
+
+/*
+ * A token (scope, connector, service account, incident or ticket id):
+ * 1 to TK_TOKEN_MAX bytes of [A-Za-z0-9._:/@-]. Returns 0 if good.
+ */
+int tk_apr_check_token(const char *s);
+
+/* Free text: 1 to max bytes, no control characters (UTF-8 by jansson). */
+int tk_apr_check_text(const char *s, size_t max);
+
+struct tk_approvals {
+	sqlite3 *db;
+	const struct tk_policy *policy;
+	struct tk_signer *signer;
+	struct tk_journal *journal;
+	char *rp_id;
+	char *origin;
+	int require_uv;
+	tk_clock_fn clock;
+	void *clock_arg;
+};
+
+int64_t tk_apr_now(struct tk_approvals *ap);
+
+/*
+ * The single place where approvals events reach the journal: actor did
+ * action on object (a request id, a person, a credential), with details
+ * (a JSON object, stolen; may be NULL). Returns 0 or TK_APR_ERR_JOURNAL.
+ */
+int tk_apr_record(struct tk_approvals *ap, const char *actor,
+    const char *action, const char *object, json_t *details);
+
+/*
+ * Journals a refusal: action "<action>.refused" by actor on object with
+ * the reason in words. Returns err, or TK_APR_ERR_JOURNAL if the journal
+ * failed too.
+ */
+int tk_apr_refuse(struct tk_approvals *ap, const char *actor,
+    const char *action, const char *object, int err, const char *why);
+
+/* Journals the event, then commits; rolls back if either fails. */
+int tk_apr_commit_event(struct tk_approvals *ap, const char *actor,
+    const char *action, const char *object, json_t *details);
+
+/* ---- store.c ---- */
+int tk_store_open(struct tk_approvals *ap, const char *path);
+int tk_store_begin(struct tk_approvals *ap);
+int tk_store_commit(struct tk_approvals *ap);
+void tk_store_rollback(struct tk_approvals *ap);
+int tk_store_prepare(struct tk_approvals *ap, const char *sql,
+    sqlite3_stmt **st);
+/* Runs a prepared statement to completion; 0 or TK_APR_ERR_DB/EXISTS. */
+int tk_store_done(struct tk_approvals *ap, sqlite3_stmt *st);
+
+int tk_store_person_get(struct tk_approvals *ap, int64_t id,
+    struct tk_person *out);
+int tk_store_cred_get(struct tk_approvals *ap, const uint8_t *id,
+    size_t len, struct tk_credential *out);
+int tk_store_cred_update(struct tk_approvals *ap,
+    const struct tk_credential *c);
+
+struct tk_challenge_row {
+	int64_t request_id;
+	int64_t person_id;
+	enum tk_decision decision;
+	int64_t expires;
+	int64_t used;		/* 0 unless used */
+};
+
+int tk_store_challenge_get(struct tk_approvals *ap,
+    const uint8_t challenge[TK_CHALLENGE_LEN], struct tk_challenge_row *out);
+int tk_store_challenge_use(struct tk_approvals *ap,
+    const uint8_t challenge[TK_CHALLENGE_LEN], int64_t now);
+int tk_store_request_state(struct tk_approvals *ap, int64_t id,
+    enum tk_request_state state);
+
+/* The recorded ballots of a request, voters as they are now. */
+struct tk_ballot_set {
+	struct tk_ballot *b;
+	char (*team)[TK_NAME_MAX + 1];
+	uint8_t **cred_id;
+	size_t *cred_id_len;
+	size_t n;
+};
+
+int tk_store_ballots(struct tk_approvals *ap, int64_t request_id,
+    struct tk_ballot_set *out);
+void tk_ballot_set_clear(struct tk_ballot_set *s);
+
+/* The int64 first column of sql with arg bound to ?1; free(*ids). */
+int tk_store_ids(struct tk_approvals *ap, const char *sql, int64_t arg,
+    int64_t **ids, size_t *n);
+
+/* ---- grant.c ---- */
+/*
+ * Signs and stores the grant of a request that reached its quorum; the
+ * credential ids of the counted ballots go into the token.
+ */
+int tk_grant_issue(struct tk_approvals *ap,
+    const struct tk_request_info *req, const struct tk_ballot_set *set,
+    const struct tk_quorum_result *q, int64_t now, char *jti,
+    size_t jti_len);
+
+#endif

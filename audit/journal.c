@@ -1,0 +1,206 @@
+/*
+ * The journal: open, group-committed appends, look-ups and proofs.
+ *
+ * Appenders queue their entry and sleep; one writer thread takes the whole
+ * queue as a batch, writes it and signs one checkpoint in one SQLite
+ * transaction, then wakes the batch. While it signs, new appenders queue
+ * up for the next batch. See journal.h for the failure rule.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "twokey/checkpoint.h"
+#include "twokey/common.h"
+#include "twokey/journal.h"
+#include "twokey/note.h"
+#include "journal_int.h"
+
+/* Signs checkpoint text for (size, root); caller frees *note. */
+static int
+sign_checkpoint(struct tk_journal *j, uint64_t size, const tk_merkle_hash root,
+    char **note, size_t *note_len)
+{
+	struct tk_checkpoint cp, *back = NULL;
+	uint8_t digest[SHA256_DIGEST_LENGTH], der[80];
+	size_t der_len = sizeof(der), text_len;
+	char *text = NULL;
+	int r, hr;
+
+	*note = NULL;
+	memset(&cp, 0, sizeof(cp));
+	cp.origin = j->origin;
+	cp.size = size;
+	memcpy(cp.root, root, TK_MERKLE_HASH_LEN);
+	if (tk_checkpoint_format(&cp, &text, &text_len) != 0) {
+		r = TK_JOURNAL_ERR_NOMEM;
+		goto out;
+	}
+	SHA256((const uint8_t *)text, text_len, digest);
+	if ((hr = tk_signer_sign_digest(j->signer, TK_KEY_AUDIT, digest, der,
+	    &der_len)) != 0) {
+		tk_error("checkpoint %llu not signed: %s",
+		    (unsigned long long)size, tk_hsm_strerror(hr));
+		r = TK_JOURNAL_ERR_SIGN;
+		goto out;
+	}
+	if (tk_note_format_ecdsa(text, text_len, j->origin, j->pub, der,
+	    der_len, note, note_len) != 0) {
+		r = TK_JOURNAL_ERR_NOMEM;
+		goto out;
+	}
+	/* A signature from the wrong key must never be committed. */
+	if (tk_checkpoint_open(*note, *note_len, &j->ver, 1, j->origin,
+	    &back) != 0 || back->size != size) {
+		tk_error("checkpoint %llu: signer returned a bad signature",
+		    (unsigned long long)size);
+		r = TK_JOURNAL_ERR_SIGN;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		free(*note);
+		*note = NULL;
+	}
+	tk_checkpoint_free(&back);
+	free(text);
+	return r;
+}
+
+static int
+write_batch(struct tk_journal *j, struct jitem *batch, uint64_t size)
+{
+	struct jitem *it;
+	tk_merkle_hash h, root;
+	char *leaf = NULL, *note = NULL;
+	size_t leaf_len, note_len;
+	int r = 0;
+
+	for (it = batch; it != NULL && r == 0; it = it->next) {
+		it->index = size++;
+		if ((r = tk_journal_join(it->index, it->time, it->body,
+		    it->body_len, &leaf, &leaf_len)) != 0)
+			break;
+		if (tk_merkle_leaf_hash(leaf, leaf_len, h) != 0 ||
+		    (r = jdb_insert_entry(j->wdb, it->index, it->time, leaf,
+		    leaf_len, h)) != 0 ||
+		    tk_merkle_builder_append_leaf(j->tree, h) != 0)
+			r = r != 0 ? r : TK_JOURNAL_ERR_DB;
+		free(leaf);
+		leaf = NULL;
+	}
+	if (r != 0)
+		return r;
+	if (tk_merkle_builder_root(j->tree, root) != 0)
+		return TK_JOURNAL_ERR_DB;
+	if ((r = sign_checkpoint(j, size, root, &note, &note_len)) == 0)
+		r = jdb_insert_checkpoint(j->wdb, size, root, note, note_len);
+	free(note);
+	return r;
+}
+
+/* Writes, signs and commits one batch; all or nothing. */
+static int
+commit_batch(struct tk_journal *j, struct jitem *batch, uint64_t size)
+{
+	tk_merkle_hash frontier[64];
+	size_t nf;
+	int r;
+
+	tk_merkle_builder_frontier(j->tree, frontier, &nf);
+	if ((r = jdb_exec(j->wdb, "BEGIN IMMEDIATE")) != 0)
+		return r;
+	if ((r = write_batch(j, batch, size)) == 0)
+		r = jdb_exec(j->wdb, "COMMIT");
+	if (r != 0) {
+		(void)jdb_exec(j->wdb, "ROLLBACK");
+		(void)tk_merkle_builder_restore(j->tree, size, frontier, nf);
+	}
+	return r;
+}
+
+void *
+tk_journal_writer_main(void *arg)
+{
+	struct tk_journal *j = arg;
+	struct jitem *batch, *it, **pp;
+	uint64_t size, n;
+	int r;
+
+	pthread_mutex_lock(&j->lock);
+	for (;;) {
+		while (j->head == NULL && !j->stop)
+			pthread_cond_wait(&j->work, &j->lock);
+		if (j->head == NULL)
+			break;
+		/* Take up to max_batch queued entries. */
+		batch = j->head;
+		pp = &j->head;
+		for (n = 0; *pp != NULL && n < j->max_batch; n++)
+			pp = &(*pp)->next;
+		j->head = *pp;
+		*pp = NULL;
+		if (j->head == NULL)
+			j->tail = NULL;
+		size = j->size;
+		pthread_mutex_unlock(&j->lock);
+
+		r = commit_batch(j, batch, size);
+
+		pthread_mutex_lock(&j->lock);
+		if (r == 0) {
+			j->size = size + n;
+			j->ncheckpoints++;
+		}
+		for (it = batch; it != NULL; it = it->next) {
+			it->rc = r;
+			it->done = 1;
+		}
+		pthread_cond_broadcast(&j->done);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+int
+tk_journal_append(struct tk_journal *j, const struct tk_journal_entry *entry,
+    uint64_t *index_out)
+{
+	struct jitem *it;
+	int r;
+
+	if (j == NULL)
+		return TK_JOURNAL_ERR_INVALID;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return TK_JOURNAL_ERR_NOMEM;
+	if ((r = tk_journal_body(entry, &it->body, &it->body_len)) != 0)
+		goto out;
+	pthread_mutex_lock(&j->lock);
+	if (j->stop) {
+		pthread_mutex_unlock(&j->lock);
+		r = TK_JOURNAL_ERR_CLOSED;
+		goto out;
+	}
+	/* Stamped under the lock: queue order is time order. */
+	tk_journal_now(it->time);
+	if (j->tail != NULL)
+		j->tail->next = it;
+	else
+		j->head = it;
+	j->tail = it;
+	pthread_cond_signal(&j->work);
+	/* The writer unlinks the batch before it sets done. */
+	while (!it->done)
+		pthread_cond_wait(&j->done, &j->lock);
+	pthread_mutex_unlock(&j->lock);
+	if ((r = it->rc) == 0 && index_out != NULL)
+		*index_out = it->index;
+out:
+	free(it->body);
+	free(it);
+	return r;
+}

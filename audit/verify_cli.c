@@ -1,0 +1,171 @@
+/* Helpers shared by twokey-verify's commands (see verify_cmd.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "twokey/common.h"
+#include "twokey/note.h"
+#include "verify_cmd.h"
+
+#define KEY_FILE_MAX ((size_t)64 * 1024)
+
+int
+verify_fail(int code, const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "twokey-verify: %s: %s\n", cmd, msg);
+	return code;
+}
+
+int
+verify_exit_for(int err)
+{
+	switch (err) {
+	case TK_VERIFY_OK:
+		return VX_OK;
+	case TK_VERIFY_ERR_MALFORMED:
+		return VX_MALFORMED;
+	case TK_VERIFY_ERR_TOOBIG:
+		return VX_IO;
+	case TK_VERIFY_ERR_RANGE:
+	case TK_VERIFY_ERR_PROOF_SIZE:
+	case TK_VERIFY_ERR_MISMATCH:
+	case TK_VERIFY_ERR_EMPTY_OLD:
+		return VX_PROOF;
+	case TK_VERIFY_ERR_KEY:
+	case TK_VERIFY_ERR_UNSUPPORTED:
+		return VX_KEY;
+	case TK_VERIFY_ERR_BAD_SIG:
+	case TK_VERIFY_ERR_NO_SIG:
+	case TK_VERIFY_ERR_ORIGIN:
+		return VX_SIGNATURE;
+	default:
+		return VX_INTERNAL;
+	}
+}
+
+int
+verify_read(const char *cmd, const char *what, const char *path,
+    size_t max, uint8_t **out, size_t *len)
+{
+	char esc[128];
+	int r;
+
+	if ((r = tk_read_file(path, max, 0, out, len)) == TK_OK)
+		return VX_OK;
+	tk_log_escape(esc, sizeof(esc), path, strlen(path));
+	if (r == TK_ERR_TOOBIG)
+		return verify_fail(VX_IO, cmd, "%s file %s is larger than "
+		    "%zu bytes", what, esc, max);
+	if (r == TK_ERR_NOMEM)
+		return verify_fail(VX_INTERNAL, cmd, "out of memory");
+	return verify_fail(VX_IO, cmd, "cannot read %s file %s", what, esc);
+}
+
+/* The name a nameless PEM key takes from the note, or NULL. */
+static const char *
+name_from_note(const struct tk_note *note, EVP_PKEY *pkey)
+{
+	uint32_t id;
+	size_t i;
+
+	if (note == NULL)
+		return NULL;
+	for (i = 0; i < note->nsigs; i++)
+		if (tk_note_key_id(note->sigs[i].name, pkey, &id) == 0 &&
+		    id == note->sigs[i].key_id)
+			return note->sigs[i].name;
+	return NULL;
+}
+
+static int
+load_pem(struct verify_keys *k, const uint8_t *buf, size_t len,
+    const struct tk_note *note, const char *name)
+{
+	EVP_PKEY *pkey = NULL;
+	BIO *bio;
+	int r = TK_VERIFY_ERR_KEY;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return TK_VERIFY_ERR_NOMEM;
+	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL)
+		goto out;
+	if (name == NULL && (name = name_from_note(note, pkey)) == NULL)
+		name = "unnamed";	/* matches no line: no trusted sig */
+	r = tk_note_verifier_from_pkey(name, pkey, &k->v[k->n]);
+	if (r == TK_VERIFY_OK)
+		k->n++;
+out:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return r;
+}
+
+/* One --key: a vkey string, or a file with a vkey or a PEM key. */
+static int
+load_one(const char *cmd, struct verify_keys *k, const char *spec,
+    const struct tk_note *note, const char *name)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char esc[128];
+	int r;
+
+	if (tk_read_file(spec, KEY_FILE_MAX, 0, &buf, &len) != TK_OK) {
+		r = tk_note_verifier_from_vkey(spec, strlen(spec),
+		    &k->v[k->n]);
+		if (r == TK_VERIFY_OK)
+			k->n++;
+	} else if (len >= 10 && memcmp(buf, "-----BEGIN", 10) == 0)
+		r = load_pem(k, buf, len, note, name);
+	else {
+		while (len > 0 &&
+		    (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			len--;
+		r = tk_note_verifier_from_vkey((const char *)buf, len,
+		    &k->v[k->n]);
+		if (r == TK_VERIFY_OK)
+			k->n++;
+	}
+	free(buf);
+	if (r == TK_VERIFY_OK)
+		return VX_OK;
+	tk_log_escape(esc, sizeof(esc), spec, strlen(spec));
+	return verify_fail(verify_exit_for(r) == VX_INTERNAL ? VX_INTERNAL :
+	    VX_KEY, cmd, "key %s: %s", esc, tk_verify_strerror(r));
+}
+
+int
+verify_keys_load(const char *cmd, struct verify_keys *k,
+    const struct tk_note *note, const char *name)
+{
+	size_t i;
+	int r;
+
+	if (k->nspec == 0)
+		return verify_fail(VX_USAGE, cmd, "at least one --key needed");
+	for (i = 0; i < k->nspec; i++)
+		if ((r = load_one(cmd, k, k->spec[i], note, name)) != VX_OK)
+			return r;
+	return VX_OK;
+}
+
+void
+verify_keys_clear(struct verify_keys *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		tk_note_verifier_free(&k->v[i]);
+	k->n = 0;
+}

@@ -1,0 +1,200 @@
+/*
+ * Journal benchmark: 100,000 appends from 4 threads through the signer,
+ * then the offline check of their export beside plain SHA-256 over the
+ * same entry bytes, in the same run.
+ *
+ *   bench_journal [PKCS11_URI]
+ *
+ * The token is the URI given (or $TWOKEY_BENCH_URI; its PIN comes from
+ * the URI's pin-source, never from here), else a fresh SoftHSM2 token
+ * from the test fixture. Figures: entries/s, token signatures per 1,000
+ * entries, verification entries/s and its ratio to SHA-256 alone.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "twokey/export.h"
+#include "twokey/hsm.h"
+#include "twokey/journal.h"
+#include "../lib/token_fixture.h"
+
+#define THREADS 4
+#define PER_THREAD 25000
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *
+appender(void *arg)
+{
+	struct tk_journal *j = arg;
+	struct tk_journal_entry e;
+	json_t *d;
+	int i;
+
+	memset(&e, 0, sizeof(e));
+	e.actor = "bench@example.com";
+	e.action = "grant/issue";
+	e.object = "service-account/ci-deployer";
+	e.correlation_id = "req-0000";
+	for (i = 0; i < PER_THREAD; i++) {
+		d = json_pack("{s:i, s:s, s:[s,s]}", "seq", i, "reason",
+		    "bench", "scopes", "repo:read", "deploy:staging");
+		e.details = d;
+		if (tk_journal_append(j, &e, NULL) != 0) {
+			json_decref(d);
+			return arg;
+		}
+		json_decref(d);
+	}
+	return NULL;
+}
+
+static int
+start_signer(const char *uri, const char *tmp,
+    struct tk_fixture_token **fx, struct tk_signer **s)
+{
+	struct tk_signer_config cfg;
+	char path[600];
+
+	if (uri == NULL) {
+		if (tk_fixture_token_new(tmp, fx) != 0)
+			return -1;
+		return tk_fixture_signer_start(*fx, 0, s);
+	}
+	snprintf(path, sizeof(path), "%s/twokey-signer",
+	    getenv("TWOKEY_BUILD") ? getenv("TWOKEY_BUILD") : "build");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.uri = uri;
+	cfg.signer_path = path;
+	return tk_signer_start(&cfg, s);
+}
+
+static int
+run_appends(struct tk_journal *j)
+{
+	pthread_t th[THREADS];
+	uint64_t cps, size;
+	double t0, t1;
+	void *bad;
+	int i, r = 0;
+
+	t0 = now();
+	for (i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, appender, j);
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(th[i], &bad);
+		if (bad != NULL)
+			r = -1;
+	}
+	t1 = now();
+	tk_journal_size(j, &size);
+	tk_journal_checkpoint_count(j, &cps);
+	printf("appends: %llu entries from %d threads in %.2f s: %.0f "
+	    "entries/s, %.1f token signatures per 1,000 entries\n",
+	    (unsigned long long)size, THREADS, t1 - t0,
+	    (double)size / (t1 - t0), 1000.0 * (double)cps / (double)size);
+	return r;
+}
+
+/* Loads and checks the export; times each phase and SHA-256 alone. */
+static int
+run_verify(const char *dir, X509 *root)
+{
+	struct tk_export_checker *c = NULL;
+	struct tk_export_report rep;
+	struct tk_export_trust t;
+	struct tk_export *e = NULL;
+	uint8_t md[32];
+	double t0, t1, t2, t3, t4, sha, total;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	t.root = root;
+	t0 = now();
+	if ((r = tk_export_load(dir, &e, &rep)) != 0)
+		goto out;
+	t1 = now();
+	if ((r = tk_export_checker_new(e, &t, &c, &rep)) != 0)
+		goto out;
+	t2 = now();
+	if ((r = tk_export_checker_entries(c, e, &rep)) != 0)
+		goto out;
+	t3 = now();
+	SHA256(e->entries_buf, e->entries_len, md);
+	t4 = now();
+	sha = t4 - t3;
+	total = t3 - t0;
+	printf("verify: %zu entries, %zu checkpoints, %.1f MB: load %.3f s, "
+	    "keys+signatures+consistency %.3f s, entries %.3f s\n",
+	    e->nleaves, e->nnotes, (double)e->entries_len / 1e6, t1 - t0,
+	    t2 - t1, t3 - t2);
+	printf("verify: %.0f entries/s in all; entries phase alone %.0f "
+	    "entries/s; SHA-256 over the same bytes %.0f entries/s\n",
+	    (double)e->nleaves / total, (double)e->nleaves / (t3 - t2),
+	    (double)e->nleaves / sha);
+	printf("ratio to SHA-256 (target >= 0.5): whole check %.3f, "
+	    "entries phase %.3f\n", sha / total, sha / (t3 - t2));
+out:
+	if (r != 0)
+		printf("verify FAILED: %s\n", rep.what);
+	tk_export_checker_free(&c);
+	tk_export_free(&e);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *uri = argc > 1 ? argv[1] : getenv("TWOKEY_BENCH_URI");
+	const char *tmp = getenv("TWOKEY_TEST_TMP");
+	struct tk_fixture_token *fx = NULL;
+	struct tk_journal_config cfg;
+	struct tk_journal *j = NULL;
+	struct tk_signer *s = NULL;
+	char db[600], dir[600];
+	X509 *root = NULL;
+	double t0;
+	int r = 1;
+
+	if (tmp == NULL)
+		tmp = "/tmp";
+	snprintf(db, sizeof(db), "%s/bench-journal.db", tmp);
+	snprintf(dir, sizeof(dir), "%s/bench-journal.export", tmp);
+	if (start_signer(uri, tmp, &fx, &s) != 0) {
+		fprintf(stderr, "bench_journal: no signer\n");
+		goto out;
+	}
+	printf("token: %s\n", uri != NULL ? "given URI" : "SoftHSM2 fixture");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = db;
+	cfg.origin = "twokey/bench/journal";
+	cfg.signer = s;
+	if (tk_journal_open(&cfg, &j) != 0 || run_appends(j) != 0)
+		goto out;
+	t0 = now();
+	if (tk_journal_export(j, 0, 0, dir, 0) != 0)
+		goto out;
+	printf("export: %.2f s\n", now() - t0);
+	if (tk_signer_certificate(s, TK_KEY_ROOT, &root) != 0)
+		goto out;
+	r = run_verify(dir, root) == 0 ? 0 : 1;
+out:
+	X509_free(root);
+	tk_journal_free(&j);
+	tk_signer_free(&s);
+	tk_fixture_token_free(&fx);
+	return r;
+}

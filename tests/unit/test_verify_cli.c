@@ -1,0 +1,386 @@
+/*
+ * Specification of the twokey-verify program: it is run on files made
+ * here (a P-256 key, a signed checkpoint, a tlog-proof) and on broken
+ * copies of them; each case checks the exit code and that a failure is
+ * reported on exactly one line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "twokey/common.h"
+#include "twokey/tlogproof.h"
+
+static const char origin[] = "twokey.example.com/A1/journal";
+#define NENTRIES 13
+
+static char tmp[1024];
+static char vkey_line[512];	/* the key's vkey string */
+
+static const char *
+path(const char *name)
+{
+	static char buf[16][1200];
+	static int slot;
+
+	slot = (slot + 1) % 16;
+	snprintf(buf[slot], sizeof(buf[slot]), "%s/%s", tmp, name);
+	return buf[slot];
+}
+
+static void
+write_file(const char *name, const void *data, size_t len)
+{
+	FILE *f = fopen(path(name), "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Not inlined: gcc then mistakes the result for a pointer to buf. */
+static char *__attribute__((noinline))
+read_text(const char *name)
+{
+	uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(tk_read_file(path(name), 1 << 22, 0, &buf, &len),
+	    0);
+	return (char *)buf;
+}
+
+/* Lines in a file (count of newlines). */
+static size_t
+lines_of(const char *name)
+{
+	char *s = read_text(name), *p;
+	size_t n = 0;
+
+	for (p = s; *p != '\0'; p++)
+		n += *p == '\n';
+	free(s);
+	return n;
+}
+
+/*
+ * Runs twokey-verify with args (NULL-terminated), stdout and stderr to
+ * out.txt and err.txt; returns its exit code.
+ */
+static int
+run(const char *arg0, ...)
+{
+	const char *build = getenv("TWOKEY_BUILD"), *argv[16];
+	char prog[1024], out[1200], err[1200];
+	va_list ap;
+	int n = 1, status;
+	pid_t pid;
+
+	assert_non_null(build);
+	snprintf(prog, sizeof(prog), "%s/twokey-verify", build);
+	argv[0] = prog;
+	va_start(ap, arg0);
+	for (argv[n] = arg0; argv[n] != NULL && n < 15;)
+		argv[++n] = va_arg(ap, const char *);
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(out, sizeof(out), "%s/out.txt", tmp);
+	snprintf(err, sizeof(err), "%s/err.txt", tmp);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (freopen(out, "w", stdout) == NULL ||
+		    freopen(err, "w", stderr) == NULL)
+			_exit(99);
+		execv(prog, (char *const *)(uintptr_t)argv);
+		_exit(98);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static char *
+signed_checkpoint(EVP_PKEY *k, const tk_merkle_hash root, size_t *len)
+{
+	struct tk_checkpoint cp;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t der[80];
+	size_t dlen = sizeof(der), tlen;
+	char *text, *note;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.origin = (char *)(uintptr_t)origin;
+	cp.size = NENTRIES;
+	memcpy(cp.root, root, TK_MERKLE_HASH_LEN);
+	assert_int_equal(tk_checkpoint_format(&cp, &text, &tlen), 0);
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    k), 1);
+	assert_int_equal(EVP_DigestSign(ctx, der, &dlen, (uint8_t *)text,
+	    tlen), 1);
+	assert_int_equal(tk_note_format_ecdsa(text, tlen, origin, k, der,
+	    dlen, &note, len), 0);
+	EVP_MD_CTX_free(ctx);
+	free(text);
+	return note;
+}
+
+static void
+write_pem(const char *name, EVP_PKEY *k)
+{
+	FILE *f = fopen(path(name), "w");
+
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PUBKEY(f, k), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+write_proof(const char *name, uint64_t index, const tk_merkle_hash *leaves,
+    const char *note, size_t note_len)
+{
+	tk_merkle_hash hashes[TK_MERKLE_MAX_PROOF];
+	struct tk_merkle_array arr;
+	struct tk_merkle_source src;
+	struct tk_tlog_proof p;
+	size_t len;
+	char *text;
+
+	memset(&p, 0, sizeof(p));
+	tk_merkle_source_array(&src, &arr, leaves, NENTRIES);
+	assert_int_equal(tk_merkle_inclusion_proof(&src, index, NENTRIES,
+	    hashes, &p.nhashes), 0);
+	p.index = index;
+	p.hashes = hashes;
+	p.checkpoint = (char *)(uintptr_t)note;
+	p.checkpoint_len = note_len;
+	assert_int_equal(tk_tlog_proof_format(&p, &text, &len), 0);
+	write_file(name, text, len);
+	free(text);
+}
+
+/* key.pem, key.vkey, other.pem, checkpoint, entry3, proof3 */
+static int
+setup(void **state)
+{
+	const char *t = getenv("TWOKEY_TEST_TMP");
+	tk_merkle_hash leaves[NENTRIES], root;
+	struct tk_merkle_array arr;
+	struct tk_merkle_source src;
+	EVP_PKEY *k = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
+	char entry[64], *vkey, *note;
+	size_t i, len;
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s", t != NULL ? t : "/tmp");
+	for (i = 0; i < NENTRIES; i++) {
+		snprintf(entry, sizeof(entry), "{\"seq\":%zu}\n", i);
+		assert_int_equal(tk_merkle_leaf_hash(entry, strlen(entry),
+		    leaves[i]), 0);
+		if (i == 3)
+			write_file("entry3", entry, strlen(entry));
+	}
+	tk_merkle_source_array(&src, &arr, leaves, NENTRIES);
+	assert_int_equal(tk_merkle_root(&src, NENTRIES, root), 0);
+	write_pem("key.pem", k);
+	write_pem("other.pem", other);
+	assert_int_equal(tk_note_vkey(origin, k, &vkey), 0);
+	snprintf(vkey_line, sizeof(vkey_line), "%s\n", vkey);
+	write_file("key.vkey", vkey_line, strlen(vkey_line));
+	vkey_line[strlen(vkey_line) - 1] = '\0';
+	free(vkey);
+	note = signed_checkpoint(k, root, &len);
+	write_file("checkpoint", note, len);
+	write_proof("proof3", 3, (const tk_merkle_hash *)leaves, note, len);
+	free(note);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	return 0;
+}
+
+/* The file name with one byte changed at offset off (from the end if <0). */
+static void
+corrupt_copy(const char *from, const char *to, long off, char c)
+{
+	char *s = read_text(from);
+	size_t len = strlen(s);
+
+	s[off >= 0 ? (size_t)off : len - (size_t)(-off)] = c;
+	write_file(to, s, len);
+	free(s);
+}
+
+static void
+assert_one_line_failure(int got, int want)
+{
+	assert_int_equal(got, want);
+	assert_int_equal(lines_of("err.txt"), 1);
+	assert_int_equal(lines_of("out.txt"), 0);
+}
+
+static void
+good_note_verifies_with_vkey_string_vkey_file_and_pem(void **state)
+{
+	(void)state;
+	assert_int_equal(run("note", path("checkpoint"), "--key", vkey_line,
+	    NULL), 0);
+	assert_int_equal(lines_of("out.txt"), 1);
+	assert_int_equal(run("note", path("checkpoint"), "--key",
+	    path("key.vkey"), NULL), 0);
+	assert_int_equal(run("note", path("checkpoint"), "--key",
+	    path("key.pem"), NULL), 0);
+	assert_int_equal(run("note", path("checkpoint"), "--key",
+	    path("other.pem"), "--key", path("key.pem"), NULL), 0);
+}
+
+static void
+note_signed_by_another_key_exits_1(void **state)
+{
+	(void)state;
+	assert_one_line_failure(run("note", path("checkpoint"), "--key",
+	    path("other.pem"), NULL), 1);
+}
+
+static void
+edited_checkpoint_exits_1(void **state)
+{
+	(void)state;
+	/* The size line "13" becomes "18". */
+	corrupt_copy("checkpoint", "edited", (long)strlen(origin) + 2, '8');
+	assert_one_line_failure(run("note", path("edited"), "--key",
+	    path("key.pem"), NULL), 1);
+}
+
+static void
+garbage_truncated_and_bad_base64_notes_exit_4(void **state)
+{
+	char *s = read_text("checkpoint");
+
+	(void)state;
+	write_file("garbage", "\x01\x02garbage\xff\n\n", 12);
+	assert_one_line_failure(run("note", path("garbage"), "--key",
+	    path("key.pem"), NULL), 4);
+	write_file("truncated", s, strlen(s) - 10);
+	assert_one_line_failure(run("note", path("truncated"), "--key",
+	    path("key.pem"), NULL), 4);
+	corrupt_copy("checkpoint", "badb64", -5, '*');
+	assert_one_line_failure(run("note", path("badb64"), "--key",
+	    path("key.pem"), NULL), 4);
+	free(s);
+}
+
+static void
+huge_note_exits_3_and_huge_line_exits_4(void **state)
+{
+	size_t big = TK_NOTE_MAX_LEN + 10, line = 600 * 1024;
+	char *s = malloc(big);
+
+	(void)state;
+	assert_non_null(s);
+	memset(s, 'A', big);
+	s[big - 1] = '\n';
+	write_file("huge", s, big);
+	assert_one_line_failure(run("note", path("huge"), "--key",
+	    path("key.pem"), NULL), 3);
+	s[line] = '\n';
+	write_file("hugeline", s, line + 1);
+	assert_one_line_failure(run("note", path("hugeline"), "--key",
+	    path("key.pem"), NULL), 4);
+	free(s);
+}
+
+static void
+bad_keys_exit_5_and_bad_usage_exits_2(void **state)
+{
+	char bad[512];
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s", vkey_line);
+	bad[strlen(origin) + 1] ^= 1;	/* key ID no longer matches */
+	assert_one_line_failure(run("note", path("checkpoint"), "--key",
+	    bad, NULL), 5);
+	assert_one_line_failure(run("note", path("checkpoint"), "--key",
+	    path("entry3"), NULL), 5);
+	assert_one_line_failure(run("note", path("checkpoint"), NULL), 2);
+	assert_one_line_failure(run("note", path("checkpoint"), "--key",
+	    NULL), 2);
+	assert_one_line_failure(run("frobnicate", NULL), 2);
+	assert_one_line_failure(run("note", path("absent"), "--key",
+	    path("key.pem"), NULL), 3);
+	assert_int_equal(run("--help", NULL), 0);
+	assert_true(lines_of("out.txt") > 10);
+}
+
+static void
+proof_holds_for_its_entry_only(void **state)
+{
+	(void)state;
+	assert_int_equal(run("proof", path("proof3"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), "--origin", origin,
+	    NULL), 0);
+	assert_int_equal(lines_of("out.txt"), 1);
+	write_file("entry4", "{\"seq\":4}\n", 10);
+	assert_one_line_failure(run("proof", path("proof3"), "--entry",
+	    path("entry4"), "--key", path("key.pem"), NULL), 6);
+	assert_one_line_failure(run("proof", path("proof3"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), "--origin", "x.example",
+	    NULL), 1);
+	assert_one_line_failure(run("proof", path("proof3"), "--entry",
+	    path("entry3"), "--key", path("other.pem"), NULL), 1);
+	assert_one_line_failure(run("proof", path("proof3"), "--key",
+	    path("key.pem"), NULL), 2);
+}
+
+static void
+broken_proof_files_are_named_and_refused(void **state)
+{
+	char *s = read_text("proof3");
+	size_t at;
+
+	(void)state;
+	assert_non_null(strstr(s, "index 3\n"));
+	at = (size_t)(strstr(s, "index 3\n") - s);
+	/* index 3 -> 5: the path no longer leads to the signed root. */
+	s[at + 6] = '5';
+	write_file("proof5", s, strlen(s));
+	assert_one_line_failure(run("proof", path("proof5"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 6);
+	s[at + 6] = '3';
+	s[at + 9] = '!';	/* first hash: not base64 */
+	write_file("proofbad", s, strlen(s));
+	assert_one_line_failure(run("proof", path("proofbad"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4);
+	write_file("prooftrunc", s, at + 4);
+	assert_one_line_failure(run("proof", path("prooftrunc"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4);
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    good_note_verifies_with_vkey_string_vkey_file_and_pem),
+		cmocka_unit_test(note_signed_by_another_key_exits_1),
+		cmocka_unit_test(edited_checkpoint_exits_1),
+		cmocka_unit_test(garbage_truncated_and_bad_base64_notes_exit_4),
+		cmocka_unit_test(huge_note_exits_3_and_huge_line_exits_4),
+		cmocka_unit_test(bad_keys_exit_5_and_bad_usage_exits_2),
+		cmocka_unit_test(proof_holds_for_its_entry_only),
+		cmocka_unit_test(broken_proof_files_are_named_and_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
