@@ -11,3 +11,7 @@ WEB_LIB := $(BUILD)/libtwokey-web.a
 
 $(eval $(call fuzzer,fuzz_web_body,tests/fuzz/fuzz_web_body.c \
 	web/fields.c common/log.c common/codec.c))
+
+# web/openapi.json against the route table, both ways.
+$(eval $(call test,test_openapi,tests/unit/test_openapi.c,$(WEB_LIB) \
+	$(BUILD)/libtwokey-common.a))

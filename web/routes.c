@@ -15,11 +15,11 @@ static const struct tk_field signin_challenge_fields[] = {
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
 static const struct route routes[] = {
-	{ { "GET", "/healthz" }, web_h_health, 0, NULL, 0 },
-	{ { "GET", "/readyz" }, web_h_ready, 0, NULL, 0 },
-	{ { "GET", "/metrics" }, web_h_metrics, 0, NULL, 0 },
-	{ { "POST", "/api/v1/session/challenge" }, web_h_signin_challenge,
-	    ROUTE_BODY, FIELDS(signin_challenge_fields) },
+	{ { "GET", "/healthz", 0, NULL, 0 }, web_h_health },
+	{ { "GET", "/readyz", 0, NULL, 0 }, web_h_ready },
+	{ { "GET", "/metrics", 0, NULL, 0 }, web_h_metrics },
+	{ { "POST", "/api/v1/session/challenge", 1,
+	    FIELDS(signin_challenge_fields) }, web_h_signin_challenge },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -216,10 +216,10 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 		return refuse(w, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method_not_allowed", "this resource does not accept "
 		    "that method");
-	if ((rq->route->flags & ROUTE_BODY) == 0 && cl > 0)
+	if (!rq->route->info.body && cl > 0)
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "this resource takes no body");
-	if ((rq->route->flags & ROUTE_BODY) != 0) {
+	if (rq->route->info.body) {
 		if (!json_content_type(conn))
 			return refuse(w, conn,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -242,7 +242,7 @@ gather(struct tk_web *w, struct req *rq, const char *data, size_t len)
 
 	if (rq->too_big)
 		return;
-	if ((rq->route->flags & ROUTE_BODY) == 0 ||
+	if (!rq->route->info.body ||
 	    len > w->max_body - rq->body_len) {
 		rq->too_big = 1;
 		free(rq->body);
@@ -276,14 +276,14 @@ dispatch(struct tk_web *w, struct MHD_Connection *conn, struct req *rq)
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "the body is larger than this server "
 		    "accepts");
-	if ((rq->route->flags & ROUTE_BODY) != 0) {
+	if (rq->route->info.body) {
 		rq->json = tk_web_parse_body(rq->body, rq->body_len, msg,
 		    sizeof(msg));
 		if (rq->json == NULL)
 			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
 			    "malformed_json", msg);
-		if (tk_web_check_fields(rq->json, rq->route->fields,
-		    rq->route->nfields, msg, sizeof(msg)) != 0)
+		if (tk_web_check_fields(rq->json, rq->route->info.fields,
+		    rq->route->info.nfields, msg, sizeof(msg)) != 0)
 			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
 			    "invalid_field", msg);
 	}

@@ -41,14 +41,9 @@ struct req {
 struct tk_web;
 typedef void (*handler_fn)(struct tk_web *, struct req *, struct reply *);
 
-#define ROUTE_BODY 0x1u		/* expects a JSON object body */
-
 struct route {
 	struct tk_web_route_info info;
 	handler_fn fn;
-	unsigned int flags;
-	const struct tk_field *fields;	/* body fields, with ROUTE_BODY */
-	size_t nfields;
 };
 
 struct challenge {

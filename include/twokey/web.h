@@ -94,6 +94,9 @@ json_t *tk_web_parse_body(const char *body, size_t len, char *msg,
 struct tk_web_route_info {
 	const char *method;	/* "GET", "POST", "DELETE" */
 	const char *path;	/* OpenAPI template, "/api/v1/requests/{id}" */
+	int body;		/* takes a JSON object body */
+	const struct tk_field *fields;	/* the body's fields */
+	size_t nfields;
 };
 
 /* The routes the server answers, in table order; NULL past the end. */
