@@ -32,8 +32,8 @@ struct tkd_resp {
 /*
  * Prepares a fresh folder named name and writes a configuration with a
  * free port, the shared test token (a real SoftHSM2 token with the key
- * ceremony done, made on first use), plus the extra members (a JSON fragment starting with ",", or
- * ""). Returns 0 or -1.
+ * ceremony done, made on first use), plus the extra members (a JSON
+ * fragment starting with ",", or ""). Returns 0 or -1.
  */
 int tkd_init(struct tkd *d, const char *name, const char *extra);
 
