@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "twokey/config.h"
+#include "twokey/web.h"
 
 /* Exit codes (sysexits.h values) that systemd and tests tell apart. */
 #define TK_EXIT_CONFIG 78	/* EX_CONFIG: bad configuration */
@@ -27,10 +28,41 @@ int tk_listen_socket(const struct tk_config *cfg);
 
 /*
  * Makes state_dir (0700) if missing. When running as root, looks up
- * cfg->user (-2 if there is no such account), hands state_dir to it
- * and sets uid and gid to it; otherwise leaves the current ids.
+ * cfg->user (-2 if there is no such account or it is root) and sets
+ * uid and gid to it; otherwise leaves the current ids.
  */
 int tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid);
+
+/*
+ * Hands state_dir (except tls/) to uid:gid when running as root, after the
+ * databases are open, so that files they created are the account's too.
+ */
+int tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid);
+
+struct tk_signer;
+struct tk_backend;
+
+/*
+ * Opens the journal (state_dir/journal.db) and the approvals store
+ * (state_dir/approvals.db) with the configured policy, and journals the
+ * start. Returns 0, or an exit code with the reason logged.
+ */
+int tk_backend_open(const struct tk_config *cfg, struct tk_signer *signer,
+    struct tk_backend **out);
+void tk_backend_free(struct tk_backend **b);
+
+/* The handles for the web layer; valid while b lives. */
+const struct tk_web_backend *tk_backend_web(struct tk_backend *b);
+
+/*
+ * Applies a new policy (compact JSON) from a reloaded configuration:
+ * validates it, journals the change with the old and new digests, then
+ * swaps it in. On refusal the running policy stays. Returns 0 or -1.
+ */
+int tk_backend_set_policy(struct tk_backend *b, const char *policy_json);
+
+/* First 8 bytes of SHA-256 of the policy JSON, hex, for logs/journal. */
+void tk_policy_id(const char *json, char out[17]);
 
 /* Drops root for good (groups, gid, uid), then checks it cannot regain. */
 int tk_drop_privileges(uid_t uid, gid_t gid);

@@ -2,12 +2,14 @@
 # web library is named by its path.
 FWHOST_CONFIG_SRCS := firmware-host/config.c firmware-host/config_policy.c
 TWOKEYD_SRCS := firmware-host/twokeyd.c firmware-host/tlscert.c \
-	firmware-host/system.c $(FWHOST_CONFIG_SRCS)
+	firmware-host/system.c firmware-host/backend.c $(FWHOST_CONFIG_SRCS)
 $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 
 $(eval $(call program,twokeyd,$(TWOKEYD_SRCS),\
-	$(BUILD)/libtwokey-web.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-web.a $(BUILD)/libtwokey-requests.a \
+	$(BUILD)/libtwokey-approvals.a $(BUILD)/libtwokey-audit.a \
+	$(BUILD)/libtwokey-verify.a $(BUILD)/libtwokey-hsm.a \
 	$(BUILD)/libtwokey-common.a))
 INSTALL_SBIN += twokeyd
 

@@ -94,16 +94,24 @@ tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
 		    cfg->user);
 		return -2;
 	}
-	chown_uid = pw->pw_uid;
-	chown_gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int
+tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	chown_uid = uid;
+	chown_gid = gid;
 	if (nftw(cfg->state_dir, chown_one, 16,
 	    FTW_PHYS | FTW_ACTIONRETVAL) != 0) {
 		tk_error("state_dir: cannot hand %s to %s: %s",
 		    cfg->state_dir, cfg->user, strerror(errno));
 		return -1;
 	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
 	return 0;
 }
 

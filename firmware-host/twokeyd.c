@@ -9,7 +9,8 @@
  *
  * The signer process starts first of all, before anything could load a
  * PKCS#11 module into this process, and it keeps root's rights (it reads
- * the PIN file); this process drops them.
+ * the PIN file); this process drops them once the journal and the store
+ * are open and the socket is bound.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <systemd/sd-daemon.h>
 
 #include "twokey/common.h"
@@ -36,6 +36,7 @@ struct daemon {
 	struct tk_config *cfg;
 	struct tk_web *web;
 	struct tk_signer *signer;
+	struct tk_backend *backend;
 	uid_t uid;
 	gid_t gid;
 };
@@ -60,43 +61,25 @@ load_config(const char *path, struct tk_config **cfg)
 	return 0;
 }
 
-/* SHA-256 of the policy's compact JSON, first 8 bytes in hex, for logs. */
-static void
-policy_id(const char *json, char out[17])
-{
-	uint8_t md[32];
-	unsigned int len = 0;
-
-	if (EVP_Digest(json, strlen(json), md, &len, EVP_sha256(),
-	    NULL) != 1)
-		memset(md, 0, sizeof(md));
-	tk_hex_encode(md, 8, out);
-}
-
 static void
 reload(struct daemon *d)
 {
 	struct tk_config *n = NULL;
-	char was[17], now[17];
 
 	tk_info("SIGHUP: reloading the policy from the configuration file");
 	if (load_config(d->config_path, &n) != 0) {
 		tk_error("keeping the running policy");
 		return;
 	}
-	if (strcmp(n->policy_json, d->cfg->policy_json) == 0) {
+	if (strcmp(n->policy_json, d->cfg->policy_json) == 0)
 		tk_info("policy unchanged");
-		tk_config_free(&n);
-		return;
+	else if (tk_backend_set_policy(d->backend, n->policy_json) != 0)
+		tk_error("keeping the running policy");
+	else {
+		free(d->cfg->policy_json);
+		d->cfg->policy_json = n->policy_json;
+		n->policy_json = NULL;
 	}
-	policy_id(d->cfg->policy_json, was);
-	policy_id(n->policy_json, now);
-	/* Reported loudly: the configuration file bypasses the quorum. */
-	tk_warn("policy changed by the configuration file: %s -> %s", was,
-	    now);
-	free(d->cfg->policy_json);
-	d->cfg->policy_json = n->policy_json;
-	n->policy_json = NULL;
 	tk_config_free(&n);
 }
 
@@ -107,6 +90,7 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	int r;
 
 	memset(&wc, 0, sizeof(wc));
+	wc.backend = tk_backend_web(d->backend);
 	wc.listen_fd = fd;
 	wc.cert_pem = cert;
 	wc.key_pem = key;
@@ -178,9 +162,12 @@ startup(struct daemon *d)
 		code = TK_EXIT_CONFIG;
 		goto out;
 	}
-	if ((fd = tk_listen_socket(d->cfg)) < 0)
+	if ((code = tk_backend_open(d->cfg, d->signer, &d->backend)) != 0)
 		goto out;
-	if (tk_drop_privileges(d->uid, d->gid) != 0)
+	code = TK_EXIT_OSERR;
+	if ((fd = tk_listen_socket(d->cfg)) < 0 ||
+	    tk_state_handover(d->cfg, d->uid, d->gid) != 0 ||
+	    tk_drop_privileges(d->uid, d->gid) != 0)
 		goto out;
 	if (start_web(d, fd, cert, key) != 0) {
 		code = TK_EXIT_SOFTWARE;
@@ -287,6 +274,7 @@ main(int argc, char **argv)
 	if ((code = startup(&d)) == 0)
 		code = serve(&d, &sigs);
 	tk_web_stop(&d.web);
+	tk_backend_free(&d.backend);
 	tk_signer_free(&d.signer);
 	tk_config_free(&d.cfg);
 	if (code == 0)

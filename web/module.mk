@@ -1,6 +1,7 @@
 # Web layer: the HTTPS JSON API on libmicrohttpd.
 WEB_SRCS := \
 	web/api_health.c \
+	web/api_public.c \
 	web/api_session.c \
 	web/fields.c \
 	web/ratelimit.c \
@@ -14,4 +15,6 @@ $(eval $(call fuzzer,fuzz_web_body,tests/fuzz/fuzz_web_body.c \
 
 # web/openapi.json against the route table, both ways.
 $(eval $(call test,test_openapi,tests/unit/test_openapi.c,$(WEB_LIB) \
-	$(BUILD)/libtwokey-common.a))
+	$(BUILD)/libtwokey-requests.a $(BUILD)/libtwokey-approvals.a \
+	$(BUILD)/libtwokey-audit.a $(BUILD)/libtwokey-verify.a \
+	$(BUILD)/libtwokey-hsm.a $(BUILD)/libtwokey-common.a))

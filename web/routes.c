@@ -18,6 +18,9 @@ static const struct route routes[] = {
 	{ { "GET", "/healthz", 0, NULL, 0 }, web_h_health },
 	{ { "GET", "/readyz", 0, NULL, 0 }, web_h_ready },
 	{ { "GET", "/metrics", 0, NULL, 0 }, web_h_metrics },
+	{ { "GET", "/jwks", 0, NULL, 0 }, web_h_jwks },
+	{ { "GET", "/api/v1/journal/checkpoint", 0, NULL, 0 },
+	    web_h_checkpoint },
 	{ { "POST", "/api/v1/session/challenge", 1,
 	    FIELDS(signin_challenge_fields) }, web_h_signin_challenge },
 };

@@ -198,6 +198,15 @@ content_length(struct MHD_Connection *conn)
 	return n;
 }
 
+static int
+expects_continue(struct MHD_Connection *conn)
+{
+	const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_EXPECT);
+
+	return e != NULL && strcasecmp(e, "100-continue") == 0;
+}
+
 /* The first call for a request: everything decidable from the headers. */
 static enum MHD_Result
 gate_headers(struct tk_web *w, struct MHD_Connection *conn,
@@ -225,10 +234,20 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "unsupported_media_type", "send the body as "
 			    "Content-Type: application/json");
-		if (cl > w->max_body)
+		/*
+		 * Too large: refused at once when the client waits for
+		 * "100 Continue" or the body is far too large (the
+		 * connection is then closed under it); otherwise read and
+		 * dropped, so that the client sees the answer instead of
+		 * a reset while it is still sending.
+		 */
+		if (cl > w->max_body && (expects_continue(conn) ||
+		    cl / 16 > w->max_body))
 			return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "body_too_large", "the body is larger than this "
 			    "server accepts");
+		if (cl > w->max_body)
+			rq->too_big = 1;
 	}
 	*refused = 0;
 	return MHD_YES;
@@ -394,6 +413,7 @@ web_new(const struct tk_web_config *cfg, struct tk_web **out)
 		web_free(w);
 		return TK_WEB_ERR_NOMEM;
 	}
+	w->be = cfg->backend;
 	w->max_body = cfg->max_body_bytes;
 	w->request_timeout = cfg->request_timeout;
 	w->rate_limit = cfg->rate_limit_per_minute;

@@ -64,6 +64,7 @@ enum {
 
 struct tk_web {
 	struct MHD_Daemon *mhd;
+	const struct tk_web_backend *be;
 	int listen_fd;
 	char *cert_pem;
 	char *key_pem;
@@ -104,5 +105,7 @@ void web_h_ready(struct tk_web *, struct req *, struct reply *);
 void web_h_metrics(struct tk_web *, struct req *, struct reply *);
 void web_h_signin_challenge(struct tk_web *, struct req *,
     struct reply *);
+void web_h_jwks(struct tk_web *, struct req *, struct reply *);
+void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
 
 #endif

@@ -13,10 +13,14 @@
 #ifndef TWOKEY_WEB_H
 #define TWOKEY_WEB_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
+
+struct tk_approvals;
+struct tk_journal;
 
 enum tk_web_err {
 	TK_WEB_OK = 0,
@@ -28,7 +32,19 @@ enum tk_web_err {
 
 const char *tk_web_strerror(int err);
 
+/*
+ * What the handlers act on, owned by the caller. The approvals handle is
+ * single-threaded: handlers take lock around every use, and the owner
+ * takes it to replace ap (policy reload).
+ */
+struct tk_web_backend {
+	struct tk_approvals *ap;
+	pthread_mutex_t *lock;
+	struct tk_journal *journal;	/* thread safe */
+};
+
 struct tk_web_config {
+	const struct tk_web_backend *backend;	/* must outlive the server */
 	int listen_fd;			/* bound, listening; web owns it */
 	const char *cert_pem;		/* NUL-terminated PEM */
 	const char *key_pem;		/* NUL-terminated PEM, wiped by us */

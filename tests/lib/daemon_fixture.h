@@ -20,6 +20,8 @@ struct tkd {
 	const char *source;	/* client source address, NULL: default */
 	char uri[2048];		/* the shared test token's PKCS#11 URI */
 	char signer[1024];	/* twokey-signer */
+	char token_pem[1024];	/* certificate of the grant-signing key */
+	char audit_pem[1024];	/* certificate of the journal's key */
 };
 
 struct tkd_resp {

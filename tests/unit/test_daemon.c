@@ -18,6 +18,13 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "twokey/common.h"
 
 #include "../lib/daemon_fixture.h"
 
@@ -308,6 +315,93 @@ body_on_a_get_is_refused(void **state)
 	tkd_resp_clear(&r);
 }
 
+/* base64url of one affine coordinate of the certificate's P-256 key. */
+static char *
+cert_coord(const char *pem_path, const char *param)
+{
+	uint8_t buf[32];
+	BIGNUM *bn = NULL;
+	EVP_PKEY *pk;
+	X509 *x;
+	FILE *f;
+	char *out = NULL;
+
+	if ((f = fopen(pem_path, "r")) == NULL)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x != NULL && (pk = X509_get0_pubkey(x)) != NULL &&
+	    EVP_PKEY_get_bn_param(pk, param, &bn) == 1 &&
+	    BN_bn2binpad(bn, buf, sizeof(buf)) == sizeof(buf))
+		out = tk_b64url_encode(buf, sizeof(buf));
+	BN_free(bn);
+	X509_free(x);
+	return out;
+}
+
+static void
+jwks_serves_the_tokens_grant_key(void **state)
+{
+	struct tkd_resp r;
+	json_t *j, *k;
+	char *x, *y;
+
+	(void)state;
+	assert_int_equal(tkd_request(&shared, "GET", "/jwks", NULL, NULL, 0,
+	    NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(j = json_loads(r.body, 0, NULL));
+	assert_int_equal(json_array_size(json_object_get(j, "keys")), 1);
+	k = json_array_get(json_object_get(j, "keys"), 0);
+	assert_string_equal(json_string_value(json_object_get(k, "kty")),
+	    "EC");
+	assert_string_equal(json_string_value(json_object_get(k, "alg")),
+	    "ES256");
+	assert_non_null(x = cert_coord(shared.token_pem,
+	    OSSL_PKEY_PARAM_EC_PUB_X));
+	assert_non_null(y = cert_coord(shared.token_pem,
+	    OSSL_PKEY_PARAM_EC_PUB_Y));
+	assert_string_equal(json_string_value(json_object_get(k, "x")), x);
+	assert_string_equal(json_string_value(json_object_get(k, "y")), y);
+	free(x);
+	free(y);
+	json_decref(j);
+	tkd_resp_clear(&r);
+}
+
+/* The tree size of the latest checkpoint (its second line), or -1. */
+static long
+checkpoint_size(const struct tkd *d)
+{
+	struct tkd_resp r;
+	char *nl;
+	long n = -1;
+
+	if (tkd_request(d, "GET", "/api/v1/journal/checkpoint", NULL, NULL,
+	    0, NULL, &r) != 0)
+		return -1;
+	if (r.status == 200 && strncmp(r.body, "twokey/localhost/journal\n",
+	    25) == 0 && (nl = strchr(r.body + 25, '\n')) != NULL)
+		n = strtol(r.body + 25, NULL, 10);
+	tkd_resp_clear(&r);
+	return n;
+}
+
+static void
+start_is_journaled_under_a_signed_checkpoint(void **state)
+{
+	struct tkd_resp r;
+
+	(void)state;
+	assert_true(checkpoint_size(&shared) >= 1);
+	assert_int_equal(tkd_request(&shared, "GET",
+	    "/api/v1/journal/checkpoint", NULL, NULL, 0, NULL, &r), 0);
+	/* A note: body, blank line, signature line(s) by the key name. */
+	assert_non_null(strstr(r.body, "\n\n\xe2\x80\x94 twokey/localhost/"
+	    "journal "));
+	tkd_resp_clear(&r);
+}
+
 static void
 bad_configuration_exits_78_and_names_the_setting(void **state)
 {
@@ -448,6 +542,7 @@ sighup_reports_a_changed_policy(void **state)
 	struct tkd d;
 	struct tkd_resp r;
 	char text[4096];
+	long size;
 
 	(void)state;
 	assert_int_equal(tkd_init(&d, "hup", ""), 0);
@@ -459,9 +554,13 @@ sighup_reports_a_changed_policy(void **state)
 	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
 	    "\"policy\": {\"quorum\": 3}}", d.port, d.uri, d.signer, d.dir);
 	assert_int_equal(tkd_write_config(&d, text), 0);
+	size = checkpoint_size(&d);
+	assert_true(size >= 1);
 	kill(d.pid, SIGHUP);
 	assert_true(tkd_log_has(&d, "policy changed by the configuration "
 	    "file", 5000));
+	/* Journaled: one more entry under a new checkpoint. */
+	assert_int_equal(checkpoint_size(&d), size + 1);
 	assert_int_equal(tkd_request(&d, "GET", "/readyz", NULL, NULL, 0,
 	    NULL, &r), 0);
 	assert_int_equal(r.status, 200);
@@ -545,6 +644,9 @@ main(void)
 		cmocka_unit_test(
 		    health_ready_and_metrics_answer_over_verified_tls),
 		cmocka_unit_test(plain_http_gets_no_answer),
+		cmocka_unit_test(jwks_serves_the_tokens_grant_key),
+		cmocka_unit_test(
+		    start_is_journaled_under_a_signed_checkpoint),
 		cmocka_unit_test(unknown_path_is_404_and_wrong_method_405),
 		cmocka_unit_test(signin_challenge_is_fresh_each_time),
 		cmocka_unit_test(
