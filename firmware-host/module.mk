@@ -15,9 +15,16 @@ INSTALL_SBIN += twokeyd
 
 $(eval $(call test,test_config,tests/unit/test_config.c,\
 	$(CONFIG_LIB) $(BUILD)/libtwokey-common.a))
+TWOKEYD_TEST_LIBS := $(BUILD)/libtwokey-testlib.a \
+	$(BUILD)/libtwokey-requests.a $(BUILD)/libtwokey-approvals.a \
+	$(BUILD)/libtwokey-audit.a $(BUILD)/libtwokey-verify.a \
+	$(BUILD)/libtwokey-hsm.a $(BUILD)/libtwokey-common.a
 $(eval $(call test,test_daemon,tests/unit/test_daemon.c \
-	tests/lib/daemon_fixture.c,$(BUILD)/libtwokey-testlib.a \
-	$(BUILD)/libtwokey-hsm.a $(BUILD)/libtwokey-common.a))
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
 
 $(eval $(call fuzzer,fuzz_config,tests/fuzz/fuzz_config.c \
 	$(FWHOST_CONFIG_SRCS) common/log.c common/codec.c common/file.c))
+$(eval $(call test,test_daemon_api,tests/unit/test_daemon_api.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))

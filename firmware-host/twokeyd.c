@@ -100,6 +100,9 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	wc.rate_limit_per_minute = d->cfg->rate_limit_per_minute;
 	wc.rp_id = d->cfg->rp_id;
 	wc.challenge_ttl = 300;
+	wc.session_ttl = d->cfg->session_ttl;
+	wc.origins = (const char *const *)d->cfg->origins;
+	wc.norigins = d->cfg->norigins;
 	if ((r = tk_web_start(&wc, &d->web)) != TK_WEB_OK) {
 		tk_error("HTTPS server: %s", tk_web_strerror(r));
 		return -1;

@@ -11,13 +11,51 @@
 #include "twokey/journal.h"
 #include "web_int.h"
 
-static int
-backend_ready(struct tk_web *w, struct reply *r)
+int
+web_backend_ready(struct tk_web *w, struct reply *r)
 {
 	if (w->be != NULL && w->be->ap != NULL && w->be->journal != NULL)
 		return 1;
 	web_reply_error(r, 503, "unavailable", "the store is not open");
 	return 0;
+}
+
+int
+web_journal(struct tk_web *w, struct reply *r, const char *actor,
+    const char *action, const char *object, json_t *details)
+{
+	struct tk_journal_entry e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.actor = actor;
+	e.action = action;
+	e.object = object;
+	e.details = details;
+	rc = tk_journal_append(w->be->journal, &e, NULL);
+	json_decref(details);
+	if (rc != 0) {
+		tk_error("journal refused %s: %s", action,
+		    tk_journal_strerror(rc));
+		web_reply_error(r, 503, "unavailable", "the journal could "
+		    "not record this; nothing was done");
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+web_roles_json(unsigned int roles)
+{
+	static const char *names[] = { "admin", "approver", "requester",
+	    "commander", "auditor" };
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < 5; i++)
+		if (roles & (1u << i))
+			json_array_append_new(a, json_string(names[i]));
+	return a;
 }
 
 void
@@ -28,7 +66,7 @@ web_h_jwks(struct tk_web *w, struct req *rq, struct reply *r)
 	int rc;
 
 	(void)rq;
-	if (!backend_ready(w, r))
+	if (!web_backend_ready(w, r))
 		return;
 	pthread_mutex_lock(w->be->lock);
 	rc = tk_approvals_jwks(w->be->ap, &jwks);
@@ -52,7 +90,7 @@ web_h_checkpoint(struct tk_web *w, struct req *rq, struct reply *r)
 	int rc;
 
 	(void)rq;
-	if (!backend_ready(w, r))
+	if (!web_backend_ready(w, r))
 		return;
 	if ((rc = tk_journal_checkpoint(w->be->journal, 0, &note,
 	    &len)) != 0) {

@@ -3,9 +3,11 @@ WEB_SRCS := \
 	web/api_health.c \
 	web/api_public.c \
 	web/api_session.c \
+	web/api_signin.c \
 	web/fields.c \
 	web/ratelimit.c \
 	web/routes.c \
+	web/session.c \
 	web/server.c
 $(eval $(call library,twokey-web,$(WEB_SRCS)))
 WEB_LIB := $(BUILD)/libtwokey-web.a

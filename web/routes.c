@@ -12,17 +12,36 @@ static const struct tk_field signin_challenge_fields[] = {
 	{ "name", TK_FIELD_STRING, 1, 1, 64 },
 };
 
+/* A WebAuthn get() answer, base64url fields (sizes as decoded x 4/3). */
+#define ASSERTION_FIELDS \
+	{ "credential_id", TK_FIELD_B64URL, 1, 1, 1366 }, \
+	{ "client_data", TK_FIELD_B64URL, 1, 2, 5462 }, \
+	{ "authenticator_data", TK_FIELD_B64URL, 1, 50, 2731 }, \
+	{ "signature", TK_FIELD_B64URL, 1, 2, 700 }
+
+static const struct tk_field signin_fields[] = {
+	{ "challenge_id", TK_FIELD_STRING, 1, 32, 32 },
+	ASSERTION_FIELDS,
+};
+
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
 static const struct route routes[] = {
-	{ { "GET", "/healthz", 0, NULL, 0 }, web_h_health },
-	{ { "GET", "/readyz", 0, NULL, 0 }, web_h_ready },
-	{ { "GET", "/metrics", 0, NULL, 0 }, web_h_metrics },
-	{ { "GET", "/jwks", 0, NULL, 0 }, web_h_jwks },
+	{ { "GET", "/healthz", 0, NULL, 0 }, web_h_health, AUTH_NONE },
+	{ { "GET", "/readyz", 0, NULL, 0 }, web_h_ready, AUTH_NONE },
+	{ { "GET", "/metrics", 0, NULL, 0 }, web_h_metrics, AUTH_NONE },
+	{ { "GET", "/jwks", 0, NULL, 0 }, web_h_jwks, AUTH_NONE },
 	{ { "GET", "/api/v1/journal/checkpoint", 0, NULL, 0 },
-	    web_h_checkpoint },
+	    web_h_checkpoint, AUTH_NONE },
 	{ { "POST", "/api/v1/session/challenge", 1,
-	    FIELDS(signin_challenge_fields) }, web_h_signin_challenge },
+	    FIELDS(signin_challenge_fields) }, web_h_signin_challenge,
+	    AUTH_NONE },
+	{ { "POST", "/api/v1/session", 1, FIELDS(signin_fields) },
+	    web_h_signin, AUTH_NONE },
+	{ { "GET", "/api/v1/session", 0, NULL, 0 }, web_h_whoami,
+	    AUTH_SESSION },
+	{ { "DELETE", "/api/v1/session", 0, NULL, 0 }, web_h_signout,
+	    AUTH_SESSION },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -140,6 +140,8 @@ send_reply(struct tk_web *w, struct MHD_Connection *conn, struct reply *r)
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
+	if (r->set_cookie[0] != '\0')
+		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
 	add_security_headers(resp);
 	count_status(w, r->status);
 	ret = MHD_queue_response(conn, r->status, resp);
@@ -207,12 +209,49 @@ expects_continue(struct MHD_Connection *conn)
 	return e != NULL && strcasecmp(e, "100-continue") == 0;
 }
 
+/*
+ * A signed-in person, and on anything but GET the CSRF token of their
+ * session in the X-CSRF-Token header. Returns 1 to go on, 0 when *ret
+ * holds the refusal.
+ */
+static int
+gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
+    const char *method, enum MHD_Result *ret)
+{
+	const char *cookie, *csrf = NULL;
+
+	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
+	    SESSION_COOKIE);
+	if (cookie == NULL || strlen(cookie) >= sizeof(rq->cookie) ||
+	    web_session_check(w, cookie, NULL, &rq->who) != 0) {
+		*ret = refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
+		    "unauthenticated", "sign in with your security key "
+		    "first");
+		return 0;
+	}
+	snprintf(rq->cookie, sizeof(rq->cookie), "%s", cookie);
+	if (strcmp(method, "GET") == 0)
+		return 1;
+	csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    CSRF_HEADER);
+	if (csrf == NULL || web_session_check(w, cookie, csrf,
+	    &rq->who) != 0) {
+		memset(&rq->who, 0, sizeof(rq->who));
+		*ret = refuse(w, conn, MHD_HTTP_FORBIDDEN, "csrf_failed",
+		    "the X-CSRF-Token header is missing or does not match "
+		    "your session");
+		return 0;
+	}
+	return 1;
+}
+
 /* The first call for a request: everything decidable from the headers. */
 static enum MHD_Result
 gate_headers(struct tk_web *w, struct MHD_Connection *conn,
     struct req *rq, const char *url, const char *method, int *refused)
 {
 	uint64_t cl = content_length(conn);
+	enum MHD_Result ret;
 	int r;
 
 	*refused = 1;
@@ -225,6 +264,9 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 		return refuse(w, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method_not_allowed", "this resource does not accept "
 		    "that method");
+	if (rq->route->auth == AUTH_SESSION && !gate_session(w, conn, rq,
+	    method, &ret))
+		return ret;
 	if (!rq->route->info.body && cl > 0)
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "this resource takes no body");
@@ -418,6 +460,9 @@ web_new(const struct tk_web_config *cfg, struct tk_web **out)
 	w->request_timeout = cfg->request_timeout;
 	w->rate_limit = cfg->rate_limit_per_minute;
 	w->challenge_ttl = cfg->challenge_ttl;
+	w->session_ttl = cfg->session_ttl > 0 ? cfg->session_ttl : 900;
+	w->origins = cfg->origins;
+	w->norigins = cfg->norigins;
 	w->started = time(NULL);
 	*out = w;
 	return TK_WEB_OK;

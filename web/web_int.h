@@ -24,6 +24,14 @@ struct reply {
 	char *text;		/* owned; with ctype */
 	size_t text_len;
 	const char *ctype;
+	char set_cookie[256];	/* Set-Cookie value, "" for none */
+};
+
+/* Who a request comes from, once its session (or API key) checked out. */
+struct who {
+	int64_t person;		/* 0: nobody signed in */
+	char name[65];
+	unsigned int roles;	/* enum tk_role bits */
 };
 
 /* One request as handlers see it, after the gate. */
@@ -36,14 +44,33 @@ struct req {
 	size_t body_cap;
 	int too_big;
 	json_t *json;			/* parsed body, owned */
+	struct who who;
+	char cookie[64];		/* the session cookie as sent */
 };
 
 struct tk_web;
 typedef void (*handler_fn)(struct tk_web *, struct req *, struct reply *);
 
+/* What a route demands before its handler runs. */
+#define AUTH_NONE 0		/* public */
+#define AUTH_SESSION 1		/* a signed-in person; CSRF token on */
+				/* every method but GET */
+
 struct route {
 	struct tk_web_route_info info;
 	handler_fn fn;
+	int auth;
+};
+
+#define WEB_SESSIONS 256
+#define SESSION_COOKIE "tk_session"
+#define CSRF_HEADER "X-CSRF-Token"
+
+struct session {
+	uint8_t key_hash[32];	/* SHA-256 of the cookie value */
+	uint8_t csrf_hash[32];	/* SHA-256 of the CSRF token */
+	struct who who;
+	time_t expires;		/* 0: free slot */
 };
 
 struct challenge {
@@ -83,6 +110,10 @@ struct tk_web {
 	pthread_mutex_t lock;		/* challenges and rate slots */
 	struct challenge challenges[WEB_CHALLENGES];
 	struct rate_slot rate[WEB_RATE_SLOTS];
+	struct session sessions[WEB_SESSIONS];
+	unsigned int session_ttl;
+	const char *const *origins;	/* borrowed from the config */
+	size_t norigins;
 	uint8_t rate_key[32];		/* hides the slot keys */
 };
 
@@ -99,12 +130,57 @@ void web_reply_error(struct reply *r, unsigned int status,
 /* Counts an attempt for key ("addr:..." or "person:..."); 0 if allowed. */
 int web_rate_check(struct tk_web *w, const char *kind, const char *value);
 
+/*
+ * Sign-in challenges: take removes the challenge (single use) and
+ * returns 0 with its value if it existed and had not expired.
+ */
+int web_challenge_take(struct tk_web *w, const char *id_hex,
+    uint8_t value[32]);
+
+/*
+ * Sessions. create: a new session for who; cookie and csrf receive
+ * fresh base64url secrets (44 bytes each with NUL). check: 0 when the
+ * cookie names a live session (and, with csrf non-NULL, the token
+ * matches), filling *who; -1 unknown or expired, -2 CSRF mismatch.
+ */
+int web_session_create(struct tk_web *w, const struct who *who,
+    char cookie[44], char csrf[44]);
+int web_session_check(struct tk_web *w, const char *cookie,
+    const char *csrf, struct who *who);
+void web_session_drop(struct tk_web *w, const char *cookie);
+
+/* A WebAuthn get() answer from a JSON body (base64url fields
+ * credential_id, client_data, authenticator_data, signature). */
+struct b64_assertion {
+	uint8_t *id, *cdj, *ad, *sig;
+	size_t id_len, cdj_len, ad_len, sig_len;
+};
+int web_assertion_decode(json_t *body, struct b64_assertion *a);
+void web_assertion_clear(struct b64_assertion *a);
+
+/* 1 when the store and journal are open; else a 503 is in r. */
+int web_backend_ready(struct tk_web *w, struct reply *r);
+
+/*
+ * Journals one web event (actor, action, object, details; details taken).
+ * Returns 0, or -1 with a 503 in r: an action that cannot be recorded
+ * does not happen.
+ */
+int web_journal(struct tk_web *w, struct reply *r, const char *actor,
+    const char *action, const char *object, json_t *details);
+
+/* ["admin", "approver", ...] for a set of enum tk_role bits. */
+json_t *web_roles_json(unsigned int roles);
+
 /* Handlers. */
 void web_h_health(struct tk_web *, struct req *, struct reply *);
 void web_h_ready(struct tk_web *, struct req *, struct reply *);
 void web_h_metrics(struct tk_web *, struct req *, struct reply *);
 void web_h_signin_challenge(struct tk_web *, struct req *,
     struct reply *);
+void web_h_signin(struct tk_web *, struct req *, struct reply *);
+void web_h_whoami(struct tk_web *, struct req *, struct reply *);
+void web_h_signout(struct tk_web *, struct req *, struct reply *);
 void web_h_jwks(struct tk_web *, struct req *, struct reply *);
 void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -193,6 +194,27 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct tkd_resp *r = arg;
+	size_t len = size * n, name = strlen("Set-Cookie: ");
+	const char *semi;
+
+	if (len > name && strncasecmp(p, "Set-Cookie: ", name) == 0) {
+		semi = memchr(p, ';', len);
+		if (semi == NULL)
+			semi = p + len;
+		snprintf(r->set_cookie, sizeof(r->set_cookie), "%.*s",
+		    (int)((size_t)(semi - p) - name), p + name);
+		snprintf(r->set_cookie_attrs, sizeof(r->set_cookie_attrs),
+		    "%.*s", (int)(p + len - semi), semi);
+		r->set_cookie_attrs[strcspn(r->set_cookie_attrs, "\r\n")] =
+		    '\0';
+	}
+	return len;
+}
+
 int
 tkd_request(const struct tkd *d, const char *method, const char *path,
     const char *ctype, const char *body, size_t len,
@@ -229,6 +251,14 @@ tkd_request(const struct tkd *d, const char *method, const char *path,
 	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	if (d->cookie[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_COOKIE, d->cookie);
+	if (d->csrf[0] != '\0') {
+		snprintf(line, sizeof(line), "X-CSRF-Token: %s", d->csrf);
+		hdrs = curl_slist_append(hdrs, line);
+	}
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -8,7 +8,10 @@
 #define TWOKEY_DAEMON_FIXTURE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+struct softauthn;
 
 struct tkd {
 	pid_t pid;
@@ -21,11 +24,16 @@ struct tkd {
 	char uri[2048];		/* the shared test token's PKCS#11 URI */
 	char signer[1024];	/* twokey-signer */
 	char token_pem[1024];	/* certificate of the grant-signing key */
+	char cookie[256];	/* sent as Cookie when set */
+	char csrf[64];		/* sent as X-CSRF-Token when set */
+	char cookie_attrs[256];	/* attributes of the session cookie */
 	char audit_pem[1024];	/* certificate of the journal's key */
 };
 
 struct tkd_resp {
 	long status;
+	char set_cookie[256];	/* the name=value part of Set-Cookie */
+	char set_cookie_attrs[256];	/* the rest of it */
 	char *body;		/* NUL-terminated; free() */
 	size_t len;
 	char ctype[128];
@@ -69,5 +77,36 @@ int tkd_log_has(const struct tkd *d, const char *needle, int ms);
 
 /* A numeric metric from /metrics ("name" or "name{labels}"), or -1. */
 long tkd_metric(const struct tkd *d, const char *name);
+
+/* A person's security key, as the test holds it. */
+struct tkd_key {
+	struct softauthn *sa;
+	int64_t person;
+	uint32_t counter;	/* of the next assertion */
+};
+
+/*
+ * Enrolls a person with one security key directly in the state folder,
+ * as the key ceremony at `twokey init` does, before the daemon starts
+ * (it must not be running). roles are enum tk_role bits.
+ */
+int tkd_enroll(struct tkd *d, const char *name, const char *team,
+    unsigned int roles, struct tkd_key *key);
+
+/*
+ * Signs in with key over HTTPS (challenge, assertion, session): on
+ * success d->cookie and d->csrf hold the session. Returns the HTTP
+ * status of the last step, or -1.
+ */
+long tkd_signin(struct tkd *d, const char *name, struct tkd_key *key);
+
+/*
+ * Fills a WebAuthn assertion for challenge (raw bytes) as the JSON
+ * members "credential_id", "client_data", "authenticator_data",
+ * "signature" into obj. Returns 0 or -1.
+ */
+struct json_t;
+int tkd_assert(struct tkd *d, struct tkd_key *key, const uint8_t *challenge,
+    size_t len, struct json_t *obj);
 
 #endif

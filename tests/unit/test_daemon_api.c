@@ -1,0 +1,279 @@
+/*
+ * Specifications of the signed-in API of the real twokeyd: sign-in with a
+ * security key (softauthn), sessions and CSRF, requests, approvals and
+ * grants, over verified TLS, on a real SoftHSM2 token.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "twokey/approvals.h"
+#include "twokey/common.h"
+#include "../lib/daemon_fixture.h"
+#include "../lib/softauthn.h"
+
+#define JSON "application/json"
+
+static struct tkd d;
+static struct tkd_key rita, alice, bob, carol;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (tkd_init(&d, "api", ",\n\"rate_limit_per_minute\": 1000") != 0 ||
+	    tkd_enroll(&d, "rita", "dev", TK_ROLE_REQUESTER |
+	    TK_ROLE_COMMANDER | TK_ROLE_APPROVER, &rita) != 0 ||
+	    tkd_enroll(&d, "alice", "ops", TK_ROLE_APPROVER, &alice) != 0 ||
+	    tkd_enroll(&d, "bob", "sec", TK_ROLE_APPROVER, &bob) != 0 ||
+	    tkd_enroll(&d, "carol", "ops", TK_ROLE_APPROVER |
+	    TK_ROLE_AUDITOR, &carol) != 0)
+		return -1;
+	return tkd_start(&d);
+}
+
+static int
+teardown(void **state)
+{
+	int r;
+
+	(void)state;
+	r = tkd_stop(&d, SIGTERM);
+	softauthn_free(&rita.sa);
+	softauthn_free(&alice.sa);
+	softauthn_free(&bob.sa);
+	softauthn_free(&carol.sa);
+	return r == 0 ? 0 : -1;
+}
+
+/* Status of a request; the parsed answer in *ans when asked for. */
+static long
+call(const char *method, const char *path, const char *body, json_t **ans)
+{
+	struct tkd_resp r;
+	long status;
+
+	if (ans != NULL)
+		*ans = NULL;
+	if (tkd_request(&d, method, path, body != NULL ? JSON : NULL, body,
+	    body != NULL ? strlen(body) : 0, NULL, &r) != 0)
+		return -1;
+	status = r.status;
+	if (ans != NULL)
+		*ans = json_loads(r.body, 0, NULL);
+	tkd_resp_clear(&r);
+	return status;
+}
+
+static void
+expect_code(json_t *ans, const char *code)
+{
+	json_t *e = json_object_get(ans, "error");
+
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "code")),
+	    code);
+}
+
+static void
+signin_opens_a_session_with_a_strict_cookie(void **state)
+{
+	json_t *ans, *roles;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_int_equal(strncmp(d.cookie, "tk_session=", 11), 0);
+	assert_int_equal(strlen(d.csrf), 43);
+	assert_int_equal(call("GET", "/api/v1/session", NULL, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(ans, "person"), "name")), "alice");
+	roles = json_object_get(json_object_get(ans, "person"), "roles");
+	assert_int_equal(json_array_size(roles), 1);
+	assert_string_equal(json_string_value(json_array_get(roles, 0)),
+	    "approver");
+	json_decref(ans);
+	assert_string_equal(d.cookie_attrs, "; Path=/; Max-Age=900; "
+	    "HttpOnly; Secure; SameSite=Strict");
+}
+
+static void
+signed_in_routes_refuse_without_a_session(void **state)
+{
+	json_t *ans;
+
+	(void)state;
+	d.cookie[0] = d.csrf[0] = '\0';
+	assert_int_equal(call("GET", "/api/v1/session", NULL, &ans), 401);
+	expect_code(ans, "unauthenticated");
+	json_decref(ans);
+	snprintf(d.cookie, sizeof(d.cookie), "tk_session=%043d", 7);
+	assert_int_equal(call("GET", "/api/v1/session", NULL, &ans), 401);
+	expect_code(ans, "unauthenticated");
+	json_decref(ans);
+}
+
+static void
+state_change_without_the_csrf_token_is_refused(void **state)
+{
+	char csrf[64];
+	json_t *ans;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
+	snprintf(csrf, sizeof(csrf), "%s", d.csrf);
+	d.csrf[0] = '\0';
+	assert_int_equal(call("DELETE", "/api/v1/session", NULL, &ans), 403);
+	expect_code(ans, "csrf_failed");
+	json_decref(ans);
+	snprintf(d.csrf, sizeof(d.csrf), "%.42sA", csrf);
+	if (strcmp(d.csrf, csrf) == 0)
+		d.csrf[41] = d.csrf[41] == 'B' ? 'C' : 'B';
+	assert_int_equal(call("DELETE", "/api/v1/session", NULL, &ans), 403);
+	expect_code(ans, "csrf_failed");
+	json_decref(ans);
+	/* Still signed in: nothing changed. */
+	assert_int_equal(call("GET", "/api/v1/session", NULL, NULL), 200);
+	snprintf(d.csrf, sizeof(d.csrf), "%s", csrf);
+	assert_int_equal(call("DELETE", "/api/v1/session", NULL, NULL), 200);
+	assert_int_equal(call("GET", "/api/v1/session", NULL, NULL), 401);
+}
+
+static void
+signin_challenge_is_single_use(void **state)
+{
+	struct tkd_resp r;
+	json_t *req, *ans;
+	uint8_t *ch;
+	size_t chlen;
+	char *body;
+	const char *s;
+
+	(void)state;
+	d.cookie[0] = d.csrf[0] = '\0';
+	assert_int_equal(call("POST", "/api/v1/session/challenge",
+	    "{\"name\":\"carol\"}", &ans), 200);
+	s = json_string_value(json_object_get(ans, "challenge"));
+	assert_int_equal(tk_b64url_decode(s, strlen(s), &ch, &chlen), 0);
+	req = json_pack("{s:O}", "challenge_id", json_object_get(ans,
+	    "challenge_id"));
+	assert_int_equal(tkd_assert(&d, &carol, ch, chlen, req), 0);
+	assert_non_null(body = json_dumps(req, JSON_COMPACT));
+	assert_int_equal(call("POST", "/api/v1/session", body, NULL), 200);
+	/* The same answer again: the challenge is gone. */
+	assert_int_equal(tkd_request(&d, "POST", "/api/v1/session", JSON,
+	    body, strlen(body), NULL, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "\"challenge_unknown\""));
+	assert_string_equal(r.set_cookie, "");
+	tkd_resp_clear(&r);
+	free(body);
+	free(ch);
+	json_decref(req);
+	json_decref(ans);
+}
+
+/* Signs in with a broken assertion; expects 401 and no session. */
+static void
+signin_refused(struct tkd_key *key, const char *field)
+{
+	struct tkd_resp r;
+	json_t *req, *ans;
+	uint8_t *ch;
+	size_t chlen;
+	char *body, *v;
+	const char *s;
+
+	d.cookie[0] = d.csrf[0] = '\0';
+	assert_int_equal(call("POST", "/api/v1/session/challenge",
+	    "{\"name\":\"carol\"}", &ans), 200);
+	s = json_string_value(json_object_get(ans, "challenge"));
+	assert_int_equal(tk_b64url_decode(s, strlen(s), &ch, &chlen), 0);
+	req = json_pack("{s:O}", "challenge_id", json_object_get(ans,
+	    "challenge_id"));
+	assert_int_equal(tkd_assert(&d, key, ch, chlen, req), 0);
+	if (field != NULL) {
+		/* Flip one character in the middle of the field. */
+		v = strdup(json_string_value(json_object_get(req, field)));
+		v[strlen(v) / 2] = v[strlen(v) / 2] == 'A' ? 'B' : 'A';
+		json_object_set_new(req, field, json_string(v));
+		free(v);
+	}
+	assert_non_null(body = json_dumps(req, JSON_COMPACT));
+	assert_int_equal(tkd_request(&d, "POST", "/api/v1/session", JSON,
+	    body, strlen(body), NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.body, "\"signin_failed\""));
+	assert_string_equal(r.set_cookie, "");
+	tkd_resp_clear(&r);
+	free(body);
+	free(ch);
+	json_decref(req);
+	json_decref(ans);
+}
+
+static void
+signin_with_a_bad_signature_or_unknown_key_is_refused(void **state)
+{
+	struct tkd_key stranger;
+
+	(void)state;
+	signin_refused(&carol, "signature");
+	signin_refused(&carol, "client_data");
+	memset(&stranger, 0, sizeof(stranger));
+	stranger.counter = 1;
+	assert_non_null(stranger.sa = softauthn_new(-7));
+	signin_refused(&stranger, NULL);
+	softauthn_free(&stranger.sa);
+}
+
+static void
+signin_body_is_checked_before_anything(void **state)
+{
+	json_t *ans;
+
+	(void)state;
+	d.cookie[0] = d.csrf[0] = '\0';
+	assert_int_equal(call("POST", "/api/v1/session", "{\"challenge_id\":"
+	    "\"00000000000000000000000000000000\"}", &ans), 400);
+	expect_code(ans, "invalid_field");
+	json_decref(ans);
+	assert_int_equal(call("POST", "/api/v1/session", "{\"challenge_id\":"
+	    "\"00000000000000000000000000000000\",\"credential_id\":\"A+\","
+	    "\"client_data\":\"AAAA\",\"authenticator_data\":\"" 
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"signature\":\"AAAA\"}", &ans), 400);
+	expect_code(ans, "invalid_field");
+	json_decref(ans);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(signin_opens_a_session_with_a_strict_cookie),
+		cmocka_unit_test(signed_in_routes_refuse_without_a_session),
+		cmocka_unit_test(
+		    state_change_without_the_csrf_token_is_refused),
+		cmocka_unit_test(signin_challenge_is_single_use),
+		cmocka_unit_test(
+		    signin_with_a_bad_signature_or_unknown_key_is_refused),
+		cmocka_unit_test(signin_body_is_checked_before_anything),
+	};
+	int r;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r = cmocka_run_group_tests(tests, setup, teardown);
+	tkd_cleanup();
+	curl_global_cleanup();
+	return r;
+}
