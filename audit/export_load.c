@@ -312,9 +312,12 @@ finish(struct tk_export *e, struct tk_export_report *rep)
 		return tk_export_fail(rep, r, e->first + e->nleaves,
 		    TK_EXPORT_NONE, "entries.jsonl: line %zu is empty, too "
 		    "long or not ended by a newline", e->nleaves + 1);
+	/* qsort must not see the NULL of an empty array. */
 	qsort(e->notes, e->nnotes, sizeof(*e->notes), note_cmp);
-	qsort(e->cons, e->ncons, sizeof(*e->cons), cons_cmp);
-	qsort(e->proofs, e->nproofs, sizeof(*e->proofs), proof_cmp);
+	if (e->ncons > 0)
+		qsort(e->cons, e->ncons, sizeof(*e->cons), cons_cmp);
+	if (e->nproofs > 0)
+		qsort(e->proofs, e->nproofs, sizeof(*e->proofs), proof_cmp);
 	for (i = 1; i < e->nnotes; i++)
 		if (e->notes[i].size == e->notes[i - 1].size)
 			return tk_export_fail(rep, TK_EXPORT_ERR_MALFORMED,
