@@ -26,5 +26,6 @@ $(eval $(call test,test_daemon,tests/unit/test_daemon.c \
 $(eval $(call fuzzer,fuzz_config,tests/fuzz/fuzz_config.c \
 	$(FWHOST_CONFIG_SRCS) common/log.c common/codec.c common/file.c))
 $(eval $(call test,test_daemon_api,tests/unit/test_daemon_api.c \
-	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c \
+	tests/lib/jwt_check.c,\
 	$(TWOKEYD_TEST_LIBS)))

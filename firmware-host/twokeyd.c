@@ -101,6 +101,7 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	wc.rp_id = d->cfg->rp_id;
 	wc.challenge_ttl = 300;
 	wc.session_ttl = d->cfg->session_ttl;
+	wc.scratch_dir = d->cfg->state_dir;
 	wc.origins = (const char *const *)d->cfg->origins;
 	wc.norigins = d->cfg->norigins;
 	if ((r = tk_web_start(&wc, &d->web)) != TK_WEB_OK) {

@@ -1,7 +1,9 @@
 # Web layer: the HTTPS JSON API on libmicrohttpd.
 WEB_SRCS := \
+	web/api_export.c \
 	web/api_health.c \
 	web/api_public.c \
+	web/api_requests.c \
 	web/api_session.c \
 	web/api_signin.c \
 	web/fields.c \

@@ -24,6 +24,31 @@ static const struct tk_field signin_fields[] = {
 	ASSERTION_FIELDS,
 };
 
+/* Shapes only; the approvals layer checks the request itself. */
+static const struct tk_field request_fields[] = {
+	{ "kind", TK_FIELD_STRING, 1, 1, 16 },
+	{ "service_account", TK_FIELD_STRING, 0, 1, 128 },
+	{ "connector", TK_FIELD_STRING, 0, 1, 128 },
+	{ "incident", TK_FIELD_STRING, 0, 1, 128 },
+	{ "scopes", TK_FIELD_STRINGS, 1, 1, 32 },
+	{ "duration", TK_FIELD_INTEGER, 0, 1, 316224000 },
+	{ "ttl", TK_FIELD_INTEGER, 0, 1, 316224000 },
+	{ "reason", TK_FIELD_STRING, 1, 1, 1024 },
+	{ "ticket", TK_FIELD_STRING, 0, 1, 128 },
+};
+
+static const struct tk_field challenge_fields[] = {
+	{ "decision", TK_FIELD_STRING, 1, 6, 7 },
+};
+
+static const struct tk_field vote_fields[] = {
+	ASSERTION_FIELDS,
+};
+
+static const struct tk_field review_fields[] = {
+	{ "text", TK_FIELD_STRING, 1, 1, 1024 },
+};
+
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
 static const struct route routes[] = {
@@ -42,6 +67,25 @@ static const struct route routes[] = {
 	    AUTH_SESSION },
 	{ { "DELETE", "/api/v1/session", 0, NULL, 0 }, web_h_signout,
 	    AUTH_SESSION },
+	{ { "POST", "/api/v1/requests", 1, FIELDS(request_fields) },
+	    web_h_request_file, AUTH_SESSION },
+	{ { "GET", "/api/v1/requests", 0, NULL, 0 }, web_h_request_list,
+	    AUTH_SESSION },
+	{ { "GET", "/api/v1/requests/{id}", 0, NULL, 0 },
+	    web_h_request_show, AUTH_SESSION },
+	{ { "POST", "/api/v1/requests/{id}/challenge", 1,
+	    FIELDS(challenge_fields) }, web_h_request_challenge,
+	    AUTH_SESSION },
+	{ { "POST", "/api/v1/requests/{id}/votes", 1, FIELDS(vote_fields) },
+	    web_h_request_vote, AUTH_SESSION },
+	{ { "GET", "/api/v1/requests/{id}/grant", 0, NULL, 0 },
+	    web_h_request_grant, AUTH_SESSION },
+	{ { "POST", "/api/v1/requests/{id}/review", 1,
+	    FIELDS(review_fields) }, web_h_request_review, AUTH_SESSION },
+	{ { "POST", "/api/v1/grants/{jti}/revoke", 0, NULL, 0 },
+	    web_h_grant_revoke, AUTH_SESSION },
+	{ { "GET", "/api/v1/journal/export", 0, NULL, 0 },
+	    web_h_journal_export, AUTH_SESSION },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -431,6 +431,7 @@ web_free(struct tk_web *w)
 	free(w->cert_pem);
 	tk_secret_free(w->key_pem, w->key_pem_len);
 	free(w->rp_id);
+	free(w->scratch_dir);
 	pthread_mutex_destroy(&w->lock);
 	OPENSSL_cleanse(w->rate_key, sizeof(w->rate_key));
 	free(w);
@@ -450,7 +451,10 @@ web_new(const struct tk_web_config *cfg, struct tk_web **out)
 	w->cert_pem = strdup(cfg->cert_pem);
 	w->key_pem = strdup(cfg->key_pem);
 	w->rp_id = strdup(cfg->rp_id);
+	w->scratch_dir = strdup(cfg->scratch_dir != NULL ? cfg->scratch_dir :
+	    "/tmp");
 	if (w->cert_pem == NULL || w->key_pem == NULL || w->rp_id == NULL ||
+	    w->scratch_dir == NULL ||
 	    RAND_bytes(w->rate_key, sizeof(w->rate_key)) != 1) {
 		web_free(w);
 		return TK_WEB_ERR_NOMEM;

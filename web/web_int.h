@@ -112,6 +112,7 @@ struct tk_web {
 	struct rate_slot rate[WEB_RATE_SLOTS];
 	struct session sessions[WEB_SESSIONS];
 	unsigned int session_ttl;
+	char *scratch_dir;		/* private folder for exports */
 	const char *const *origins;	/* borrowed from the config */
 	size_t norigins;
 	uint8_t rate_key[32];		/* hides the slot keys */
@@ -181,6 +182,16 @@ void web_h_signin_challenge(struct tk_web *, struct req *,
 void web_h_signin(struct tk_web *, struct req *, struct reply *);
 void web_h_whoami(struct tk_web *, struct req *, struct reply *);
 void web_h_signout(struct tk_web *, struct req *, struct reply *);
+void web_h_request_file(struct tk_web *, struct req *, struct reply *);
+void web_h_request_list(struct tk_web *, struct req *, struct reply *);
+void web_h_request_show(struct tk_web *, struct req *, struct reply *);
+void web_h_request_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_request_vote(struct tk_web *, struct req *, struct reply *);
+void web_h_request_grant(struct tk_web *, struct req *, struct reply *);
+void web_h_request_review(struct tk_web *, struct req *, struct reply *);
+void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
+void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
 void web_h_jwks(struct tk_web *, struct req *, struct reply *);
 void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
 

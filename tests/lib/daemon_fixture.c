@@ -89,6 +89,7 @@ tkd_init(struct tkd *d, const char *name, const char *extra)
 	snprintf(d->signer, sizeof(d->signer), "%s", token->signer_path);
 	snprintf(d->token_pem, sizeof(d->token_pem), "%s", token->token_pem);
 	snprintf(d->audit_pem, sizeof(d->audit_pem), "%s", token->audit_pem);
+	snprintf(d->root_pem, sizeof(d->root_pem), "%s", token->root_pem);
 	snprintf(text, sizeof(text), "{\n\"listen\": \"127.0.0.1:%u\",\n"
 	    "\"pkcs11_uri\": \"%s\",\n\"signer_path\": \"%s\",\n"
 	    "\"state_dir\": \"%s/state\",\n\"user\": \"nobody\",\n"

@@ -28,6 +28,7 @@ struct tkd {
 	char csrf[64];		/* sent as X-CSRF-Token when set */
 	char cookie_attrs[256];	/* attributes of the session cookie */
 	char audit_pem[1024];	/* certificate of the journal's key */
+	char root_pem[1024];	/* the root certificate auditors pin */
 };
 
 struct tkd_resp {

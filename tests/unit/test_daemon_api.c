@@ -11,8 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -20,6 +24,7 @@
 #include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "../lib/daemon_fixture.h"
+#include "../lib/jwt_check.h"
 #include "../lib/softauthn.h"
 
 #define JSON "application/json"
@@ -256,6 +261,216 @@ signin_body_is_checked_before_anything(void **state)
 	json_decref(ans);
 }
 
+/* POSTs body; the answer's status, and its JSON in *ans (caller frees). */
+static long
+post(const char *path, const char *body, json_t **ans)
+{
+	return call("POST", path, body, ans);
+}
+
+static uint8_t *
+challenge_for(int64_t id, const char *decision, size_t *len, long *status)
+{
+	char path[128], body[64];
+	json_t *ans;
+	const char *s;
+	uint8_t *ch = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/challenge",
+	    (long long)id);
+	snprintf(body, sizeof(body), "{\"decision\":\"%s\"}", decision);
+	*status = post(path, body, &ans);
+	s = json_string_value(json_object_get(ans, "challenge"));
+	if (*status == 200 && s != NULL &&
+	    tk_b64url_decode(s, strlen(s), &ch, len) != 0)
+		ch = NULL;
+	json_decref(ans);
+	return ch;
+}
+
+/*
+ * key votes decision on request id (after signing in as name); returns
+ * the vote's status, the answer in *ans, and the body sent in *sent.
+ */
+static long
+vote(const char *name, struct tkd_key *key, int64_t id, const char *decision,
+    json_t **ans, char **sent)
+{
+	char path[128];
+	json_t *req;
+	uint8_t *ch;
+	size_t len = 0;
+	long status;
+
+	*ans = NULL;
+	if (tkd_signin(&d, name, key) != 200)
+		return -1;
+	if ((ch = challenge_for(id, decision, &len, &status)) == NULL)
+		return status;
+	req = json_object();
+	assert_int_equal(tkd_assert(&d, key, ch, len, req), 0);
+	free(ch);
+	assert_non_null(*sent = json_dumps(req, JSON_COMPACT));
+	json_decref(req);
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes",
+	    (long long)id);
+	return post(path, *sent, ans);
+}
+
+static int64_t
+file_breakglass(const char *incident)
+{
+	char body[256];
+	json_t *ans;
+	int64_t id;
+
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	snprintf(body, sizeof(body), "{\"kind\":\"break-glass\","
+	    "\"incident\":\"%s\",\"scopes\":[\"db:admin\"],"
+	    "\"ttl\":3600,\"reason\":\"primary database down\"}",
+	    incident);
+	assert_int_equal(post("/api/v1/requests", body, &ans), 201);
+	id = (int64_t)json_integer_value(json_object_get(ans, "id"));
+	assert_true(id > 0);
+	json_decref(ans);
+	return id;
+}
+
+static int
+untar(const char *tar, size_t len, const char *dir)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char path[1024];
+	int r = 0;
+
+	archive_read_support_format_tar(a);
+	if (archive_read_open_memory(a, tar, len) != ARCHIVE_OK)
+		r = -1;
+	while (r == 0 && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+		    archive_entry_pathname(e));
+		archive_entry_set_pathname(e, path);
+		if (archive_read_extract(a, e, 0) != ARCHIVE_OK)
+			r = -1;
+	}
+	archive_read_free(a);
+	return r;
+}
+
+static int
+run_verify_log(const char *dir)
+{
+	char prog[1024];
+	pid_t pid;
+	int st;
+
+	snprintf(prog, sizeof(prog), "%s/twokey-verify",
+	    getenv("TWOKEY_BUILD"));
+	if ((pid = fork()) == 0) {
+		execl(prog, "twokey-verify", "log", dir, "--root", d.root_pem,
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+export_verifies_with_twokey_verify(void)
+{
+	struct tkd_resp r;
+	char dir[700];
+
+	assert_int_equal(tkd_signin(&d, "carol", &carol), 200);
+	assert_int_equal(tkd_request(&d, "GET", "/api/v1/journal/export",
+	    NULL, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.ctype, "application/x-tar");
+	snprintf(dir, sizeof(dir), "%s/export", d.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(untar(r.body, r.len, dir), 0);
+	tkd_resp_clear(&r);
+	snprintf(dir, sizeof(dir), "%s/export/journal", d.dir);
+	assert_int_equal(run_verify_log(dir), 0);
+	/* Only auditors may export. */
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_int_equal(call("GET", "/api/v1/journal/export", NULL, NULL),
+	    403);
+}
+
+static void
+grant_is_a_jwt_that_verifies_against_jwks(int64_t id)
+{
+	char path[128];
+	json_t *ans, *claims;
+	struct tkd_resp jwks;
+
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/grant",
+	    (long long)id);
+	assert_int_equal(call("GET", path, NULL, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "active");
+	assert_int_equal(tkd_request(&d, "GET", "/jwks", NULL, NULL, 0, NULL,
+	    &jwks), 0);
+	claims = jwt_check(json_string_value(json_object_get(ans, "token")),
+	    jwks.body);
+	assert_non_null(claims);
+	assert_int_equal(json_integer_value(json_object_get(claims, "req")),
+	    id);
+	json_decref(claims);
+	tkd_resp_clear(&jwks);
+	json_decref(ans);
+	/* Only the requester gets the token. */
+	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
+	assert_int_equal(call("GET", path, NULL, NULL), 403);
+}
+
+static void
+breakglass_needs_two_others_then_grant_and_export_verify(void **state)
+{
+	int64_t id;
+	json_t *ans;
+	char *sent = NULL, path[128];
+	long st;
+
+	(void)state;
+	id = file_breakglass("INC-42");
+	/* The requester's own approval is refused. */
+	st = vote("rita", &rita, id, "approve", &ans, &sent);
+	assert_int_equal(st, 403);
+	expect_code(ans, "self_approval");
+	json_decref(ans);
+	free(sent);
+	sent = NULL;
+	/* Alice approves: one of two. */
+	assert_int_equal(vote("alice", &alice, id, "approve", &ans, &sent),
+	    200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "pending");
+	json_decref(ans);
+	/* Her assertion sent again is refused and counts nothing. */
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes",
+	    (long long)id);
+	st = post(path, sent, &ans);
+	assert_true(st == 409 || st == 400);
+	json_decref(ans);
+	free(sent);
+	sent = NULL;
+	/* Bob approves: two distinct approvers, none the requester. */
+	assert_int_equal(vote("bob", &bob, id, "approve", &ans, &sent), 200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "granted");
+	assert_int_equal(json_integer_value(json_object_get(ans,
+	    "approvals")), 2);
+	json_decref(ans);
+	free(sent);
+	grant_is_a_jwt_that_verifies_against_jwks(id);
+	export_verifies_with_twokey_verify();
+}
+
 int
 main(void)
 {
@@ -268,6 +483,8 @@ main(void)
 		cmocka_unit_test(
 		    signin_with_a_bad_signature_or_unknown_key_is_refused),
 		cmocka_unit_test(signin_body_is_checked_before_anything),
+		cmocka_unit_test(
+		    breakglass_needs_two_others_then_grant_and_export_verify),
 	};
 	int r;
 
