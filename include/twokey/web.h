@@ -54,6 +54,10 @@ struct tk_web_config {
 	unsigned int rate_limit_per_minute;
 	const char *rp_id;
 	unsigned int challenge_ttl;	/* sign-in challenge, seconds */
+	unsigned int session_ttl;	/* seconds */
+	const char *scratch_dir;	/* writable after the privilege drop */
+	const char *const *origins;	/* allowed WebAuthn origins */
+	size_t norigins;
 };
 
 struct tk_web;
