@@ -268,8 +268,10 @@ post(const char *path, const char *body, json_t **ans)
 	return call("POST", path, body, ans);
 }
 
+/* The challenge's bytes, or NULL with the refusal in *refusal if asked. */
 static uint8_t *
-challenge_for(int64_t id, const char *decision, size_t *len, long *status)
+challenge_for(int64_t id, const char *decision, size_t *len, long *status,
+    json_t **refusal)
 {
 	char path[128], body[64];
 	json_t *ans;
@@ -284,6 +286,8 @@ challenge_for(int64_t id, const char *decision, size_t *len, long *status)
 	if (*status == 200 && s != NULL &&
 	    tk_b64url_decode(s, strlen(s), &ch, len) != 0)
 		ch = NULL;
+	if (ch == NULL && refusal != NULL)
+		*refusal = json_incref(ans);
 	json_decref(ans);
 	return ch;
 }
@@ -305,7 +309,7 @@ vote(const char *name, struct tkd_key *key, int64_t id, const char *decision,
 	*ans = NULL;
 	if (tkd_signin(&d, name, key) != 200)
 		return -1;
-	if ((ch = challenge_for(id, decision, &len, &status)) == NULL)
+	if ((ch = challenge_for(id, decision, &len, &status, ans)) == NULL)
 		return status;
 	req = json_object();
 	assert_int_equal(tkd_assert(&d, key, ch, len, req), 0);
@@ -403,7 +407,7 @@ export_verifies_with_twokey_verify(void)
 static void
 grant_is_a_jwt_that_verifies_against_jwks(int64_t id)
 {
-	char path[128];
+	char path[128], revoke[256];
 	json_t *ans, *claims;
 	struct tkd_resp jwks;
 
@@ -422,10 +426,22 @@ grant_is_a_jwt_that_verifies_against_jwks(int64_t id)
 	    id);
 	json_decref(claims);
 	tkd_resp_clear(&jwks);
+	snprintf(revoke, sizeof(revoke), "/api/v1/grants/%s/revoke",
+	    json_string_value(json_object_get(ans, "jti")));
 	json_decref(ans);
 	/* Only the requester gets the token. */
 	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
 	assert_int_equal(call("GET", path, NULL, NULL), 403);
+	/* An approver revokes it early; it is revoked once only. */
+	assert_int_equal(post(revoke, NULL, NULL), 200);
+	assert_int_equal(post(revoke, NULL, &ans), 409);
+	expect_code(ans, "grant_not_active");
+	json_decref(ans);
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	assert_int_equal(call("GET", path, NULL, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "revoked");
+	json_decref(ans);
 }
 
 static void
@@ -471,6 +487,154 @@ breakglass_needs_two_others_then_grant_and_export_verify(void **state)
 	export_verifies_with_twokey_verify();
 }
 
+/* How many requests are pending, as the API lists them. */
+static size_t
+pending_count(void)
+{
+	json_t *ans;
+	size_t n;
+
+	assert_int_equal(call("GET", "/api/v1/requests", NULL, &ans), 200);
+	n = json_array_size(json_object_get(ans, "pending"));
+	json_decref(ans);
+	return n;
+}
+
+static void
+bad_requests_are_refused_and_file_nothing(void **state)
+{
+	static const struct {
+		const char *body;
+		long status;
+		const char *code;
+	} bad[] = {
+		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
+		    "\"scopes\":[\"a\"],\"ttl\":60,\"reason\":\"r\","
+		    "\"requester\":\"alice\"}", 400, "invalid_field" },
+		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
+		    "\"scopes\":\"a\",\"ttl\":60,\"reason\":\"r\"}", 400,
+		    "invalid_field" },
+		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
+		    "\"scopes\":[\"a\"],\"ttl\":\"60\",\"reason\":\"r\"}",
+		    400, "invalid_field" },
+		{ "{\"kind\":\"coffee\",\"scopes\":[\"a\"],"
+		    "\"reason\":\"r\"}", 400, "invalid_request" },
+		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
+		    "\"scopes\":[\"a\",\"a\"],\"ttl\":60,"
+		    "\"reason\":\"r\"}", 400, "invalid_request" },
+		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
+		    "\"scopes\":[\"a\"],\"ttl\":99999999,\"reason\":\"r\"}",
+		    400, "duration_too_long" },
+		{ "{\"kind\":\"break-glass\"", 400, "malformed_json" },
+	};
+	json_t *ans;
+	size_t i, before;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	before = pending_count();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (post("/api/v1/requests", bad[i].body, &ans) !=
+		    bad[i].status)
+			fail_msg("case %zu: %s", i, json_dumps(ans, 0));
+		expect_code(ans, bad[i].code);
+		json_decref(ans);
+	}
+	/* A person without the commander role asks for break-glass. */
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_int_equal(post("/api/v1/requests", "{\"kind\":\"break-glass\","
+	    "\"incident\":\"I\",\"scopes\":[\"a\"],\"ttl\":60,"
+	    "\"reason\":\"r\"}", &ans), 403);
+	expect_code(ans, "role_missing");
+	json_decref(ans);
+	/* Without the CSRF token. */
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	d.csrf[0] = '\0';
+	assert_int_equal(post("/api/v1/requests", "{\"kind\":\"break-glass\","
+	    "\"incident\":\"I\",\"scopes\":[\"a\"],\"ttl\":60,"
+	    "\"reason\":\"r\"}", &ans), 403);
+	expect_code(ans, "csrf_failed");
+	json_decref(ans);
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	assert_int_equal(pending_count(), before);
+}
+
+static void
+unknown_and_malformed_request_ids_are_404(void **state)
+{
+	json_t *ans;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_int_equal(call("GET", "/api/v1/requests/999999", NULL, &ans),
+	    404);
+	expect_code(ans, "not_found");
+	json_decref(ans);
+	assert_int_equal(call("GET", "/api/v1/requests/0012", NULL, &ans),
+	    404);
+	json_decref(ans);
+	assert_int_equal(call("GET", "/api/v1/requests/abc", NULL, &ans),
+	    404);
+	json_decref(ans);
+}
+
+static void
+a_challenge_of_another_request_is_refused(void **state)
+{
+	int64_t a, b;
+	json_t *req, *ans;
+	uint8_t *ch;
+	size_t len;
+	long st;
+	char path[128], *body;
+
+	(void)state;
+	a = file_breakglass("INC-A");
+	b = file_breakglass("INC-B");
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_non_null(ch = challenge_for(a, "approve", &len, &st, NULL));
+	req = json_object();
+	assert_int_equal(tkd_assert(&d, &alice, ch, len, req), 0);
+	free(ch);
+	body = json_dumps(req, JSON_COMPACT);
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes",
+	    (long long)b);
+	st = post(path, body, &ans);
+	assert_true(st == 400 || st == 403);
+	json_decref(ans);
+	/* Nothing was counted on either request. */
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld", (long long)b);
+	assert_int_equal(call("GET", path, NULL, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "pending");
+	json_decref(ans);
+	free(body);
+	json_decref(req);
+}
+
+static void
+one_rejection_rejects_and_closes_the_request(void **state)
+{
+	int64_t id;
+	json_t *ans;
+	char *sent = NULL;
+
+	(void)state;
+	id = file_breakglass("INC-R");
+	assert_int_equal(vote("carol", &carol, id, "reject", &ans, &sent),
+	    200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "rejected");
+	json_decref(ans);
+	free(sent);
+	/* A decided request takes no more votes. */
+	sent = NULL;
+	assert_int_equal(vote("bob", &bob, id, "approve", &ans, &sent), 409);
+	expect_code(ans, "not_pending");
+	json_decref(ans);
+	free(sent);
+}
+
 int
 main(void)
 {
@@ -485,6 +649,11 @@ main(void)
 		cmocka_unit_test(signin_body_is_checked_before_anything),
 		cmocka_unit_test(
 		    breakglass_needs_two_others_then_grant_and_export_verify),
+		cmocka_unit_test(bad_requests_are_refused_and_file_nothing),
+		cmocka_unit_test(unknown_and_malformed_request_ids_are_404),
+		cmocka_unit_test(a_challenge_of_another_request_is_refused),
+		cmocka_unit_test(
+		    one_rejection_rejects_and_closes_the_request),
 	};
 	int r;
 
