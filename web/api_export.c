@@ -135,7 +135,8 @@ web_h_journal_export(struct tk_web *w, struct req *rq, struct reply *r)
 
 	if (!web_backend_ready(w, r))
 		return;
-	if ((rq->who.roles & TK_ROLE_AUDITOR) == 0) {
+	/* An API key reached here only with the journal:read scope. */
+	if ((rq->who.roles & TK_ROLE_AUDITOR) == 0 && !rq->via_key) {
 		web_reply_error(r, 403, "role_missing", "the journal export "
 		    "is for people with the auditor role");
 		return;

@@ -181,7 +181,7 @@ web_h_signin(struct tk_web *w, struct req *rq, struct reply *r)
 		    "fields must be base64url");
 		return;
 	}
-	if (web_challenge_take(w, cid, challenge) != 0) {
+	if (web_challenge_take(w, cid, NULL, challenge) != 0) {
 		web_reply_error(r, 400, "challenge_unknown", "this sign-in "
 		    "challenge is unknown, used or expired; ask for a new "
 		    "one");

@@ -2,6 +2,8 @@
 WEB_SRCS := \
 	web/api_export.c \
 	web/api_health.c \
+	web/api_keys.c \
+	web/api_people.c \
 	web/api_public.c \
 	web/api_requests.c \
 	web/api_session.c \
@@ -10,6 +12,7 @@ WEB_SRCS := \
 	web/ratelimit.c \
 	web/routes.c \
 	web/session.c \
+	web/store.c \
 	web/server.c
 $(eval $(call library,twokey-web,$(WEB_SRCS)))
 WEB_LIB := $(BUILD)/libtwokey-web.a

@@ -49,43 +49,79 @@ static const struct tk_field review_fields[] = {
 	{ "text", TK_FIELD_STRING, 1, 1, 1024 },
 };
 
+static const struct tk_field invite_fields[] = {
+	{ "name", TK_FIELD_STRING, 1, 1, 64 },
+	{ "team", TK_FIELD_STRING, 1, 1, 64 },
+	{ "roles", TK_FIELD_STRINGS, 1, 1, 5 },
+};
+
+static const struct tk_field enroll_challenge_fields[] = {
+	{ "invitation", TK_FIELD_STRING, 1, 47, 47 },
+};
+
+static const struct tk_field enroll_fields[] = {
+	{ "invitation", TK_FIELD_STRING, 1, 47, 47 },
+	{ "challenge_id", TK_FIELD_STRING, 1, 32, 32 },
+	{ "credential_id", TK_FIELD_B64URL, 1, 1, 1366 },
+	{ "client_data", TK_FIELD_B64URL, 1, 2, 5462 },
+	{ "attestation_object", TK_FIELD_B64URL, 1, 50, 16384 },
+};
+
+static const struct tk_field apikey_fields[] = {
+	{ "name", TK_FIELD_STRING, 1, 1, 64 },
+	{ "scopes", TK_FIELD_STRINGS, 1, 1, 2 },
+};
+
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
 static const struct route routes[] = {
-	{ { "GET", "/healthz", 0, NULL, 0 }, web_h_health, AUTH_NONE },
-	{ { "GET", "/readyz", 0, NULL, 0 }, web_h_ready, AUTH_NONE },
-	{ { "GET", "/metrics", 0, NULL, 0 }, web_h_metrics, AUTH_NONE },
-	{ { "GET", "/jwks", 0, NULL, 0 }, web_h_jwks, AUTH_NONE },
+	{ { "GET", "/healthz", 0, NULL, 0 }, web_h_health, AUTH_NONE, 0 },
+	{ { "GET", "/readyz", 0, NULL, 0 }, web_h_ready, AUTH_NONE, 0 },
+	{ { "GET", "/metrics", 0, NULL, 0 }, web_h_metrics, AUTH_NONE, 0 },
+	{ { "GET", "/jwks", 0, NULL, 0 }, web_h_jwks, AUTH_NONE, 0 },
 	{ { "GET", "/api/v1/journal/checkpoint", 0, NULL, 0 },
-	    web_h_checkpoint, AUTH_NONE },
+	    web_h_checkpoint, AUTH_NONE, 0 },
 	{ { "POST", "/api/v1/session/challenge", 1,
 	    FIELDS(signin_challenge_fields) }, web_h_signin_challenge,
-	    AUTH_NONE },
+	    AUTH_NONE, 0 },
 	{ { "POST", "/api/v1/session", 1, FIELDS(signin_fields) },
-	    web_h_signin, AUTH_NONE },
+	    web_h_signin, AUTH_NONE, 0 },
 	{ { "GET", "/api/v1/session", 0, NULL, 0 }, web_h_whoami,
-	    AUTH_SESSION },
+	    AUTH_SESSION, 0 },
 	{ { "DELETE", "/api/v1/session", 0, NULL, 0 }, web_h_signout,
-	    AUTH_SESSION },
+	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/requests", 1, FIELDS(request_fields) },
-	    web_h_request_file, AUTH_SESSION },
+	    web_h_request_file, AUTH_SESSION, 0 },
 	{ { "GET", "/api/v1/requests", 0, NULL, 0 }, web_h_request_list,
-	    AUTH_SESSION },
+	    AUTH_SESSION, SCOPE_REQUESTS_READ },
 	{ { "GET", "/api/v1/requests/{id}", 0, NULL, 0 },
-	    web_h_request_show, AUTH_SESSION },
+	    web_h_request_show, AUTH_SESSION, SCOPE_REQUESTS_READ },
 	{ { "POST", "/api/v1/requests/{id}/challenge", 1,
 	    FIELDS(challenge_fields) }, web_h_request_challenge,
-	    AUTH_SESSION },
+	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/requests/{id}/votes", 1, FIELDS(vote_fields) },
-	    web_h_request_vote, AUTH_SESSION },
+	    web_h_request_vote, AUTH_SESSION, 0 },
 	{ { "GET", "/api/v1/requests/{id}/grant", 0, NULL, 0 },
-	    web_h_request_grant, AUTH_SESSION },
+	    web_h_request_grant, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/requests/{id}/review", 1,
-	    FIELDS(review_fields) }, web_h_request_review, AUTH_SESSION },
+	    FIELDS(review_fields) }, web_h_request_review, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/grants/{jti}/revoke", 0, NULL, 0 },
-	    web_h_grant_revoke, AUTH_SESSION },
+	    web_h_grant_revoke, AUTH_SESSION, 0 },
 	{ { "GET", "/api/v1/journal/export", 0, NULL, 0 },
-	    web_h_journal_export, AUTH_SESSION },
+	    web_h_journal_export, AUTH_SESSION, SCOPE_JOURNAL_READ },
+	{ { "POST", "/api/v1/invitations", 1, FIELDS(invite_fields) },
+	    web_h_invite, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/enroll/challenge", 1,
+	    FIELDS(enroll_challenge_fields) }, web_h_enroll_challenge,
+	    AUTH_NONE, 0 },
+	{ { "POST", "/api/v1/enroll", 1, FIELDS(enroll_fields) },
+	    web_h_enroll, AUTH_NONE, 0 },
+	{ { "POST", "/api/v1/api-keys", 1, FIELDS(apikey_fields) },
+	    web_h_apikey_create, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/api-keys", 0, NULL, 0 }, web_h_apikey_list,
+	    AUTH_SESSION, 0 },
+	{ { "DELETE", "/api/v1/api-keys/{id}", 0, NULL, 0 },
+	    web_h_apikey_revoke, AUTH_SESSION, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

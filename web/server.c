@@ -218,8 +218,23 @@ static int
 gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
     const char *method, enum MHD_Result *ret)
 {
-	const char *cookie, *csrf = NULL;
+	const char *cookie, *csrf = NULL, *authz;
+	int r;
 
+	authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (authz != NULL) {
+		r = web_apikey_auth(w, authz, rq->route->key_scope, &rq->who);
+		if (r == 0) {
+			rq->via_key = 1;
+			return 1;
+		}
+		*ret = r == -2 ? refuse(w, conn, MHD_HTTP_FORBIDDEN,
+		    "scope_missing", "this API key's scopes do not cover "
+		    "this resource") : refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
+		    "unauthenticated", "the API key is unknown or revoked");
+		return 0;
+	}
 	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
 	    SESSION_COOKIE);
 	if (cookie == NULL || strlen(cookie) >= sizeof(rq->cookie) ||
@@ -432,6 +447,7 @@ web_free(struct tk_web *w)
 	tk_secret_free(w->key_pem, w->key_pem_len);
 	free(w->rp_id);
 	free(w->scratch_dir);
+	web_store_close(w);
 	pthread_mutex_destroy(&w->lock);
 	OPENSSL_cleanse(w->rate_key, sizeof(w->rate_key));
 	free(w);
@@ -489,6 +505,10 @@ tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 	}
 	if ((r = web_new(cfg, &w)) != TK_WEB_OK)
 		return r;
+	if (web_store_open(w, w->scratch_dir) != 0) {
+		web_free(w);
+		return TK_WEB_ERR_START;
+	}
 	w->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,

@@ -16,23 +16,59 @@
 #include "web_int.h"
 
 int
-web_challenge_take(struct tk_web *w, const char *id_hex, uint8_t value[32])
+web_challenge_issue(struct tk_web *w, const uint8_t *bind, char id_hex[33],
+    uint8_t value[32])
 {
+	struct challenge c;
+	time_t now = time(NULL);
+	size_t i;
+	int r = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (RAND_bytes(c.id, sizeof(c.id)) != 1 ||
+	    RAND_bytes(c.value, sizeof(c.value)) != 1)
+		return -1;
+	if (bind != NULL)
+		memcpy(c.bind, bind, sizeof(c.bind));
+	c.expires = now + (time_t)w->challenge_ttl;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WEB_CHALLENGES; i++)
+		if (w->challenges[i].expires <= now) {
+			w->challenges[i] = c;
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	if (r == 0) {
+		tk_hex_encode(c.id, sizeof(c.id), id_hex);
+		memcpy(value, c.value, 32);
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	return r;
+}
+
+int
+web_challenge_take(struct tk_web *w, const char *id_hex,
+    const uint8_t *bind, uint8_t value[32])
+{
+	static const uint8_t zero[32];
 	uint8_t id[16];
 	time_t now = time(NULL);
 	size_t i;
 	int r = -1;
 
-	if (strlen(id_hex) != 32 || tk_hex_decode(id_hex, id, sizeof(id)) !=
-	    TK_OK)
+	if (id_hex == NULL || strlen(id_hex) != 32 ||
+	    tk_hex_decode(id_hex, id, sizeof(id)) != TK_OK)
 		return -1;
+	if (bind == NULL)
+		bind = zero;
 	pthread_mutex_lock(&w->lock);
 	for (i = 0; i < WEB_CHALLENGES; i++) {
 		struct challenge *c = &w->challenges[i];
 
 		if (c->expires == 0 || CRYPTO_memcmp(c->id, id, 16) != 0)
 			continue;
-		if (c->expires > now) {
+		if (c->expires > now && CRYPTO_memcmp(c->bind, bind, 32) == 0) {
 			memcpy(value, c->value, 32);
 			r = 0;
 		}

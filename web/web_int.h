@@ -45,6 +45,7 @@ struct req {
 	int too_big;
 	json_t *json;			/* parsed body, owned */
 	struct who who;
+	int via_key;			/* authenticated by an API key */
 	char cookie[64];		/* the session cookie as sent */
 };
 
@@ -60,6 +61,8 @@ struct route {
 	struct tk_web_route_info info;
 	handler_fn fn;
 	int auth;
+	unsigned int key_scope;	/* API keys with this scope may call it; */
+				/* 0: sessions only */
 };
 
 #define WEB_SESSIONS 256
@@ -76,6 +79,7 @@ struct session {
 struct challenge {
 	uint8_t id[16];
 	uint8_t value[32];
+	uint8_t bind[32];	/* invitation hash, or zeros (sign-in) */
 	time_t expires;		/* 0: free slot */
 };
 
@@ -89,8 +93,11 @@ enum {
 	M_CLASS_2XX, M_CLASS_3XX, M_CLASS_4XX, M_CLASS_5XX, M_CLASSES
 };
 
+struct sqlite3;
+
 struct tk_web {
 	struct MHD_Daemon *mhd;
+	struct sqlite3 *db;		/* web.db; serialized mode */
 	const struct tk_web_backend *be;
 	int listen_fd;
 	char *cert_pem;
@@ -132,11 +139,15 @@ void web_reply_error(struct reply *r, unsigned int status,
 int web_rate_check(struct tk_web *w, const char *kind, const char *value);
 
 /*
- * Sign-in challenges: take removes the challenge (single use) and
- * returns 0 with its value if it existed and had not expired.
+ * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the
+ * invitation's hash). issue fills id_hex (33 bytes) and value; -1 when
+ * every slot is live. take removes the challenge (single use) and returns
+ * 0 with its value if it existed, had not expired and has that binding.
  */
+int web_challenge_issue(struct tk_web *w, const uint8_t *bind,
+    char id_hex[33], uint8_t value[32]);
 int web_challenge_take(struct tk_web *w, const char *id_hex,
-    uint8_t value[32]);
+    const uint8_t *bind, uint8_t value[32]);
 
 /*
  * Sessions. create: a new session for who; cookie and csrf receive
@@ -173,6 +184,50 @@ int web_journal(struct tk_web *w, struct reply *r, const char *actor,
 /* ["admin", "approver", ...] for a set of enum tk_role bits. */
 json_t *web_roles_json(unsigned int roles);
 
+/* The Authorization: Bearer key of a request, when it came with one. */
+#define ROUTE_KEY_NONE 0u
+
+/* ---- the web store (web.db): invitations and API keys ---- */
+
+struct invitation {
+	char name[65];
+	char team[65];
+	char inviter[65];
+	unsigned int roles;
+	time_t expires;
+};
+
+/* API key scopes. */
+#define SCOPE_REQUESTS_READ 0x1u	/* list and show requests */
+#define SCOPE_JOURNAL_READ 0x2u	/* the journal export */
+#define SCOPES_ALL 0x3u
+
+struct apikey {
+	char id[33];		/* public id, hex */
+	char name[65];
+	char creator[65];
+	unsigned int scopes;
+};
+
+int web_store_open(struct tk_web *w, const char *dir);
+void web_store_close(struct tk_web *w);
+int web_hash(const char *secret, uint8_t md[32]);
+int web_new_secret(const char *prefix, char *out, size_t outlen);
+int web_invite_add(struct tk_web *w, const uint8_t hash[32],
+    const struct invitation *inv);
+int web_invite_get(struct tk_web *w, const uint8_t hash[32],
+    struct invitation *inv);
+int web_invite_use(struct tk_web *w, const uint8_t hash[32]);
+int web_apikey_add(struct tk_web *w, const struct apikey *k,
+    const uint8_t hash[32]);
+int web_apikey_find(struct tk_web *w, const uint8_t hash[32],
+    struct apikey *k);
+json_t *web_apikey_list(struct tk_web *w);
+int web_apikey_revoke(struct tk_web *w, const char *id);
+json_t *web_scopes_json(unsigned int scopes);
+int web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
+    struct who *who);
+
 /* Handlers. */
 void web_h_health(struct tk_web *, struct req *, struct reply *);
 void web_h_ready(struct tk_web *, struct req *, struct reply *);
@@ -192,6 +247,13 @@ void web_h_request_grant(struct tk_web *, struct req *, struct reply *);
 void web_h_request_review(struct tk_web *, struct req *, struct reply *);
 void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
 void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
+void web_h_invite(struct tk_web *, struct req *, struct reply *);
+void web_h_enroll_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_enroll(struct tk_web *, struct req *, struct reply *);
+void web_h_apikey_create(struct tk_web *, struct req *, struct reply *);
+void web_h_apikey_list(struct tk_web *, struct req *, struct reply *);
+void web_h_apikey_revoke(struct tk_web *, struct req *, struct reply *);
 void web_h_jwks(struct tk_web *, struct req *, struct reply *);
 void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
 

@@ -110,4 +110,11 @@ struct json_t;
 int tkd_assert(struct tkd *d, struct tkd_key *key, const uint8_t *challenge,
     size_t len, struct json_t *obj);
 
+/*
+ * Fills a WebAuthn registration by key for challenge as the members
+ * "credential_id", "client_data", "attestation_object" of obj.
+ */
+int tkd_register(struct tkd *d, struct tkd_key *key,
+    const uint8_t *challenge, size_t len, struct json_t *obj);
+
 #endif

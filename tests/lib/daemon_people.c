@@ -237,3 +237,27 @@ out:
 	json_decref(ans);
 	return status;
 }
+
+int
+tkd_register(struct tkd *d, struct tkd_key *key, const uint8_t *challenge,
+    size_t len, json_t *obj)
+{
+	struct softauthn_opts o;
+	struct softauthn_resp r;
+	char origin[64];
+	int rc = -1;
+
+	snprintf(origin, sizeof(origin), "https://localhost:%u", d->port);
+	memset(&r, 0, sizeof(r));
+	softauthn_opts_init(&o, "localhost", origin, challenge, len);
+	if (softauthn_make_credential(key->sa, &o, &r) == 0 &&
+	    put_b64(obj, "credential_id", r.id, r.id_len) == 0 &&
+	    put_b64(obj, "client_data", r.client_data,
+	    r.client_data_len) == 0 &&
+	    put_b64(obj, "attestation_object", r.att_obj,
+	    r.att_obj_len) == 0)
+		rc = 0;
+	key->counter = 2;
+	softauthn_resp_clear(&r);
+	return rc;
+}
