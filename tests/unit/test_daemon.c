@@ -4,7 +4,9 @@
  * for its status, its stable error code, and that it changed nothing
  * (the count of live sign-in challenges stays where it was).
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <time.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -536,6 +538,95 @@ sigterm_stops_cleanly_and_sigint_too(void **state)
 	assert_int_equal(tkd_stop(&d, SIGINT), 0);
 }
 
+/* A sign-in challenge request whose body arrives in two halves. */
+struct slow {
+	const struct tkd *d;
+	int sent;
+	long status;
+};
+
+static const char slow_body[] = "{\"name\":\"slow\"}";
+
+static size_t
+slow_read(char *buf, size_t size, size_t n, void *arg)
+{
+	const char *body = slow_body;
+	struct slow *s = arg;
+	struct timespec ts = { 1, 0 };
+	size_t half = (sizeof(slow_body) - 1) / 2, len;
+
+	if (s->sent == 1)
+		nanosleep(&ts, NULL);	/* SIGTERM arrives meanwhile */
+	if (s->sent >= 2 || size * n < half + 1)
+		return 0;
+	len = s->sent == 0 ? half : sizeof(slow_body) - 1 - half;
+	memcpy(buf, body + (s->sent == 0 ? 0 : half), len);
+	s->sent++;
+	return len;
+}
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static void *
+slow_main(void *arg)
+{
+	struct slow *s = arg;
+	struct curl_slist *h = NULL, *res = NULL;
+	char url[128], line[64];
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof(url), "https://localhost:%u" CHALLENGE,
+	    s->d->port);
+	snprintf(line, sizeof(line), "localhost:%u:127.0.0.1", s->d->port);
+	res = curl_slist_append(res, line);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+	curl_easy_setopt(c, CURLOPT_CAINFO, s->d->cert);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+	    (long)(sizeof(slow_body) - 1));
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, s);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &s->status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	curl_slist_free_all(res);
+	return NULL;
+}
+
+static void
+sigterm_lets_a_request_in_flight_finish(void **state)
+{
+	struct tkd d;
+	struct slow s;
+	pthread_t th;
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "inflight", ""), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	memset(&s, 0, sizeof(s));
+	s.d = &d;
+	assert_int_equal(pthread_create(&th, NULL, slow_main, &s), 0);
+	nanosleep(&ts, NULL);	/* the headers and half the body are in */
+	assert_int_equal(s.sent, 1);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(s.status, 200);
+}
+
 static void
 sighup_reports_a_changed_policy(void **state)
 {
@@ -668,6 +759,7 @@ main(void)
 		cmocka_unit_test(root_is_dropped_and_tls_key_stays_private),
 		cmocka_unit_test(readable_tls_key_stops_the_start),
 		cmocka_unit_test(sigterm_stops_cleanly_and_sigint_too),
+		cmocka_unit_test(sigterm_lets_a_request_in_flight_finish),
 		cmocka_unit_test(sighup_reports_a_changed_policy),
 		cmocka_unit_test(sighup_with_a_broken_file_keeps_running),
 		cmocka_unit_test(
