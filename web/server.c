@@ -63,14 +63,16 @@ web_reply_error(struct reply *r, unsigned int status, const char *code,
 	    "code", code, "message", msg));
 }
 
+/* Bodies and cookies may hold secrets (invitations, sessions): wiped. */
 static void
 req_free(struct req *rq)
 {
 	if (rq == NULL)
 		return;
 	json_decref(rq->json);
-	free(rq->body);
-	free(rq);
+	if (rq->body != NULL)
+		OPENSSL_clear_free(rq->body, rq->body_cap);
+	OPENSSL_clear_free(rq, sizeof(*rq));
 }
 
 static void
@@ -321,16 +323,18 @@ gather(struct tk_web *w, struct req *rq, const char *data, size_t len)
 	if (!rq->route->info.body ||
 	    len > w->max_body - rq->body_len) {
 		rq->too_big = 1;
-		free(rq->body);
+		if (rq->body != NULL)
+			OPENSSL_clear_free(rq->body, rq->body_cap);
 		rq->body = NULL;
-		rq->body_len = 0;
+		rq->body_len = rq->body_cap = 0;
 		return;
 	}
 	if (rq->body_len + len > rq->body_cap) {
 		cap = rq->body_cap == 0 ? 4096 : rq->body_cap;
 		while (cap < rq->body_len + len)
 			cap *= 2;
-		if ((nb = realloc(rq->body, cap)) == NULL) {
+		if ((nb = OPENSSL_clear_realloc(rq->body, rq->body_cap,
+		    cap)) == NULL) {
 			rq->too_big = 1;
 			return;
 		}
