@@ -13,15 +13,18 @@
 #define TK_EXIT_OSERR 71	/* EX_OSERR: bind, fork, files */
 #define TK_EXIT_SOFTWARE 70	/* EX_SOFTWARE: a component failed */
 
+struct tk_signer;
+
 /*
  * The TLS certificate and key as PEM text: from the configured files, or
- * (neither configured) a self-signed P-256 certificate for rp_id kept in
- * state_dir/tls/, made on first start. Logs the certificate's SHA-256
- * fingerprint and SPKI hash for pinning. The key is freed with
- * tk_secret_free(*key, *key_len). Returns 0, or -1 with the reason logged.
+ * (neither configured) a P-256 key and a certificate for rp_id issued by
+ * the token's root key through signer, kept in state_dir/tls/ and made
+ * on first start. Logs the certificate's SHA-256 fingerprint and SPKI
+ * hash. The key is freed with tk_secret_free(*key, *key_len). Returns 0,
+ * or -1 with the reason logged.
  */
-int tk_tls_load(const struct tk_config *cfg, char **cert, char **key,
-    size_t *key_len);
+int tk_tls_load(const struct tk_config *cfg, struct tk_signer *signer,
+    char **cert, char **key, size_t *key_len);
 
 /* A listening TCP socket on the configured address, or -1 (logged). */
 int tk_listen_socket(const struct tk_config *cfg);
@@ -39,7 +42,6 @@ int tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid);
  */
 int tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid);
 
-struct tk_signer;
 struct tk_backend;
 
 /*

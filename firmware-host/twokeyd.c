@@ -162,7 +162,7 @@ startup(struct daemon *d)
 		code = r == -2 ? TK_EXIT_CONFIG : TK_EXIT_OSERR;
 		goto out;
 	}
-	if (tk_tls_load(d->cfg, &cert, &key, &key_len) != 0) {
+	if (tk_tls_load(d->cfg, d->signer, &cert, &key, &key_len) != 0) {
 		code = TK_EXIT_CONFIG;
 		goto out;
 	}

@@ -242,7 +242,8 @@ tkd_request(const struct tkd *d, const char *method, const char *path,
 		hdrs = curl_slist_append(hdrs, extra_header);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
-	curl_easy_setopt(c, CURLOPT_CAINFO, d->cert);
+	/* Trust anchor: the root certificate of the key ceremony. */
+	curl_easy_setopt(c, CURLOPT_CAINFO, d->root_pem);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "twokey/common.h"
 
@@ -123,6 +124,38 @@ health_ready_and_metrics_answer_over_verified_tls(void **state)
 	assert_non_null(strstr(r.body, "# TYPE twokey_http_requests_total "
 	    "counter\n"));
 	tkd_resp_clear(&r);
+}
+
+static X509 *
+read_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (f == NULL)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+static void
+tls_certificate_is_issued_by_the_tokens_root(void **state)
+{
+	X509 *leaf, *root;
+
+	(void)state;
+	assert_non_null(leaf = read_cert(shared.cert));
+	assert_non_null(root = read_cert(shared.root_pem));
+	assert_int_equal(X509_verify(leaf, X509_get0_pubkey(root)), 1);
+	assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(leaf),
+	    X509_get_subject_name(root)), 0);
+	assert_int_equal(X509_check_host(leaf, "localhost", 0, 0, NULL), 1);
+	/* Not a CA, and not self-signed. */
+	assert_int_equal(X509_check_ca(leaf), 0);
+	assert_int_not_equal(X509_verify(leaf, X509_get0_pubkey(leaf)), 1);
+	X509_free(leaf);
+	X509_free(root);
 }
 
 static void
@@ -589,7 +622,7 @@ slow_main(void *arg)
 	h = curl_slist_append(h, "Expect:");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
-	curl_easy_setopt(c, CURLOPT_CAINFO, s->d->cert);
+	curl_easy_setopt(c, CURLOPT_CAINFO, s->d->root_pem);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
@@ -735,6 +768,7 @@ main(void)
 		cmocka_unit_test(
 		    health_ready_and_metrics_answer_over_verified_tls),
 		cmocka_unit_test(plain_http_gets_no_answer),
+		cmocka_unit_test(tls_certificate_is_issued_by_the_tokens_root),
 		cmocka_unit_test(jwks_serves_the_tokens_grant_key),
 		cmocka_unit_test(
 		    start_is_journaled_under_a_signed_checkpoint),
