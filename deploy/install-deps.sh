@@ -12,7 +12,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev cppcheck valgrind
 libssl-dev openssl
-libp11-dev libengine-pkcs11-openssl softhsm2 opensc
+libp11-dev libengine-pkcs11-openssl softhsm2 opensc libp11-kit-dev
 libfido2-dev libcbor-dev
 libsqlite3-dev sqlite3
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev

@@ -138,7 +138,11 @@ gen_key(struct ceremony *c, int p)
 		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
 		{ CKA_TOKEN, &yes, sizeof(yes) },
 		{ CKA_PRIVATE, &no, sizeof(no) },
-		{ CKA_VERIFY, &yes, sizeof(yes) },
+		/*
+		 * No CKA_VERIFY: tpm2-pkcs11 refuses CKA_VERIFY true beside a
+		 * private key with CKA_DECRYPT false (CKR_GENERAL_ERROR), and
+		 * nobody verifies on the token anyway.
+		 */
 		{ CKA_EC_PARAMS, (void *)(uintptr_t)p256_oid,
 		    sizeof(p256_oid) },
 		{ CKA_LABEL, lab, strlen(label(p)) },

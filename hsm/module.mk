@@ -32,3 +32,6 @@ $(eval $(call test,test_hsm_ceremony,tests/unit/test_hsm_ceremony.c,\
 
 $(eval $(call fuzzer,fuzz_p11uri,tests/fuzz/fuzz_p11uri.c hsm/uri.c \
 	hsm/hsm.c common/log.c common/codec.c common/file.c))
+
+$(eval $(call bench,bench_sign,tests/bench/bench_sign.c,\
+	$(HSM_TESTLIB) $(HSM_LIB) $(COMMON_LIB)))

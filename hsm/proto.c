@@ -53,40 +53,60 @@ tk_signer_send(int fd, const uint8_t *buf, size_t len)
 }
 
 static long long
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Reads exactly len bytes before the deadline (-1: none). */
+/* Waits until fd is readable or the deadline (microseconds) passes. */
 static int
-read_full(int fd, uint8_t *buf, size_t len, long long deadline)
+wait_readable(int fd, long long deadline)
 {
-	size_t got = 0;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long t;
+	int pr;
 
-	while (got < len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int wait = -1, pr;
+	for (;;) {
+		if ((t = now_us()) >= deadline)
+			return TK_HSM_ERR_TIMEOUT;
+		pr = poll(&pfd, 1, (int)((deadline - t + 999) / 1000));
+		if (pr > 0)
+			return 0;
+		if (pr < 0 && errno != EINTR)
+			return TK_HSM_ERR_IO;
+	}
+}
+
+/*
+ * Reads one frame. Frames are small and sent with one sendmsg, so one
+ * recv usually gets all of it; the fewer system calls per request, the
+ * closer the signer gets to signing in-process. Only one frame may be in
+ * flight: bytes past the frame's end are a protocol error. Without a
+ * timeout (the signer's side) recv simply blocks.
+ */
+int
+tk_signer_recv(int fd, uint8_t *buf, size_t cap, size_t *len,
+    int timeout_ms)
+{
+	uint8_t frame[4 + TK_SIGNER_RESP_MAX];
+	long long deadline = timeout_ms < 0 ? -1 :
+	    now_us() + timeout_ms * 1000LL;
+	size_t got = 0, want = 4;
+	int r;
+
+	*len = 0;
+	if (cap > TK_SIGNER_RESP_MAX)
+		cap = TK_SIGNER_RESP_MAX;
+	while (got < want) {
 		ssize_t n;
 
-		if (deadline >= 0) {
-			long long left = deadline - now_ms();
-
-			if (left <= 0)
-				return TK_HSM_ERR_TIMEOUT;
-			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
-		}
-		pr = poll(&pfd, 1, wait);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0)
-			return TK_HSM_ERR_IO;
-		if (pr == 0)
-			return TK_HSM_ERR_TIMEOUT;
-		n = recv(fd, buf + got, len - got, 0);
+		if (deadline >= 0 && (r = wait_readable(fd, deadline)) != 0)
+			return r;
+		n = recv(fd, frame + got, sizeof(frame) - got,
+		    deadline >= 0 ? MSG_DONTWAIT : 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
@@ -95,28 +115,17 @@ read_full(int fd, uint8_t *buf, size_t len, long long deadline)
 		if (n == 0)
 			return TK_HSM_ERR_SIGNER_DIED;
 		got += (size_t)n;
+		if (got >= 4 && want == 4) {
+			want = 4 + ((size_t)frame[0] << 24 |
+			    (size_t)frame[1] << 16 | (size_t)frame[2] << 8 |
+			    frame[3]);
+			if (want - 4 > cap)
+				return TK_HSM_ERR_PROTOCOL;
+		}
 	}
-	return 0;
-}
-
-int
-tk_signer_recv(int fd, uint8_t *buf, size_t cap, size_t *len,
-    int timeout_ms)
-{
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-	uint8_t hdr[4];
-	size_t n;
-	int r;
-
-	*len = 0;
-	if ((r = read_full(fd, hdr, sizeof(hdr), deadline)) != 0)
-		return r;
-	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
-	    (size_t)hdr[2] << 8 | hdr[3];
-	if (n > cap)
+	if (got != want)
 		return TK_HSM_ERR_PROTOCOL;
-	if ((r = read_full(fd, buf, n, deadline)) != 0)
-		return r;
-	*len = n;
+	memcpy(buf, frame + 4, want - 4);
+	*len = want - 4;
 	return 0;
 }

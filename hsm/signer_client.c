@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,19 +25,40 @@
 
 #include "twokey/common.h"
 #include "hsm_int.h"
+#include "remote_key.h"
 
 #define SIGNER_FD 3
 #define DEFAULT_TIMEOUT_MS 5000
 
+struct tk_signer;
+
+/* What a tk_signer_evp_pkey key calls back with. */
+struct remote_arg {
+	struct tk_signer *signer;
+	enum tk_key_purpose purpose;
+};
+
 struct tk_signer {
 	pthread_mutex_t mu;
+	struct remote_arg remote_arg[TK_KEY_PURPOSES];
+	struct tk_remote_signer remote[TK_KEY_PURPOSES];
 	char *uri;
 	char *path;
 	int timeout_ms;
 	int fd;			/* -1 while no signer runs */
 	pid_t pid;
+	int pidfd;		/* signals go to this process, never a reuse */
 	unsigned int restarts;
 };
+
+static void
+child_gone(struct tk_signer *s)
+{
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+	s->pid = -1;
+}
 
 static void
 kill_reap(struct tk_signer *s)
@@ -48,10 +70,13 @@ kill_reap(struct tk_signer *s)
 	s->fd = -1;
 	if (s->pid <= 0)
 		return;
-	kill(s->pid, SIGKILL);
+	/* Through the pidfd when the kernel has them (Linux 5.3 and up). */
+	if (s->pidfd < 0 || syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL,
+	    NULL, 0) != 0)
+		kill(s->pid, SIGKILL);
 	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
 		continue;
-	s->pid = -1;
+	child_gone(s);
 }
 
 /*
@@ -99,6 +124,7 @@ spawn(struct tk_signer *s)
 		exec_child(sv[1], argv);
 	close(sv[1]);
 	s->fd = sv[0];
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	return 0;
 }
 
@@ -131,15 +157,16 @@ reap_early(struct tk_signer *s)
 	s->fd = -1;
 	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
 		continue;
-	s->pid = -1;
+	child_gone(s);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		tk_error("signer '%s' could not be executed", s->path);
+		tk_error("%s: '%s' could not be executed",
+		    tk_hsm_strerror(r), s->path);
 	else if (WIFEXITED(st))
-		tk_error("signer exited before it was ready (status %d)",
-		    WEXITSTATUS(st));
+		tk_error("%s: it exited before it was ready (status %d)",
+		    tk_hsm_strerror(r), WEXITSTATUS(st));
 	else
-		tk_error("signer killed by signal %d before it was ready",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+		tk_error("%s: killed by signal %d before it was ready",
+		    tk_hsm_strerror(r), WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return r;
 }
 
@@ -261,12 +288,12 @@ check_uri(const char *uri)
 
 	if ((r = tk_p11_uri_parse(uri, &u, why, sizeof(why))) != 0) {
 		if (r == TK_HSM_ERR_URI)
-			tk_error("PKCS#11 URI refused: %s", why);
+			tk_error("%s: %s", tk_hsm_strerror(r), why);
 		return r;
 	}
 	if (u->token == NULL || u->module_path == NULL) {
-		tk_error("PKCS#11 URI refused: it needs token= and "
-		    "module-path=");
+		tk_error("%s: it needs token= and module-path=",
+		    tk_hsm_strerror(TK_HSM_ERR_URI));
 		r = TK_HSM_ERR_URI;
 	}
 	tk_p11_uri_free(&u);
@@ -287,13 +314,15 @@ tk_signer_start(const struct tk_signer_config *cfg, struct tk_signer **out)
 		return r == 0 ? TK_HSM_ERR_INVALID : r;
 	path = signer_path(cfg);
 	if (path[0] != '/') {
-		tk_error("signer path must be absolute");
+		tk_error("%s: the signer path must be absolute",
+		    tk_hsm_strerror(TK_HSM_ERR_INVALID));
 		return TK_HSM_ERR_INVALID;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return TK_HSM_ERR_NOMEM;
 	s->fd = -1;
 	s->pid = -1;
+	s->pidfd = -1;
 	s->timeout_ms = cfg->timeout_ms == 0 ? DEFAULT_TIMEOUT_MS :
 	    cfg->timeout_ms > 0x7fffffffU ? 0x7fffffff : (int)cfg->timeout_ms;
 	if ((s->uri = strdup(cfg->uri)) == NULL ||
@@ -329,7 +358,7 @@ tk_signer_free(struct tk_signer **sp)
 		pid_t w = waitpid(s->pid, &st, WNOHANG);
 
 		if (w == s->pid || (w < 0 && errno != EINTR))
-			s->pid = -1;
+			child_gone(s);
 		else
 			nanosleep(&ts, NULL);
 	}
@@ -439,6 +468,38 @@ tk_signer_certificate(struct tk_signer *signer, enum tk_key_purpose purpose,
 		return TK_HSM_ERR_PROTOCOL;
 	}
 	return 0;
+}
+
+static int
+remote_sign(void *arg, const uint8_t *digest, size_t len, uint8_t rs[64])
+{
+	const struct remote_arg *ra = arg;
+
+	if (len != 32)
+		return -1;
+	return tk_signer_sign_digest_raw(ra->signer, ra->purpose, digest, rs);
+}
+
+int
+tk_signer_evp_pkey(struct tk_signer *signer, enum tk_key_purpose purpose,
+    EVP_PKEY **out)
+{
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if (out == NULL)
+		return TK_HSM_ERR_INVALID;
+	*out = NULL;
+	if ((r = tk_signer_public_key(signer, purpose, &pub)) != 0)
+		return r;
+	signer->remote_arg[purpose].signer = signer;
+	signer->remote_arg[purpose].purpose = purpose;
+	signer->remote[purpose].sign = remote_sign;
+	signer->remote[purpose].arg = &signer->remote_arg[purpose];
+	if (tk_remote_key_new(pub, &signer->remote[purpose], out) != 0)
+		r = TK_HSM_ERR_NOMEM;
+	EVP_PKEY_free(pub);
+	return r;
 }
 
 unsigned int

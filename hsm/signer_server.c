@@ -32,6 +32,7 @@ struct server {
 	unsigned int nslots;
 	PKCS11_SLOT *slot;
 	EVP_PKEY *key[TK_KEY_PURPOSES];
+	EVP_PKEY_CTX *sign[TK_KEY_PURPOSES];	/* initialised once */
 	uint8_t *cert[TK_KEY_PURPOSES];
 	size_t cert_len[TK_KEY_PURPOSES];
 	uint8_t *spki[TK_KEY_PURPOSES];
@@ -164,6 +165,15 @@ find_keys(struct server *s, const struct tk_p11_uri *u)
 			    ESC(u->token));
 			return TK_HSM_ERR_NO_KEY;
 		}
+		if ((s->sign[p] = EVP_PKEY_CTX_new(s->key[p], NULL)) == NULL ||
+		    EVP_PKEY_sign_init(s->sign[p]) != 1 ||
+		    EVP_PKEY_CTX_set_signature_md(s->sign[p],
+		    EVP_sha256()) != 1) {
+			ERR_clear_error();
+			snprintf(s->why, sizeof(s->why), "key '%s' cannot "
+			    "sign", label);
+			return TK_HSM_ERR_NO_KEY;
+		}
 	}
 	return 0;
 }
@@ -229,6 +239,7 @@ server_close(struct server *s)
 	int p;
 
 	for (p = 0; p < TK_KEY_PURPOSES; p++) {
+		EVP_PKEY_CTX_free(s->sign[p]);
 		EVP_PKEY_free(s->key[p]);
 		OPENSSL_free(s->cert[p]);
 		OPENSSL_free(s->spki[p]);
@@ -297,16 +308,8 @@ do_sign(struct server *s, int fd, int p, const uint8_t *digest)
 {
 	uint8_t resp[4 + 80];
 	size_t siglen = sizeof(resp) - 4;
-	EVP_PKEY_CTX *pctx;
-	int ok;
 
-	if ((pctx = EVP_PKEY_CTX_new(s->key[p], NULL)) == NULL)
-		return send_error(fd, TK_HSM_ERR_NOMEM, "out of memory");
-	ok = EVP_PKEY_sign_init(pctx) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) == 1 &&
-	    EVP_PKEY_sign(pctx, resp + 4, &siglen, digest, 32) == 1;
-	EVP_PKEY_CTX_free(pctx);
-	if (!ok) {
+	if (EVP_PKEY_sign(s->sign[p], resp + 4, &siglen, digest, 32) != 1) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "the token refused to sign with "

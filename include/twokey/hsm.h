@@ -123,6 +123,15 @@ int tk_signer_public_key(struct tk_signer *signer,
 int tk_signer_certificate(struct tk_signer *signer,
     enum tk_key_purpose purpose, X509 **out);
 
+/*
+ * An OpenSSL key for the purpose key whose signatures are made by the
+ * signer: use it with EVP_DigestSign (SHA-256), X509_sign, CMS_sign and
+ * the like, which then never see the private key. Only SHA-256 digests
+ * are signed. The key must be freed (EVP_PKEY_free) before the signer.
+ */
+int tk_signer_evp_pkey(struct tk_signer *signer,
+    enum tk_key_purpose purpose, EVP_PKEY **out);
+
 /* How many times the signer process was restarted since start. */
 unsigned int tk_signer_restarts(const struct tk_signer *signer);
 

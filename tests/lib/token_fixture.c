@@ -62,6 +62,22 @@ fail(const char *what)
 	return -1;
 }
 
+/* module-path as printed by the script (the path needs no escapes). */
+static int
+module_of(struct tk_fixture_token *fx)
+{
+	const char *m = strstr(fx->uri, "?module-path=");
+
+	if (m == NULL)
+		return fail("no module-path in the URI");
+	m += 13;
+	if ((fx->module_path = strndup(m, strcspn(m, "&"))) == NULL)
+		return fail("out of memory");
+	if (strchr(fx->module_path, '%') != NULL)
+		return fail("escaped module path");
+	return 0;
+}
+
 static int
 setup(struct tk_fixture_token *fx, const char *tmpdir, const char *label)
 {
@@ -74,9 +90,7 @@ setup(struct tk_fixture_token *fx, const char *tmpdir, const char *label)
 	    (fx->dir = join(tmpdir, "softhsm")) == NULL ||
 	    (fx->conf = join(fx->dir, "softhsm2.conf")) == NULL ||
 	    (fx->user_pin_file = join(fx->dir, "user.pin")) == NULL ||
-	    (fx->signer_path = join(build, "twokey-signer")) == NULL ||
-	    (fx->module_path = strdup("/usr/lib/softhsm/libsofthsm2.so")) ==
-	    NULL)
+	    (fx->signer_path = join(build, "twokey-signer")) == NULL)
 		return fail("out of memory");
 	if ((script = join(top, "deploy/softhsm-setup.sh")) == NULL)
 		return fail("out of memory");
@@ -91,7 +105,7 @@ setup(struct tk_fixture_token *fx, const char *tmpdir, const char *label)
 		return fail("deploy/softhsm-setup.sh failed");
 	if (setenv("SOFTHSM2_CONF", fx->conf, 1) != 0)
 		return fail("setenv");
-	return 0;
+	return module_of(fx);
 }
 
 static int

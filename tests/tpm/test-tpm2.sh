@@ -10,6 +10,7 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 setup=$top/deploy/tpm2-setup.sh
+signer=${TWOKEY_BUILD:-$top/build}/twokey-signer
 module=${TPM2_PKCS11_MODULE:-/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so}
 
 skip() {
@@ -155,6 +156,17 @@ ceremony_makes_three_keys_in_one_session() {
 	    done
 }
 
+# twokey's own ceremony (twokey-signer --ceremony, built by make) on the
+# TPM: three P-256 keys with the ceremony's template, certificates issued
+# by the root key in the TPM, a chain that stock OpenSSL accepts.
+twokey_ceremony_issues_a_chain_openssl_accepts() {
+	local uri
+	uri="pkcs11:token=twokey?module-path=$module&pin-source=file:$state/user.pin"
+	"$signer" --ceremony --uri "$uri" --out "$tmp/ceremony" &&
+	    openssl verify -CAfile "$tmp/ceremony/root.pem" \
+	    "$tmp/ceremony/audit.pem" "$tmp/ceremony/token.pem"
+}
+
 # swtpm writes its pid file without a newline.
 record_pids() {
 	local f
@@ -230,6 +242,14 @@ check certificate_object_is_stored_and_read_back \
     certificate_object_is_stored_and_read_back
 check ceremony_makes_three_keys_in_one_session \
     ceremony_makes_three_keys_in_one_session
+if [ -x "$signer" ]; then
+	check twokey_ceremony_issues_a_chain_openssl_accepts \
+	    twokey_ceremony_issues_a_chain_openssl_accepts
+else
+	echo "not ok - twokey_ceremony_issues_a_chain_openssl_accepts"
+	echo "    $signer missing: run make first"
+	failed=$((failed + 1))
+fi
 check report_signing_rate report_signing_rate
 sed 's/^/    /' "$tmp/rate" 2>/dev/null
 check stop_leaves_no_process stop_leaves_no_process

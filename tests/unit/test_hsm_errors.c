@@ -103,8 +103,10 @@ start_logged(const char *uri, const char *signer, unsigned int timeout,
 	n = read(fd, log, cap - 1);
 	close(fd);
 	log[n > 0 ? n : 0] = '\0';
-	/* Whatever went wrong, no PIN is ever logged. */
+	/* Whatever went wrong, no PIN is ever logged; the code's text is. */
 	assert_null(strstr(log, real_pin));
+	if (r != 0)
+		assert_non_null(strstr(log, tk_hsm_strerror(r)));
 	return r;
 }
 
@@ -254,12 +256,12 @@ missing_key_is_named(void **state)
 	tk_fixture_token_free(&empty);
 }
 
-/* Deletes the certificate objects with that label through raw PKCS#11. */
+/* Deletes the one object of that class and label through raw PKCS#11. */
 static void
-delete_cert(const struct tk_fixture_token *t, const char *label)
+delete_object(const struct tk_fixture_token *t, CK_OBJECT_CLASS cls,
+    const char *label)
 {
 	struct tk_p11raw p;
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_LABEL, (void *)(uintptr_t)label, strlen(label) },
@@ -293,10 +295,39 @@ missing_certificate_is_named(void **state)
 	assert_int_equal(tk_fixture_token_new_empty(getenv("TWOKEY_TEST_TMP"),
 	    "nocert", &t), 0);
 	assert_int_equal(tk_fixture_token_ceremony(t), 0);
-	delete_cert(t, "twokey-audit");
+	delete_object(t, CKO_CERTIFICATE, "twokey-audit");
 	assert_int_equal(start_logged(t->uri, fx->signer_path, 0, log,
 	    sizeof(log)), TK_HSM_ERR_CERT);
 	assert_non_null(strstr(log, "no certificate labelled 'twokey-audit'"));
+	tk_fixture_token_free(&t);
+}
+
+static void
+token_that_refuses_to_sign_is_reported_and_signer_restarted(void **state)
+{
+	struct tk_fixture_token *t = NULL;
+	struct tk_signer *s = NULL;
+	uint8_t d[32] = { 7 }, der[72];
+	size_t len = sizeof(der);
+
+	(void)state;
+	assert_int_equal(tk_fixture_token_new_empty(getenv("TWOKEY_TEST_TMP"),
+	    "vanish", &t), 0);
+	assert_int_equal(tk_fixture_token_ceremony(t), 0);
+	assert_int_equal(tk_fixture_signer_start(t, 0, &s), 0);
+	assert_int_equal(tk_signer_sign_digest(s, TK_KEY_TOKEN, d, der, &len),
+	    0);
+	/* The key disappears under the running signer. */
+	delete_object(t, CKO_PRIVATE_KEY, "twokey-token");
+	len = sizeof(der);
+	assert_int_equal(tk_signer_sign_digest(s, TK_KEY_TOKEN, d, der, &len),
+	    TK_HSM_ERR_SIGN);
+	assert_int_equal(tk_signer_restarts(s), 1);
+	/* The fresh signer cannot find the key either, and says so. */
+	len = sizeof(der);
+	assert_int_equal(tk_signer_sign_digest(s, TK_KEY_AUDIT, d, der, &len),
+	    TK_HSM_ERR_NO_KEY);
+	tk_signer_free(&s);
 	tk_fixture_token_free(&t);
 }
 
@@ -330,7 +361,7 @@ malformed_uri_is_refused_before_any_signer_starts(void **state)
 	(void)state;
 	assert_int_equal(start_logged("pkcs11:token=two%zkey", fx->signer_path,
 	    0, log, sizeof(log)), TK_HSM_ERR_URI);
-	assert_non_null(strstr(log, "PKCS#11 URI refused"));
+	assert_non_null(strstr(log, "malformed PKCS#11 URI: "));
 	assert_non_null(strstr(log,
 	    "unescaped character in attribute 'token'"));
 	assert_null(strstr(log, "twokey-signer["));
@@ -425,6 +456,8 @@ main(void)
 		cmocka_unit_test(missing_token_is_named),
 		cmocka_unit_test(missing_key_is_named),
 		cmocka_unit_test(missing_certificate_is_named),
+		cmocka_unit_test(
+		  token_that_refuses_to_sign_is_reported_and_signer_restarted),
 		cmocka_unit_test(module_that_fails_to_load_is_named),
 		cmocka_unit_test(
 		    malformed_uri_is_refused_before_any_signer_starts),

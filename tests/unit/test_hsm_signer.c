@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/cms.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -356,7 +357,7 @@ is_gone(pid_t pid)
 static void
 hung_signer_times_out_and_is_replaced(void **state)
 {
-	struct tk_signer *s = start(400);
+	struct tk_signer *s = start(1500);
 	pid_t old = tk_signer_pid(s);
 
 	(void)state;
@@ -569,6 +570,41 @@ freeing_the_client_ends_the_signer(void **state)
 	tk_signer_free(&s);	/* NULL is fine */
 }
 
+static void
+evp_key_signs_cms_that_openssl_cms_verifies(void **state)
+{
+	static const char data[] = "evidence pack 2026-Q4\n";
+	struct tk_signer *s = start(0);
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	BIO *in, *out;
+	CMS_ContentInfo *cms;
+	char cmd[2048], line[256];
+
+	(void)state;
+	assert_int_equal(tk_signer_evp_pkey(s, TK_KEY_AUDIT, &key), 0);
+	assert_int_equal(tk_signer_certificate(s, TK_KEY_AUDIT, &cert), 0);
+	assert_non_null(in = BIO_new_mem_buf(data, (int)strlen(data)));
+	cms = CMS_sign(cert, key, NULL, in, CMS_DETACHED | CMS_BINARY);
+	assert_non_null(cms);
+	assert_non_null(out = BIO_new_file(tmp_path("pack.p7s"), "wb"));
+	assert_int_equal(i2d_CMS_bio(out, cms), 1);
+	BIO_free(out);
+	write_bytes(tmp_path("pack.txt"), data, strlen(data));
+	snprintf(cmd, sizeof(cmd), "openssl cms -verify -binary -inform DER "
+	    "-in %s -content %s -CAfile %s -purpose any -out /dev/null 2>&1",
+	    tmp_path("pack.p7s"), tmp_path("pack.txt"), fx->root_pem);
+	assert_int_equal(sh(cmd, line, sizeof(line)), 0);
+	assert_string_equal(line, "CMS Verification successful");
+	write_bytes(tmp_path("pack.txt"), "evidence pack 2027\n", 19);
+	assert_int_not_equal(sh(cmd, line, sizeof(line)), 0);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	tk_signer_free(&s);
+}
+
 int
 main(void)
 {
@@ -588,6 +624,7 @@ main(void)
 		cmocka_unit_test(oversized_frame_ends_the_signer),
 		cmocka_unit_test(signer_runs_without_core_dumps),
 		cmocka_unit_test(freeing_the_client_ends_the_signer),
+		cmocka_unit_test(evp_key_signs_cms_that_openssl_cms_verifies),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
