@@ -25,7 +25,7 @@
 
 /*
  * A token (scope, connector, service account, incident or ticket id):
- * 1 to TK_TOKEN_MAX bytes of [A-Za-z0-9._:/@-]. Returns 0 if good.
+ * 1 to TK_TOKEN_MAX bytes of [A-Za-z0-9._:/@_-]. Returns 0 if good.
  */
 int tk_apr_check_token(const char *s);
 

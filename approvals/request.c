@@ -23,7 +23,7 @@ tk_apr_check_token(const char *s)
 		return -1;
 	for (; *s != '\0'; s++) {
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._:/@-", *s) != NULL)
+		    (*s >= '0' && *s <= '9') || strchr("._:/@-_", *s) != NULL)
 			continue;
 		return -1;
 	}

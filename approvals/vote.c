@@ -223,7 +223,7 @@ insert_ballot(struct tk_approvals *ap, const struct vote *v)
 static int
 vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 {
-	char jti[64] = "";
+	char jti[64] = "", *cred;
 	int rc;
 
 	if ((rc = tk_store_challenge_use(ap, v->challenge, v->now)) != 0 ||
@@ -242,9 +242,15 @@ vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 	    (rc = tk_grant_issue(ap, &v->req, &v->set, &v->q, v->now, jti,
 	    sizeof(jti))) != 0)
 		return rc;
-	if ((rc = tk_apr_record(ap, v->person.name, v->ch.decision ==
+	if ((cred = tk_b64url_encode(v->cred.id, v->cred.id_len)) == NULL)
+		return TK_APR_ERR_NOMEM;
+	rc = tk_apr_record(ap, v->person.name, v->ch.decision ==
 	    TK_DECIDE_APPROVE ? "request.approve" : "request.reject", obj,
-	    json_pack("{s:i}", "counted", (int)v->q.approvals))) != 0)
+	    json_pack("{s:s, s:i, s:I}", "credential", cred, "counted",
+	    (int)v->q.approvals, "sign_count",
+	    (json_int_t)v->cred.sign_count));
+	free(cred);
+	if (rc != 0)
 		return rc;
 	if (v->q.state == TK_REQ_REJECTED)
 		return tk_apr_record(ap, v->person.name, "request.rejected",
@@ -295,6 +301,8 @@ tk_approvals_vote(struct tk_approvals *ap, int64_t request_id,
 	char obj[32];
 	int rc = TK_APR_ERR_NOMEM;
 
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		goto out;
 	v->request_id = request_id;
@@ -320,7 +328,6 @@ tk_approvals_vote(struct tk_approvals *ap, int64_t request_id,
 	rc = TK_APR_OK;
 out:
 	if (res != NULL && v != NULL) {
-		memset(res, 0, sizeof(*res));
 		res->state = rc == 0 ? v->q.state : v->req.state;
 		res->approvals = v->q.approvals;
 		res->person = v->person.id;

@@ -200,8 +200,10 @@ route(struct tk_export *e, const char *name, char *data, size_t len)
 	int r;
 
 	if (strcmp(name, "entries.jsonl") == 0) {
-		if (e->entries_buf != NULL)
+		if (e->entries_buf != NULL) {
+			free(data);
 			return TK_EXPORT_ERR_MALFORMED;
+		}
 		e->entries_buf = (uint8_t *)data;
 		e->entries_len = len;
 		return 0;

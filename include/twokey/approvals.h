@@ -443,6 +443,17 @@ void tk_grant_info_clear(struct tk_grant_info *g);
 int tk_approvals_grant_revoke(struct tk_approvals *ap, const char *actor,
     const char *jti);
 
+/*
+ * The evidence of a request as compact JSON (caller frees *out): id,
+ * request (the canonical JSON), digest, state, ballots (person, team,
+ * decision, at, credential, alg, cose_key, nonce, challenge, client_data,
+ * auth_data, sig; binary members base64url) and the grant if any (jti,
+ * jwt, state, issued, expires, revoked). Enough to recompute every
+ * challenge and re-verify every assertion offline.
+ */
+int tk_approvals_evidence(struct tk_approvals *ap, int64_t request_id,
+    char **out);
+
 /* JWKS (RFC 7517) of the token key; caller frees *out. */
 int tk_approvals_jwks(struct tk_approvals *ap, char **out);
 

@@ -19,7 +19,7 @@
 #include "twokey/common.h"
 #include "twokey/export.h"
 
-#define MAX_FILES 64
+#define MAX_FILES 256
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -29,7 +29,7 @@ static struct tk_signer *signer;
 static unsigned int serial;
 
 
-static int64_t
+int64_t
 clock_of(void *arg)
 {
 	return ((struct env *)arg)->now;

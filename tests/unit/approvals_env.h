@@ -52,6 +52,9 @@ struct kept {
 	struct tk_assertion as;
 };
 
+/* The clock of a struct env: e->now. */
+int64_t clock_of(void *arg);
+
 int apr_group_setup(void **state);
 int apr_group_teardown(void **state);
 int apr_setup(void **state);

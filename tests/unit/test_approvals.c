@@ -84,6 +84,55 @@ assertion_made_for_another_request_is_refused(void **state)
 }
 
 static void
+challenge_of_another_person_is_refused(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	uint8_t ch[TK_CHALLENGE_LEN];
+	int64_t rid = file(e, ELEVATION);
+
+	assert_int_equal(tk_approvals_challenge(e->ap, rid, e->alice,
+	    TK_DECIDE_APPROVE, ch, NULL), 0);
+	assert_refused(e, rid, sign_and_vote(e, &e->bk, rid, ch, 2, &res),
+	    TK_APR_ERR_WRONG_PERSON, &res, "another person");
+	assert_int_equal(res.person, e->bob);
+}
+
+static void
+malformed_or_unknown_assertion_changes_nothing(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	struct tk_assertion as;
+	uint8_t ch[TK_CHALLENGE_LEN];
+	struct kept kp;
+	static const uint8_t junk[] = "{\"challenge\":17}";
+	static const uint8_t nobody[16] = "no such key here";
+	int64_t rid = file(e, ELEVATION);
+
+	assert_int_equal(tk_approvals_challenge(e->ap, rid, e->alice,
+	    TK_DECIDE_APPROVE, ch, NULL), 0);
+	keep(&e->ak, ch, 2, &kp);
+	as = kp.as;
+	as.client_data = junk;
+	as.client_data_len = sizeof(junk) - 1;
+	assert_refused(e, rid, tk_approvals_vote(e->ap, rid, &as, &res),
+	    TK_APR_ERR_INVALID, &res, "malformed");
+	as = kp.as;
+	as.cred_id = nobody;
+	as.cred_id_len = sizeof(nobody);
+	assert_refused(e, rid, tk_approvals_vote(e->ap, rid, &as, &res),
+	    TK_APR_ERR_CREDENTIAL, &res, "unknown credential");
+	assert_refused(e, rid, tk_approvals_vote(e->ap, rid, NULL, &res),
+	    TK_APR_ERR_INVALID, &res, "malformed");
+	assert_int_equal(count_rows(e->path, "ballots"), 0);
+	/* The challenge was not burnt: the real assertion still counts. */
+	assert_int_equal(tk_approvals_vote(e->ap, rid, &kp.as, &res), 0);
+	assert_int_equal(count_rows(e->path, "ballots"), 1);
+	softauthn_resp_clear(&kp.r);
+}
+
+static void
 expired_challenge_is_refused(void **state)
 {
 	struct env *e = *state;
@@ -333,6 +382,8 @@ main(void)
 		T(one_person_with_two_keys_counts_once),
 		T(replayed_assertion_is_refused),
 		T(assertion_made_for_another_request_is_refused),
+		T(challenge_of_another_person_is_refused),
+		T(malformed_or_unknown_assertion_changes_nothing),
 		T(expired_challenge_is_refused),
 		T(counter_regression_flags_the_credential_for_good),
 		T(suspended_approver_is_refused),

@@ -14,6 +14,10 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/sha.h>
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
@@ -134,7 +138,169 @@ revoked_grant_is_shown_revoked(void **state)
 	assert_int_equal(later.revoked, e->now);
 	assert_int_equal(tk_approvals_grant_revoke(e->ap, "alice", g.jti),
 	    TK_APR_ERR_REVOKED);
+	assert_int_equal(tk_approvals_grant_revoke(e->ap, "alice",
+	    "no such grant"), TK_APR_ERR_INVALID);
+	assert_journaled(e, "grant.revoke.refused", "malformed");
 	tk_grant_info_clear(&later);
+	tk_grant_info_clear(&g);
+}
+
+static void
+grant_that_cannot_be_signed_leaves_the_request_pending(void **state)
+{
+	struct env *e = *state;
+	struct tk_approvals_config cfg;
+	struct tk_vote_result res;
+	int64_t rid = file(e, ELEVATION);
+
+	assert_int_equal(vote(e, &e->ak, rid, TK_DECIDE_APPROVE, &res), 0);
+	/* The same store, but no token to sign with. */
+	tk_approvals_free(&e->ap);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.db_path = e->path;
+	cfg.policy = e->policy;
+	cfg.journal = e->journal;
+	cfg.rp_id = RP;
+	cfg.origin = ORIGIN;
+	cfg.clock = clock_of;
+	cfg.clock_arg = e;
+	assert_int_equal(tk_approvals_open(&cfg, &e->ap), 0);
+	assert_refused(e, rid, vote(e, &e->bk, rid, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SIGN, &res, "could not sign");
+	assert_int_equal(state_of(e, rid), TK_REQ_PENDING);
+	assert_int_equal(count_rows(e->path, "ballots"), 1);
+	assert_int_equal(count_rows(e->path, "grants"), 0);
+}
+
+static uint8_t *
+b64(const json_t *o, const char *key, size_t *len)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	uint8_t *out = NULL;
+
+	assert_non_null(s);
+	assert_int_equal(tk_b64url_decode(s, strlen(s), &out, len), 0);
+	return out;
+}
+
+/* x and y of an ES256 COSE key: map keys -2 and -3, 32-byte strings. */
+static EVP_PKEY *
+cose_es256(const uint8_t *k, size_t len)
+{
+	uint8_t pub[65] = { 0x04 };
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM *params;
+	EVP_PKEY *pk = NULL;
+	size_t i;
+	int got = 0;
+
+	for (i = 0; i + 35 <= len; i++) {
+		if (k[i + 1] != 0x58 || k[i + 2] != 0x20)
+			continue;
+		if (k[i] == 0x21 && !(got & 1)) {
+			memcpy(pub + 1, k + i + 3, 32);
+			got |= 1;
+		} else if (k[i] == 0x22 && !(got & 2)) {
+			memcpy(pub + 33, k + i + 3, 32);
+			got |= 2;
+		}
+	}
+	assert_int_equal(got, 3);
+	assert_int_equal(OSSL_PARAM_BLD_push_utf8_string(bld,
+	    OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_octet_string(bld,
+	    OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)), 1);
+	assert_non_null(params = OSSL_PARAM_BLD_to_param(bld));
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY,
+	    params), 1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return pk;
+}
+
+/* What an auditor does with a ballot, with OpenSSL and the evidence. */
+static void
+audit_ballot(const json_t *b, const uint8_t digest[32])
+{
+	uint8_t buf[18 + 1 + 32 + 32], want[32], cdh[32], *nonce, *ch, *cd;
+	uint8_t *ad, *sig, *key, *signed_data, *in_cd;
+	size_t nl, cl, cdl, adl, sl, kl, icl;
+	json_t *cdj;
+	const char *s;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *pk;
+
+	nonce = b64(b, "nonce", &nl);
+	ch = b64(b, "challenge", &cl);
+	assert_int_equal(nl, 32);
+	memcpy(buf, "twokey-approval-v1", 18);
+	buf[18] = 0x01;
+	memcpy(buf + 19, digest, 32);
+	memcpy(buf + 51, nonce, 32);
+	SHA256(buf, sizeof(buf), want);
+	assert_memory_equal(ch, want, 32);
+	cd = b64(b, "client_data", &cdl);
+	assert_non_null(cdj = json_loadb((char *)cd, cdl, 0, NULL));
+	s = json_string_value(json_object_get(cdj, "challenge"));
+	assert_int_equal(tk_b64url_decode(s, strlen(s), &in_cd, &icl), 0);
+	assert_memory_equal(in_cd, want, 32);
+	ad = b64(b, "auth_data", &adl);
+	sig = b64(b, "sig", &sl);
+	key = b64(b, "cose_key", &kl);
+	SHA256(cd, cdl, cdh);
+	assert_non_null(signed_data = malloc(adl + 32));
+	memcpy(signed_data, ad, adl);
+	memcpy(signed_data + adl, cdh, 32);
+	pk = cose_es256(key, kl);
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+	    pk), 1);
+	assert_int_equal(EVP_DigestVerify(md, sig, sl, signed_data,
+	    adl + 32), 1);
+	EVP_PKEY_free(pk);
+	EVP_MD_CTX_free(md);
+	json_decref(cdj);
+	free(signed_data);
+	free(nonce);
+	free(ch);
+	free(cd);
+	free(in_cd);
+	free(ad);
+	free(sig);
+	free(key);
+}
+
+static void
+evidence_lets_an_auditor_recheck_every_approval(void **state)
+{
+	struct env *e = *state;
+	struct tk_grant_info g;
+	uint8_t digest[32], *claimed;
+	size_t i, dl;
+	char *ev = NULL;
+	json_t *o, *ballots;
+	const char *req;
+	int64_t rid = granted_elevation(e, &g);
+
+	assert_int_equal(tk_approvals_evidence(e->ap, rid, &ev), 0);
+	assert_non_null(o = json_loads(ev, 0, NULL));
+	req = json_string_value(json_object_get(o, "request"));
+	SHA256((const uint8_t *)req, strlen(req), digest);
+	claimed = b64(o, "digest", &dl);
+	assert_memory_equal(claimed, digest, 32);
+	assert_string_equal(json_string_value(json_object_get(o, "state")),
+	    "granted");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(o, "grant"), "jwt")), g.jwt);
+	ballots = json_object_get(o, "ballots");
+	assert_int_equal(json_array_size(ballots), 2);
+	for (i = 0; i < 2; i++)
+		audit_ballot(json_array_get(ballots, i), digest);
+	free(claimed);
+	free(ev);
+	json_decref(o);
 	tk_grant_info_clear(&g);
 }
 
@@ -372,6 +538,8 @@ main(void)
 		T(tampered_jwt_does_not_verify),
 		T(grant_expires_and_is_shown_expired),
 		T(revoked_grant_is_shown_revoked),
+		T(grant_that_cannot_be_signed_leaves_the_request_pending),
+		T(evidence_lets_an_auditor_recheck_every_approval),
 		T(overdue_review_blocks_the_commanders_next_break_glass),
 		T(policy_may_let_an_overdue_commander_through),
 		T(break_glass_grant_names_the_commander_and_incident),

@@ -96,6 +96,19 @@ reordered_input_gives_the_same_digest(void **state)
 }
 
 static void
+scope_and_account_names_allow_underscores(void **state)
+{
+	struct tk_request *r = parse("{\"kind\":\"elevation\","
+	    "\"service_account\":\"sa_billing\",\"connector\":\"sf\","
+	    "\"scopes\":[\"read_all\"],\"duration\":60,\"reason\":\"r\"}");
+
+	(void)state;
+	assert_string_equal(r->service_account, "sa_billing");
+	assert_string_equal(r->scopes[0], "read_all");
+	tk_request_free(&r);
+}
+
+static void
 break_glass_parses_with_ttl(void **state)
 {
 	struct tk_request *r = parse("{\"kind\":\"break-glass\",\"incident\":"
@@ -333,6 +346,7 @@ main(void)
 		cmocka_unit_test(elevation_parses_with_scopes_sorted),
 		cmocka_unit_test(canonical_form_is_sorted_compact_and_digested),
 		cmocka_unit_test(reordered_input_gives_the_same_digest),
+		cmocka_unit_test(scope_and_account_names_allow_underscores),
 		cmocka_unit_test(break_glass_parses_with_ttl),
 		cmocka_unit_test(malformed_requests_are_refused),
 		cmocka_unit_test(
