@@ -4,10 +4,12 @@
  * signature, and consistency between successive checkpoints. Phase two
  * (the entries) is in export_entries.c. The first failure is named.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -218,35 +220,106 @@ open_error(int vr, struct tk_export_report *rep, uint64_t size,
 	    tk_verify_strerror(vr));
 }
 
+/* Opens note i into c->cps[i]; returns the tk_verify_err. */
+static int
+open_note(struct tk_export_checker *c, const struct tk_export *e, size_t i)
+{
+	struct tk_checkpoint *cp = NULL;
+	int vr;
+
+	if ((vr = tk_checkpoint_open(e->notes[i].text, e->notes[i].len,
+	    &c->ver, 1, e->origin, &cp)) != 0)
+		return vr;
+	c->cps[i].size = cp->size;
+	memcpy(c->cps[i].root, cp->root, TK_MERKLE_HASH_LEN);
+	tk_checkpoint_free(&cp);
+	return 0;
+}
+
+struct note_job {
+	struct tk_export_checker *c;
+	const struct tk_export *e;
+	size_t from, step;
+	int *vr;
+};
+
+static void *
+note_worker(void *arg)
+{
+	struct note_job *job = arg;
+	size_t i;
+
+	for (i = job->from; i < job->e->nnotes; i += job->step)
+		job->vr[i] = open_note(job->c, job->e, i);
+	return NULL;
+}
+
+/*
+ * Signature checks dominate a long history (one ECDSA verification per
+ * checkpoint), so they run on up to MAX_THREADS threads; each writes only
+ * its own slots. The verdicts are then read in order, so the first bad
+ * checkpoint is the one named, as in a serial run.
+ */
+#define MAX_THREADS 8
+
+static void
+open_notes(struct tk_export_checker *c, const struct tk_export *e, int *vr)
+{
+	struct note_job jobs[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = 1, i, started;
+
+	if (e->nnotes >= 64 && ncpu > 1)
+		n = ncpu < MAX_THREADS ? (size_t)ncpu : MAX_THREADS;
+	for (i = 0; i < n; i++) {
+		jobs[i].c = c;
+		jobs[i].e = e;
+		jobs[i].from = i;
+		jobs[i].step = n;
+		jobs[i].vr = vr;
+	}
+	for (started = 1; started < n; started++)
+		if (pthread_create(&th[started], NULL, note_worker,
+		    &jobs[started]) != 0)
+			break;
+	/* Shares no thread could take are done here. */
+	for (i = started; i < n; i++)
+		(void)note_worker(&jobs[i]);
+	(void)note_worker(&jobs[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 static int
 check_notes(struct tk_export_checker *c, const struct tk_export *e,
     struct tk_export_report *rep)
 {
-	struct tk_checkpoint *cp = NULL;
 	char what[64];
+	int *vr;
 	size_t i;
-	int vr;
+	int r = 0;
 
-	if ((c->cps = calloc(e->nnotes, sizeof(*c->cps))) == NULL)
+	if ((c->cps = calloc(e->nnotes, sizeof(*c->cps))) == NULL ||
+	    (vr = calloc(e->nnotes, sizeof(*vr))) == NULL)
 		return TK_EXPORT_ERR_NOMEM;
-	for (i = 0; i < e->nnotes; i++) {
+	open_notes(c, e, vr);
+	for (i = 0; i < e->nnotes && r == 0; i++) {
 		snprintf(what, sizeof(what), "checkpoint %llu",
 		    (unsigned long long)e->notes[i].size);
-		if ((vr = tk_checkpoint_open(e->notes[i].text, e->notes[i].len,
-		    &c->ver, 1, e->origin, &cp)) != 0)
-			return open_error(vr, rep, e->notes[i].size, what);
-		c->cps[i].size = cp->size;
-		memcpy(c->cps[i].root, cp->root, TK_MERKLE_HASH_LEN);
-		tk_checkpoint_free(&cp);
-		if (c->cps[i].size != e->notes[i].size)
-			return tk_export_fail(rep, TK_EXPORT_ERR_REORDERED,
+		if (vr[i] != 0)
+			r = open_error(vr[i], rep, e->notes[i].size, what);
+		else if (c->cps[i].size != e->notes[i].size)
+			r = tk_export_fail(rep, TK_EXPORT_ERR_REORDERED,
 			    TK_EXPORT_NONE, e->notes[i].size, "file "
 			    "checkpoints/%llu holds the checkpoint of size "
 			    "%llu", (unsigned long long)e->notes[i].size,
 			    (unsigned long long)c->cps[i].size);
-		c->ncps++;
+		else
+			c->ncps++;
 	}
-	return 0;
+	free(vr);
+	return r;
 }
 
 static const struct tk_export_cons *

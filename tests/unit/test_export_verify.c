@@ -315,6 +315,48 @@ a_proof_file_for_another_entry_is_named(void **state)
 	assert_int_equal(tk_export_checker_entries(BC, B, &rep), 0);
 }
 
+static void pinned(struct tk_export_trust *t);
+
+/* Checks export x against a checkpoint saved from another export. */
+static int
+check_since(struct tk_export *x, const struct tk_export_note *saved,
+    struct tk_export_report *rep)
+{
+	struct tk_export_trust t;
+
+	pinned(&t);
+	t.since = saved->text;
+	t.since_len = saved->len;
+	return tk_export_check(x, &t, rep);
+}
+
+static void
+a_log_shorter_than_the_saved_checkpoint_has_shrunk(void **state)
+{
+	struct tk_export_report rep;
+
+	(void)state;
+	/* Same key and origin, 240 entries; the auditor saw 1,000. */
+	assert_int_equal(check_since(B, &E->notes[N - 1], &rep),
+	    TK_EXPORT_ERR_SHRUNK);
+	assert_int_equal(check_since(E, &E->notes[N - 1], &rep), 0);
+	assert_int_equal(check_since(E, &E->notes[17], &rep), 0);
+}
+
+static void
+a_saved_checkpoint_from_another_history_is_a_fork(void **state)
+{
+	struct tk_export_report rep;
+
+	(void)state;
+	/* Size 240 in the sequential log, checked against the batched log
+	 * whose own checkpoint 240 has another root. */
+	assert_int_equal(E->notes[239].size, 240);
+	assert_int_equal(check_since(B, &E->notes[239], &rep),
+	    TK_EXPORT_ERR_FORK);
+	assert_int_equal(rep.bad_checkpoint, 240);
+}
+
 /* Replaces note k's text for one phase-one check; returns the error. */
 static int
 check_with_note(struct tk_export *e, size_t k, char *text,
@@ -654,6 +696,10 @@ main(void)
 		cmocka_unit_test(an_inserted_entry_is_named),
 		cmocka_unit_test(an_edit_inside_a_batch_is_named_by_its_proof),
 		cmocka_unit_test(a_proof_file_for_another_entry_is_named),
+		cmocka_unit_test(
+		    a_log_shorter_than_the_saved_checkpoint_has_shrunk),
+		cmocka_unit_test(
+		    a_saved_checkpoint_from_another_history_is_a_fork),
 		cmocka_unit_test(an_edited_checkpoint_has_a_bad_signature),
 		cmocka_unit_test(
 		    a_checkpoint_signed_by_another_key_is_an_unknown_key),
