@@ -1,0 +1,72 @@
+/* Internal to twokeyd: its start-up steps, each in its own file. */
+#ifndef TWOKEY_DAEMON_H
+#define TWOKEY_DAEMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "twokey/config.h"
+#include "twokey/web.h"
+
+/* Exit codes (sysexits.h values) that systemd and tests tell apart. */
+#define TK_EXIT_CONFIG 78	/* EX_CONFIG: bad configuration */
+#define TK_EXIT_OSERR 71	/* EX_OSERR: bind, fork, files */
+#define TK_EXIT_SOFTWARE 70	/* EX_SOFTWARE: a component failed */
+
+struct tk_signer;
+
+/*
+ * The TLS certificate and key as PEM text: from the configured files, or
+ * (neither configured) a P-256 key and a certificate for rp_id issued by
+ * the token's root key through signer, kept in state_dir/tls/ and made
+ * on first start. Logs the certificate's SHA-256 fingerprint and SPKI
+ * hash. The key is freed with tk_secret_free(*key, *key_len). Returns 0,
+ * or -1 with the reason logged.
+ */
+int tk_tls_load(const struct tk_config *cfg, struct tk_signer *signer,
+    char **cert, char **key, size_t *key_len);
+
+/* A listening TCP socket on the configured address, or -1 (logged). */
+int tk_listen_socket(const struct tk_config *cfg);
+
+/*
+ * Makes state_dir (0700) if missing. When running as root, looks up
+ * cfg->user (-2 if there is no such account or it is root) and sets
+ * uid and gid to it; otherwise leaves the current ids.
+ */
+int tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid);
+
+/*
+ * Hands state_dir (except tls/) to uid:gid when running as root, after the
+ * databases are open, so that files they created are the account's too.
+ */
+int tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid);
+
+struct tk_backend;
+
+/*
+ * Opens the journal (state_dir/journal.db) and the approvals store
+ * (state_dir/approvals.db) with the configured policy, and journals the
+ * start. Returns 0, or an exit code with the reason logged.
+ */
+int tk_backend_open(const struct tk_config *cfg, struct tk_signer *signer,
+    struct tk_backend **out);
+void tk_backend_free(struct tk_backend **b);
+
+/* The handles for the web layer; valid while b lives. */
+const struct tk_web_backend *tk_backend_web(struct tk_backend *b);
+
+/*
+ * Applies a new policy (compact JSON) from a reloaded configuration:
+ * validates it, journals the change with the old and new digests, then
+ * swaps it in. On refusal the running policy stays. Returns 0 or -1.
+ */
+int tk_backend_set_policy(struct tk_backend *b, const char *policy_json);
+
+/* First 8 bytes of SHA-256 of the policy JSON, hex, for logs/journal. */
+void tk_policy_id(const char *json, char out[17]);
+
+/* Drops root for good (groups, gid, uid), then checks it cannot regain. */
+int tk_drop_privileges(uid_t uid, gid_t gid);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * The operating-system side of start-up: the listening socket (bound
+ * while still root, so that port 443 works), the state folder, and the
+ * drop from root to the dedicated account for good.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "twokey/common.h"
+#include "daemon.h"
+
+int
+tk_listen_socket(const struct tk_config *cfg)
+{
+	struct addrinfo hints, *ai = NULL;
+	char port[8];
+	int fd = -1, one = 1, e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", (unsigned int)cfg->listen_port);
+	if ((e = getaddrinfo(cfg->listen_host, port, &hints, &ai)) != 0) {
+		tk_error("listen: %s is not a numeric address: %s",
+		    cfg->listen_host, gai_strerror(e));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, 64) != 0) {
+		tk_error("listen: cannot listen on %s port %s: %s",
+		    cfg->listen_host, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+/*
+ * Hands the state folder to the service account, except tls/: the TLS key
+ * is read while still root and stays root's, so that the process that
+ * parses network input cannot read it once it has dropped root.
+ */
+static int
+chown_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	if (flag == FTW_D && ftw->level == 1 &&
+	    strcmp(path + ftw->base, "tls") == 0)
+		return FTW_SKIP_SUBTREE;
+	return lchown(path, chown_uid, chown_gid) == 0 ? FTW_CONTINUE :
+	    FTW_STOP;
+}
+
+int
+tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	*uid = getuid();
+	*gid = getgid();
+	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+		tk_error("state_dir: cannot make %s: %s", cfg->state_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		tk_error("user: no account named %s to run as; create it "
+		    "(e.g. useradd --system %s)", cfg->user, cfg->user);
+		return -2;
+	}
+	if (pw->pw_uid == 0) {
+		tk_error("user: %s is root; name an unprivileged account",
+		    cfg->user);
+		return -2;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int
+tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	chown_uid = uid;
+	chown_gid = gid;
+	if (nftw(cfg->state_dir, chown_one, 16,
+	    FTW_PHYS | FTW_ACTIONRETVAL) != 0) {
+		tk_error("state_dir: cannot hand %s to %s: %s",
+		    cfg->state_dir, cfg->user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+tk_drop_privileges(uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0) {
+		tk_error("cannot drop root: %s", strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || seteuid(0) == 0) {
+		tk_error("dropped root but could get it back; stopping");
+		return -1;
+	}
+	tk_info("running as uid %u gid %u", (unsigned int)uid,
+	    (unsigned int)gid);
+	return 0;
+}

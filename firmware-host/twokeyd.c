@@ -1,0 +1,287 @@
+/*
+ * twokeyd: the appliance process. Start-up order matters and is fixed:
+ * configuration (refused with exit 78 and the setting named), the state
+ * folder, the TLS material and the listening socket while still root,
+ * then the drop to the dedicated account, then the HTTPS server, then
+ * readiness to systemd. Signals are taken synchronously in the main
+ * thread: SIGTERM and SIGINT stop after requests in flight finish; SIGHUP
+ * reloads the policy and reports a change.
+ *
+ * The signer process starts first of all, before anything could load a
+ * PKCS#11 module into this process, and it keeps root's rights (it reads
+ * the PIN file); this process drops them once the journal and the store
+ * are open and the socket is bound.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "twokey/common.h"
+#include "twokey/config.h"
+#include "twokey/hsm.h"
+#include "twokey/web.h"
+#include "daemon.h"
+
+#define DEFAULT_CONFIG "/etc/twokey/twokeyd.conf"
+
+struct daemon {
+	const char *config_path;
+	struct tk_config *cfg;
+	struct tk_web *web;
+	struct tk_signer *signer;
+	struct tk_backend *backend;
+	uid_t uid;
+	gid_t gid;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: twokeyd [-t] [-c config]\n"
+	    "  -c config  configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -t         check the configuration and exit\n");
+}
+
+static int
+load_config(const char *path, struct tk_config **cfg)
+{
+	char err[512];
+
+	if (tk_config_load(path, cfg, err, sizeof(err)) != TK_CFG_OK) {
+		tk_error("configuration refused: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct tk_config *n = NULL;
+
+	tk_info("SIGHUP: reloading the policy from the configuration file");
+	if (load_config(d->config_path, &n) != 0) {
+		tk_error("keeping the running policy");
+		return;
+	}
+	if (strcmp(n->policy_json, d->cfg->policy_json) == 0)
+		tk_info("policy unchanged");
+	else if (tk_backend_set_policy(d->backend, n->policy_json) != 0)
+		tk_error("keeping the running policy");
+	else {
+		free(d->cfg->policy_json);
+		d->cfg->policy_json = n->policy_json;
+		n->policy_json = NULL;
+	}
+	tk_config_free(&n);
+}
+
+static int
+start_web(struct daemon *d, int fd, char *cert, char *key)
+{
+	struct tk_web_config wc;
+	int r;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.backend = tk_backend_web(d->backend);
+	wc.listen_fd = fd;
+	wc.cert_pem = cert;
+	wc.key_pem = key;
+	wc.max_body_bytes = d->cfg->max_body_bytes;
+	wc.max_connections = d->cfg->max_connections;
+	wc.request_timeout = d->cfg->request_timeout;
+	wc.rate_limit_per_minute = d->cfg->rate_limit_per_minute;
+	wc.rp_id = d->cfg->rp_id;
+	wc.challenge_ttl = 300;
+	wc.session_ttl = d->cfg->session_ttl;
+	wc.scratch_dir = d->cfg->state_dir;
+	wc.origins = (const char *const *)d->cfg->origins;
+	wc.norigins = d->cfg->norigins;
+	if ((r = tk_web_start(&wc, &d->web)) != TK_WEB_OK) {
+		tk_error("HTTPS server: %s", tk_web_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Errors that a corrected configuration or token set-up would fix. */
+static int
+signer_exit_code(int r)
+{
+	switch (r) {
+	case TK_HSM_ERR_URI:
+	case TK_HSM_ERR_MODULE:
+	case TK_HSM_ERR_NO_TOKEN:
+	case TK_HSM_ERR_PIN:
+	case TK_HSM_ERR_LOCKED:
+	case TK_HSM_ERR_PIN_SOURCE:
+	case TK_HSM_ERR_NO_KEY:
+		return TK_EXIT_CONFIG;
+	default:
+		return TK_EXIT_SOFTWARE;
+	}
+}
+
+static int
+start_signer(struct daemon *d)
+{
+	struct tk_signer_config sc;
+	int r;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.uri = d->cfg->pkcs11_uri;
+	sc.signer_path = d->cfg->signer_path;
+	if ((r = tk_signer_start(&sc, &d->signer)) != TK_HSM_OK) {
+		tk_error("pkcs11_uri: the signer could not start: %s",
+		    tk_hsm_strerror(r));
+		return signer_exit_code(r);
+	}
+	tk_info("signer started; token keys found");
+	return 0;
+}
+
+/* Everything up to serving; returns 0 or an exit code. */
+static int
+startup(struct daemon *d)
+{
+	char *cert = NULL, *key = NULL;
+	size_t key_len = 0;
+	int fd = -1, r, code = TK_EXIT_OSERR;
+
+	if ((code = start_signer(d)) != 0)
+		goto out;
+	code = TK_EXIT_OSERR;
+	if ((r = tk_state_prepare(d->cfg, &d->uid, &d->gid)) != 0) {
+		code = r == -2 ? TK_EXIT_CONFIG : TK_EXIT_OSERR;
+		goto out;
+	}
+	if (tk_tls_load(d->cfg, d->signer, &cert, &key, &key_len) != 0) {
+		code = TK_EXIT_CONFIG;
+		goto out;
+	}
+	if ((code = tk_backend_open(d->cfg, d->signer, &d->backend)) != 0)
+		goto out;
+	code = TK_EXIT_OSERR;
+	if ((fd = tk_listen_socket(d->cfg)) < 0 ||
+	    tk_state_handover(d->cfg, d->uid, d->gid) != 0 ||
+	    tk_drop_privileges(d->uid, d->gid) != 0)
+		goto out;
+	if (start_web(d, fd, cert, key) != 0) {
+		code = TK_EXIT_SOFTWARE;
+		goto out;
+	}
+	fd = -1;
+	code = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(cert);
+	tk_secret_free(key, key_len);
+	return code;
+}
+
+/* Half the systemd watchdog interval in seconds; 0 when there is none. */
+static unsigned int
+watchdog_period(const struct tk_config *cfg)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000000)
+		return (unsigned int)(usec / 2000000);
+	if (sd_watchdog_enabled(0, &usec) > 0)
+		return 1;
+	return cfg->watchdog_interval;
+}
+
+static int
+serve(struct daemon *d, const sigset_t *sigs)
+{
+	unsigned int period = watchdog_period(d->cfg);
+	struct timespec ts;
+	int sig;
+
+	tk_web_set_ready(d->web, 1);
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	tk_info("serving https on %s port %u", d->cfg->listen_host,
+	    (unsigned int)d->cfg->listen_port);
+	for (;;) {
+		ts.tv_sec = period > 0 ? (time_t)period : 3600;
+		ts.tv_nsec = 0;
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig < 0) {
+			if (errno == EAGAIN && period > 0)
+				sd_notify(0, "WATCHDOG=1");
+			continue;
+		}
+		if (sig == SIGHUP) {
+			sd_notify(0, "RELOADING=1");
+			reload(d);
+			sd_notify(0, "READY=1");
+			continue;
+		}
+		tk_info("signal %d: finishing requests in flight", sig);
+		sd_notify(0, "STOPPING=1");
+		return 0;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	sigset_t sigs;
+	int ch, check_only = 0, code;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = DEFAULT_CONFIG;
+	tk_log_set_ident("twokeyd");
+	while ((ch = getopt(argc, argv, "c:th")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		default:
+			usage();
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	if (load_config(d.config_path, &d.cfg) != 0)
+		return TK_EXIT_CONFIG;
+	tk_log_set_level(d.cfg->log_level);
+	if (check_only) {
+		tk_info("configuration ok");
+		tk_config_free(&d.cfg);
+		return 0;
+	}
+	/* Blocked before any thread exists, so that only sigtimedwait in
+	 * this thread ever takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((code = startup(&d)) == 0)
+		code = serve(&d, &sigs);
+	tk_web_stop(&d.web);
+	tk_backend_free(&d.backend);
+	tk_signer_free(&d.signer);
+	tk_config_free(&d.cfg);
+	if (code == 0)
+		tk_info("stopped");
+	return code;
+}

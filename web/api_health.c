@@ -1,0 +1,98 @@
+/* Liveness, readiness and Prometheus metrics: no session, no body. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "web_int.h"
+
+void
+web_h_health(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	(void)w;
+	(void)rq;
+	web_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void
+web_h_ready(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	static const char *names[] = { "starting", "ready", "stopping" };
+	int state = atomic_load(&w->ready);
+
+	(void)rq;
+	if (state < 0 || state > 2)
+		state = 0;
+	web_reply_json(r, state == 1 ? 200 : 503, json_pack("{s:s}",
+	    "status", names[state]));
+}
+
+static unsigned int
+pending_challenges(struct tk_web *w)
+{
+	time_t now = time(NULL);
+	unsigned int n = 0;
+	size_t i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WEB_CHALLENGES; i++)
+		if (w->challenges[i].expires > now)
+			n++;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+void
+web_h_metrics(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	static const char *classes[] = { "2xx", "3xx", "4xx", "5xx" };
+	char *buf;
+	size_t cap = 2048, off = 0, i;
+	int n;
+
+	(void)rq;
+	if ((buf = malloc(cap)) == NULL)
+		return;
+	n = snprintf(buf, cap,
+	    "# HELP twokey_ready 1 when twokeyd serves requests.\n"
+	    "# TYPE twokey_ready gauge\ntwokey_ready %d\n"
+	    "# HELP twokey_uptime_seconds Seconds since start.\n"
+	    "# TYPE twokey_uptime_seconds gauge\n"
+	    "twokey_uptime_seconds %lld\n"
+	    "# HELP twokey_http_requests_total Answers by status class.\n"
+	    "# TYPE twokey_http_requests_total counter\n",
+	    atomic_load(&w->ready) == 1,
+	    (long long)(time(NULL) - w->started));
+	off = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < M_CLASSES && off < cap; i++) {
+		n = snprintf(buf + off, cap - off,
+		    "twokey_http_requests_total{class=\"%s\"} %lu\n",
+		    classes[i], atomic_load(&w->requests[i]));
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (off < cap) {
+		n = snprintf(buf + off, cap - off,
+		    "# HELP twokey_http_body_refused_total Bodies too "
+		    "large.\n# TYPE twokey_http_body_refused_total counter\n"
+		    "twokey_http_body_refused_total %lu\n"
+		    "# HELP twokey_rate_limited_total Attempts refused by "
+		    "the rate limit.\n"
+		    "# TYPE twokey_rate_limited_total counter\n"
+		    "twokey_rate_limited_total %lu\n"
+		    "# HELP twokey_signin_challenges_pending Sign-in "
+		    "challenges issued and not yet used or expired.\n"
+		    "# TYPE twokey_signin_challenges_pending gauge\n"
+		    "twokey_signin_challenges_pending %u\n",
+		    atomic_load(&w->refused_body),
+		    atomic_load(&w->rate_limited), pending_challenges(w));
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (off >= cap) {
+		free(buf);
+		return;
+	}
+	r->status = 200;
+	r->text = buf;
+	r->text_len = off;
+	r->ctype = "text/plain; version=0.0.4";
+}

@@ -1,0 +1,355 @@
+/*
+ * Requests, approvals and grants over HTTPS. The approvals layer decides
+ * everything (policy, quorum, who may vote, what a grant says); this file
+ * maps HTTP to it: the person is always the session's, never the body's,
+ * and each refusal gets a stable code. The store is single-threaded, so
+ * each call holds the backend lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "twokey/approvals.h"
+#include "twokey/common.h"
+#include "web_int.h"
+
+static const struct {
+	int rc;
+	unsigned int status;
+	const char *code;
+} apr_errors[] = {
+	{ TK_APR_ERR_INVALID, 400, "invalid_request" },
+	{ TK_APR_ERR_NOT_FOUND, 404, "not_found" },
+	{ TK_APR_ERR_BLOCKED_SCOPE, 403, "blocked_scope" },
+	{ TK_APR_ERR_SCOPE_TEMPLATE, 403, "scope_not_allowed" },
+	{ TK_APR_ERR_DURATION, 400, "duration_too_long" },
+	{ TK_APR_ERR_ROLE, 403, "role_missing" },
+	{ TK_APR_ERR_NOT_PENDING, 409, "not_pending" },
+	{ TK_APR_ERR_REQUEST_EXPIRED, 409, "request_expired" },
+	{ TK_APR_ERR_CHALLENGE_UNKNOWN, 400, "challenge_unknown" },
+	{ TK_APR_ERR_CHALLENGE_USED, 409, "challenge_used" },
+	{ TK_APR_ERR_CHALLENGE_EXPIRED, 409, "challenge_expired" },
+	{ TK_APR_ERR_OTHER_REQUEST, 400, "challenge_other_request" },
+	{ TK_APR_ERR_SELF_APPROVAL, 403, "self_approval" },
+	{ TK_APR_ERR_SAME_PERSON, 409, "already_voted" },
+	{ TK_APR_ERR_INACTIVE, 403, "person_inactive" },
+	{ TK_APR_ERR_CREDENTIAL, 403, "credential_unknown" },
+	{ TK_APR_ERR_CLONED, 403, "credential_flagged" },
+	{ TK_APR_ERR_COUNTER, 403, "credential_flagged" },
+	{ TK_APR_ERR_ASSERTION, 403, "assertion_refused" },
+	{ TK_APR_ERR_REVIEW_OVERDUE, 403, "review_overdue" },
+	{ TK_APR_ERR_WRONG_PERSON, 403, "wrong_person" },
+	{ TK_APR_ERR_TEAM, 409, "team_already_counted" },
+	{ TK_APR_ERR_REVOKED, 409, "grant_not_active" },
+	{ TK_APR_ERR_EXISTS, 409, "exists" },
+};
+
+/* The refusal for an approvals error; detail (may be "") says more. */
+static void
+apr_reply(struct reply *r, int rc, const char *detail)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(apr_errors) / sizeof(apr_errors[0]); i++)
+		if (apr_errors[i].rc == rc) {
+			web_reply_error(r, apr_errors[i].status,
+			    apr_errors[i].code, "%s%s%s", tk_apr_strerror(rc),
+			    detail[0] != '\0' ? ": " : "", detail);
+			return;
+		}
+	tk_error("approvals: %s", tk_apr_strerror(rc));
+	web_reply_error(r, 503, "unavailable", "the request could not be "
+	    "processed; see the server log");
+}
+
+/* The {id} of the path as a positive request id, or 0. */
+static int64_t
+path_id(const struct req *rq)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(rq->param, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0 || rq->param[0] == '0')
+		return 0;
+	return (int64_t)v;
+}
+
+static const char *
+state_name(enum tk_request_state s)
+{
+	static const char *names[] = { "pending", "granted", "rejected",
+	    "expired" };
+
+	return (unsigned int)s < 4 ? names[s] : "unknown";
+}
+
+void
+web_h_request_file(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	int64_t id = 0;
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_file(w->be->ap, rq->who.person, rq->body,
+	    rq->body_len, &id);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0) {
+		apr_reply(r, rc, "");
+		return;
+	}
+	web_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id,
+	    "state", "pending"));
+}
+
+static json_t *
+request_json(const struct tk_request_info *info)
+{
+	char digest[TK_DIGEST_LEN * 2 + 1];
+	json_t *canon;
+
+	tk_hex_encode(info->digest, TK_DIGEST_LEN, digest);
+	canon = json_loads(info->canonical, 0, NULL);
+	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o*}", "id",
+	    (json_int_t)info->id, "kind", info->kind == TK_REQ_BREAKGLASS ?
+	    "break-glass" : "elevation", "state", state_name(info->state),
+	    "requester", (json_int_t)info->requester, "created",
+	    (json_int_t)info->created, "expires", (json_int_t)info->expires,
+	    "digest", digest, "request", canon);
+}
+
+void
+web_h_request_show(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	struct tk_request_info info;
+	int64_t id = path_id(rq);
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	memset(&info, 0, sizeof(info));
+	pthread_mutex_lock(w->be->lock);
+	rc = id == 0 ? TK_APR_ERR_NOT_FOUND :
+	    tk_approvals_request_get(w->be->ap, id, &info);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0)
+		apr_reply(r, rc, "");
+	else
+		web_reply_json(r, 200, request_json(&info));
+	tk_request_info_clear(&info);
+}
+
+void
+web_h_request_list(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	struct tk_request_info info;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	json_t *list;
+	int rc;
+
+	(void)rq;
+	if (!web_backend_ready(w, r))
+		return;
+	if ((list = json_array()) == NULL)
+		return;
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_pending(w->be->ap, &ids, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		memset(&info, 0, sizeof(info));
+		if ((rc = tk_approvals_request_get(w->be->ap, ids[i],
+		    &info)) == 0)
+			json_array_append_new(list, request_json(&info));
+		tk_request_info_clear(&info);
+	}
+	pthread_mutex_unlock(w->be->lock);
+	free(ids);
+	if (rc != 0) {
+		json_decref(list);
+		apr_reply(r, rc, "");
+		return;
+	}
+	web_reply_json(r, 200, json_pack("{s:o}", "pending", list));
+}
+
+void
+web_h_request_challenge(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	uint8_t ch[TK_CHALLENGE_LEN];
+	int64_t id = path_id(rq), expires = 0;
+	enum tk_decision dec;
+	const char *d;
+	char *b64 = NULL;
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	d = json_string_value(json_object_get(rq->json, "decision"));
+	if (strcmp(d, "approve") == 0)
+		dec = TK_DECIDE_APPROVE;
+	else if (strcmp(d, "reject") == 0)
+		dec = TK_DECIDE_REJECT;
+	else {
+		web_reply_error(r, 400, "invalid_field", "field \"decision\" "
+		    "must be \"approve\" or \"reject\"");
+		return;
+	}
+	if (web_rate_check(w, "addr", rq->addr) != 0 ||
+	    web_rate_check(w, "person", rq->who.name) != 0) {
+		web_reply_error(r, 429, "rate_limited", "too many approval "
+		    "attempts; wait a minute and try again");
+		return;
+	}
+	pthread_mutex_lock(w->be->lock);
+	rc = id == 0 ? TK_APR_ERR_NOT_FOUND : tk_approvals_challenge(
+	    w->be->ap, id, rq->who.person, dec, ch, &expires);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0) {
+		apr_reply(r, rc, "");
+		return;
+	}
+	if ((b64 = tk_b64url_encode(ch, sizeof(ch))) != NULL)
+		web_reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:I,s:s}",
+		    "challenge", b64, "decision", d, "rp_id", w->rp_id,
+		    "expires", (json_int_t)expires, "user_verification",
+		    "required"));
+	free(b64);
+	OPENSSL_cleanse(ch, sizeof(ch));
+}
+
+void
+web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	struct b64_assertion a;
+	struct tk_assertion as;
+	struct tk_vote_result res;
+	int64_t id = path_id(rq);
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	if (web_rate_check(w, "addr", rq->addr) != 0 ||
+	    web_rate_check(w, "person", rq->who.name) != 0) {
+		web_reply_error(r, 429, "rate_limited", "too many approval "
+		    "attempts; wait a minute and try again");
+		return;
+	}
+	if (web_assertion_decode(rq->json, &a) != 0) {
+		web_reply_error(r, 400, "invalid_field", "the assertion "
+		    "fields must be base64url");
+		return;
+	}
+	memset(&as, 0, sizeof(as));
+	memset(&res, 0, sizeof(res));
+	as.cred_id = a.id;
+	as.cred_id_len = a.id_len;
+	as.client_data = a.cdj;
+	as.client_data_len = a.cdj_len;
+	as.auth_data = a.ad;
+	as.auth_data_len = a.ad_len;
+	as.sig = a.sig;
+	as.sig_len = a.sig_len;
+	pthread_mutex_lock(w->be->lock);
+	rc = id == 0 ? TK_APR_ERR_NOT_FOUND :
+	    tk_approvals_vote(w->be->ap, id, &as, &res);
+	pthread_mutex_unlock(w->be->lock);
+	web_assertion_clear(&a);
+	if (rc == 0 && res.person != rq->who.person)
+		tk_warn("vote on request %lld by person %lld made in the "
+		    "session of person %lld", (long long)id,
+		    (long long)res.person, (long long)rq->who.person);
+	if (rc != 0)
+		apr_reply(r, rc, res.reason);
+	else
+		web_reply_json(r, 200, json_pack("{s:s,s:i}", "state",
+		    state_name(res.state), "approvals", (int)res.approvals));
+}
+
+static const char *
+grant_state_name(enum tk_grant_state s)
+{
+	return s == TK_GRANT_ACTIVE ? "active" : s == TK_GRANT_EXPIRED ?
+	    "expired" : "revoked";
+}
+
+void
+web_h_request_grant(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	struct tk_request_info info;
+	struct tk_grant_info g;
+	int64_t id = path_id(rq);
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	memset(&info, 0, sizeof(info));
+	memset(&g, 0, sizeof(g));
+	pthread_mutex_lock(w->be->lock);
+	rc = id == 0 ? TK_APR_ERR_NOT_FOUND :
+	    tk_approvals_request_get(w->be->ap, id, &info);
+	/* The token itself goes to its requester only. */
+	if (rc == 0 && info.requester != rq->who.person)
+		rc = TK_APR_ERR_ROLE;
+	if (rc == 0)
+		rc = tk_approvals_grant_get(w->be->ap, id, &g);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0)
+		apr_reply(r, rc, "");
+	else
+		web_reply_json(r, 200, json_pack("{s:s,s:I,s:s,s:I,s:I,s:s}",
+		    "jti", g.jti, "request_id", (json_int_t)g.request_id,
+		    "state", grant_state_name(g.state), "issued",
+		    (json_int_t)g.issued, "expires", (json_int_t)g.expires,
+		    "token", g.jwt != NULL ? g.jwt : ""));
+	tk_grant_info_clear(&g);
+	tk_request_info_clear(&info);
+}
+
+void
+web_h_grant_revoke(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	if ((rq->who.roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER |
+	    TK_ROLE_COMMANDER)) == 0) {
+		web_reply_error(r, 403, "role_missing", "revoking a grant "
+		    "needs the admin, approver or commander role");
+		return;
+	}
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_grant_revoke(w->be->ap, rq->who.name, rq->param);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0)
+		apr_reply(r, rc, "");
+	else
+		web_reply_json(r, 200, json_pack("{s:s,s:s}", "jti",
+		    rq->param, "state", "revoked"));
+}
+
+void
+web_h_request_review(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	int64_t id = path_id(rq);
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	pthread_mutex_lock(w->be->lock);
+	rc = id == 0 ? TK_APR_ERR_NOT_FOUND : tk_approvals_review_file(
+	    w->be->ap, id, rq->who.person, json_string_value(
+	    json_object_get(rq->json, "text")));
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0)
+		apr_reply(r, rc, "");
+	else
+		web_reply_json(r, 201, json_pack("{s:I,s:s}", "request_id",
+		    (json_int_t)id, "status", "filed"));
+}

@@ -1,0 +1,46 @@
+/*
+ * Sign-in with a security key, first step: a fresh WebAuthn challenge,
+ * single use, kept in memory until it expires. The attempt counts against
+ * the per-person and per-address limits before anything is issued, so a
+ * limited client changes no state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "twokey/common.h"
+#include "web_int.h"
+
+void
+web_h_signin_challenge(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	const char *name;
+	uint8_t value[32];
+	char *chal = NULL, id[33];
+
+	name = json_string_value(json_object_get(rq->json, "name"));
+	if (web_rate_check(w, "addr", rq->addr) != 0 ||
+	    web_rate_check(w, "person", name) != 0) {
+		web_reply_error(r, 429, "rate_limited", "too many sign-in "
+		    "attempts; wait a minute and try again");
+		return;
+	}
+	if (web_challenge_issue(w, NULL, id, value) != 0) {
+		web_reply_error(r, 503, "busy", "too many sign-ins in "
+		    "progress; try again shortly");
+		goto out;
+	}
+	if ((chal = tk_b64url_encode(value, sizeof(value))) == NULL)
+		goto out;
+	web_reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:I,s:s}",
+	    "challenge_id", id, "challenge", chal, "rp_id", w->rp_id,
+	    "timeout_ms", (json_int_t)w->challenge_ttl * 1000,
+	    "user_verification", "required"));
+out:
+	free(chal);
+	OPENSSL_cleanse(value, sizeof(value));
+}

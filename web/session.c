@@ -1,0 +1,183 @@
+/*
+ * Sign-in challenges and sessions, in memory. A session is a random
+ * cookie value (HttpOnly, Secure, SameSite=Strict) plus a CSRF token that
+ * every state change must echo in a header; only SHA-256 of each is kept,
+ * compared in constant time. Sessions end at their TTL, at sign-out, and
+ * when twokeyd stops (nothing is persisted).
+ */
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "twokey/common.h"
+#include "web_int.h"
+
+int
+web_challenge_issue(struct tk_web *w, const uint8_t *bind, char id_hex[33],
+    uint8_t value[32])
+{
+	struct challenge c;
+	time_t now = time(NULL);
+	size_t i;
+	int r = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (RAND_bytes(c.id, sizeof(c.id)) != 1 ||
+	    RAND_bytes(c.value, sizeof(c.value)) != 1)
+		return -1;
+	if (bind != NULL)
+		memcpy(c.bind, bind, sizeof(c.bind));
+	c.expires = now + (time_t)w->challenge_ttl;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WEB_CHALLENGES; i++)
+		if (w->challenges[i].expires <= now) {
+			w->challenges[i] = c;
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	if (r == 0) {
+		tk_hex_encode(c.id, sizeof(c.id), id_hex);
+		memcpy(value, c.value, 32);
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	return r;
+}
+
+int
+web_challenge_take(struct tk_web *w, const char *id_hex,
+    const uint8_t *bind, uint8_t value[32])
+{
+	static const uint8_t zero[32];
+	uint8_t id[16];
+	time_t now = time(NULL);
+	size_t i;
+	int r = -1;
+
+	if (id_hex == NULL || strlen(id_hex) != 32 ||
+	    tk_hex_decode(id_hex, id, sizeof(id)) != TK_OK)
+		return -1;
+	if (bind == NULL)
+		bind = zero;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WEB_CHALLENGES; i++) {
+		struct challenge *c = &w->challenges[i];
+
+		if (c->expires == 0 || CRYPTO_memcmp(c->id, id, 16) != 0)
+			continue;
+		if (c->expires > now && CRYPTO_memcmp(c->bind, bind, 32) == 0) {
+			memcpy(value, c->value, 32);
+			r = 0;
+		}
+		OPENSSL_cleanse(c, sizeof(*c));
+		break;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+static int
+sha256(const char *s, uint8_t md[32])
+{
+	unsigned int len = 0;
+
+	return EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) == 1 &&
+	    len == 32 ? 0 : -1;
+}
+
+static int
+fresh_secret(char out[44])
+{
+	uint8_t raw[32];
+	char *b;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1 ||
+	    (b = tk_b64url_encode(raw, sizeof(raw))) == NULL)
+		return -1;
+	memcpy(out, b, 44);	/* 43 characters and the NUL */
+	OPENSSL_clear_free(b, 44);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+int
+web_session_create(struct tk_web *w, const struct who *who, char cookie[44],
+    char csrf[44])
+{
+	struct session s;
+	time_t now = time(NULL);
+	size_t i;
+	int r = -1;
+
+	memset(&s, 0, sizeof(s));
+	if (fresh_secret(cookie) != 0 || fresh_secret(csrf) != 0 ||
+	    sha256(cookie, s.key_hash) != 0 || sha256(csrf, s.csrf_hash) != 0)
+		return -1;
+	s.who = *who;
+	s.expires = now + (time_t)w->session_ttl;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WEB_SESSIONS; i++)
+		if (w->sessions[i].expires <= now) {
+			w->sessions[i] = s;
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	OPENSSL_cleanse(&s, sizeof(s));
+	return r;
+}
+
+static struct session *
+find_locked(struct tk_web *w, const uint8_t key[32], time_t now)
+{
+	size_t i;
+
+	for (i = 0; i < WEB_SESSIONS; i++)
+		if (w->sessions[i].expires > now &&
+		    CRYPTO_memcmp(w->sessions[i].key_hash, key, 32) == 0)
+			return &w->sessions[i];
+	return NULL;
+}
+
+int
+web_session_check(struct tk_web *w, const char *cookie, const char *csrf,
+    struct who *who)
+{
+	uint8_t key[32], tok[32];
+	struct session *s;
+	int r = -1;
+
+	memset(who, 0, sizeof(*who));
+	if (cookie == NULL || cookie[0] == '\0' || sha256(cookie, key) != 0)
+		return -1;
+	if (csrf != NULL && sha256(csrf, tok) != 0)
+		return -1;
+	pthread_mutex_lock(&w->lock);
+	if ((s = find_locked(w, key, time(NULL))) != NULL) {
+		if (csrf != NULL && CRYPTO_memcmp(s->csrf_hash, tok, 32) != 0)
+			r = -2;
+		else {
+			*who = s->who;
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+void
+web_session_drop(struct tk_web *w, const char *cookie)
+{
+	uint8_t key[32];
+	struct session *s;
+
+	if (sha256(cookie, key) != 0)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if ((s = find_locked(w, key, time(NULL))) != NULL)
+		OPENSSL_cleanse(s, sizeof(*s));
+	pthread_mutex_unlock(&w->lock);
+}

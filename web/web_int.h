@@ -1,0 +1,260 @@
+/* Internal to the web layer: the server, its routes and handlers. */
+#ifndef TWOKEY_WEB_INT_H
+#define TWOKEY_WEB_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "twokey/web.h"
+
+#define WEB_ADDR_MAX 64
+#define WEB_PARAM_MAX 128
+#define WEB_CHALLENGES 256
+#define WEB_RATE_SLOTS 1024
+
+/* What a handler returns: a status and a JSON body or a text body. */
+struct reply {
+	unsigned int status;
+	json_t *json;		/* owned */
+	char *text;		/* owned; with ctype */
+	size_t text_len;
+	const char *ctype;
+	char set_cookie[256];	/* Set-Cookie value, "" for none */
+};
+
+/* Who a request comes from, once its session (or API key) checked out. */
+struct who {
+	int64_t person;		/* 0: nobody signed in */
+	char name[65];
+	unsigned int roles;	/* enum tk_role bits */
+};
+
+/* One request as handlers see it, after the gate. */
+struct req {
+	const struct route *route;
+	char addr[WEB_ADDR_MAX];	/* client address, numeric */
+	char param[WEB_PARAM_MAX];	/* the {id} segment, if any */
+	char *body;
+	size_t body_len;
+	size_t body_cap;
+	int too_big;
+	json_t *json;			/* parsed body, owned */
+	struct who who;
+	int via_key;			/* authenticated by an API key */
+	char cookie[64];		/* the session cookie as sent */
+};
+
+struct tk_web;
+typedef void (*handler_fn)(struct tk_web *, struct req *, struct reply *);
+
+/* What a route demands before its handler runs. */
+#define AUTH_NONE 0		/* public */
+#define AUTH_SESSION 1		/* a signed-in person; CSRF token on */
+				/* every method but GET */
+
+struct route {
+	struct tk_web_route_info info;
+	handler_fn fn;
+	int auth;
+	unsigned int key_scope;	/* API keys with this scope may call it; */
+				/* 0: sessions only */
+};
+
+#define WEB_SESSIONS 256
+#define SESSION_COOKIE "tk_session"
+#define CSRF_HEADER "X-CSRF-Token"
+
+struct session {
+	uint8_t key_hash[32];	/* SHA-256 of the cookie value */
+	uint8_t csrf_hash[32];	/* SHA-256 of the CSRF token */
+	struct who who;
+	time_t expires;		/* 0: free slot */
+};
+
+struct challenge {
+	uint8_t id[16];
+	uint8_t value[32];
+	uint8_t bind[32];	/* invitation hash, or zeros (sign-in) */
+	time_t expires;		/* 0: free slot */
+};
+
+struct rate_slot {
+	uint64_t key;		/* keyed hash of "kind:value" */
+	time_t window;		/* start of the current minute */
+	unsigned int count;
+};
+
+enum {
+	M_CLASS_2XX, M_CLASS_3XX, M_CLASS_4XX, M_CLASS_5XX, M_CLASSES
+};
+
+struct sqlite3;
+
+struct tk_web {
+	struct MHD_Daemon *mhd;
+	struct sqlite3 *db;		/* web.db; serialized mode */
+	const struct tk_web_backend *be;
+	int listen_fd;
+	char *cert_pem;
+	char *key_pem;
+	size_t key_pem_len;
+	size_t max_body;
+	unsigned int request_timeout;
+	unsigned int rate_limit;
+	unsigned int challenge_ttl;
+	char *rp_id;
+	time_t started;
+	atomic_int ready;
+	atomic_uint inflight;
+	atomic_ulong requests[M_CLASSES];
+	atomic_ulong refused_body;
+	atomic_ulong rate_limited;
+	pthread_mutex_t lock;		/* challenges and rate slots */
+	struct challenge challenges[WEB_CHALLENGES];
+	struct rate_slot rate[WEB_RATE_SLOTS];
+	struct session sessions[WEB_SESSIONS];
+	unsigned int session_ttl;
+	char *scratch_dir;		/* private folder for exports */
+	const char *const *origins;	/* borrowed from the config */
+	size_t norigins;
+	uint8_t rate_key[32];		/* hides the slot keys */
+};
+
+/* Route lookup: 0 found, -1 no such path, -2 path without this method. */
+int web_route_find(const char *method, const char *url,
+    const struct route **out, char *param, size_t paramlen);
+
+/* Replies. */
+void web_reply_json(struct reply *r, unsigned int status, json_t *body);
+void web_reply_error(struct reply *r, unsigned int status,
+    const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Counts an attempt for key ("addr:..." or "person:..."); 0 if allowed. */
+int web_rate_check(struct tk_web *w, const char *kind, const char *value);
+
+/*
+ * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the
+ * invitation's hash). issue fills id_hex (33 bytes) and value; -1 when
+ * every slot is live. take removes the challenge (single use) and returns
+ * 0 with its value if it existed, had not expired and has that binding.
+ */
+int web_challenge_issue(struct tk_web *w, const uint8_t *bind,
+    char id_hex[33], uint8_t value[32]);
+int web_challenge_take(struct tk_web *w, const char *id_hex,
+    const uint8_t *bind, uint8_t value[32]);
+
+/*
+ * Sessions. create: a new session for who; cookie and csrf receive
+ * fresh base64url secrets (44 bytes each with NUL). check: 0 when the
+ * cookie names a live session (and, with csrf non-NULL, the token
+ * matches), filling *who; -1 unknown or expired, -2 CSRF mismatch.
+ */
+int web_session_create(struct tk_web *w, const struct who *who,
+    char cookie[44], char csrf[44]);
+int web_session_check(struct tk_web *w, const char *cookie,
+    const char *csrf, struct who *who);
+void web_session_drop(struct tk_web *w, const char *cookie);
+
+/* A WebAuthn get() answer from a JSON body (base64url fields
+ * credential_id, client_data, authenticator_data, signature). */
+struct b64_assertion {
+	uint8_t *id, *cdj, *ad, *sig;
+	size_t id_len, cdj_len, ad_len, sig_len;
+};
+int web_assertion_decode(json_t *body, struct b64_assertion *a);
+void web_assertion_clear(struct b64_assertion *a);
+
+/* 1 when the store and journal are open; else a 503 is in r. */
+int web_backend_ready(struct tk_web *w, struct reply *r);
+
+/*
+ * Journals one web event (actor, action, object, details; details taken).
+ * Returns 0, or -1 with a 503 in r: an action that cannot be recorded
+ * does not happen.
+ */
+int web_journal(struct tk_web *w, struct reply *r, const char *actor,
+    const char *action, const char *object, json_t *details);
+
+/* ["admin", "approver", ...] for a set of enum tk_role bits. */
+json_t *web_roles_json(unsigned int roles);
+
+/* The Authorization: Bearer key of a request, when it came with one. */
+#define ROUTE_KEY_NONE 0u
+
+/* ---- the web store (web.db): invitations and API keys ---- */
+
+struct invitation {
+	char name[65];
+	char team[65];
+	char inviter[65];
+	unsigned int roles;
+	time_t expires;
+};
+
+/* API key scopes. */
+#define SCOPE_REQUESTS_READ 0x1u	/* list and show requests */
+#define SCOPE_JOURNAL_READ 0x2u	/* the journal export */
+#define SCOPES_ALL 0x3u
+
+struct apikey {
+	char id[33];		/* public id, hex */
+	char name[65];
+	char creator[65];
+	unsigned int scopes;
+};
+
+int web_store_open(struct tk_web *w, const char *dir);
+void web_store_close(struct tk_web *w);
+int web_hash(const char *secret, uint8_t md[32]);
+int web_new_secret(const char *prefix, char *out, size_t outlen);
+int web_invite_add(struct tk_web *w, const uint8_t hash[32],
+    const struct invitation *inv);
+int web_invite_get(struct tk_web *w, const uint8_t hash[32],
+    struct invitation *inv);
+int web_invite_use(struct tk_web *w, const uint8_t hash[32]);
+int web_apikey_add(struct tk_web *w, const struct apikey *k,
+    const uint8_t hash[32]);
+int web_apikey_find(struct tk_web *w, const uint8_t hash[32],
+    struct apikey *k);
+json_t *web_apikey_list(struct tk_web *w);
+int web_apikey_revoke(struct tk_web *w, const char *id);
+json_t *web_scopes_json(unsigned int scopes);
+int web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
+    struct who *who);
+
+/* Handlers. */
+void web_h_health(struct tk_web *, struct req *, struct reply *);
+void web_h_ready(struct tk_web *, struct req *, struct reply *);
+void web_h_metrics(struct tk_web *, struct req *, struct reply *);
+void web_h_signin_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_signin(struct tk_web *, struct req *, struct reply *);
+void web_h_whoami(struct tk_web *, struct req *, struct reply *);
+void web_h_signout(struct tk_web *, struct req *, struct reply *);
+void web_h_request_file(struct tk_web *, struct req *, struct reply *);
+void web_h_request_list(struct tk_web *, struct req *, struct reply *);
+void web_h_request_show(struct tk_web *, struct req *, struct reply *);
+void web_h_request_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_request_vote(struct tk_web *, struct req *, struct reply *);
+void web_h_request_grant(struct tk_web *, struct req *, struct reply *);
+void web_h_request_review(struct tk_web *, struct req *, struct reply *);
+void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
+void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
+void web_h_invite(struct tk_web *, struct req *, struct reply *);
+void web_h_enroll_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_enroll(struct tk_web *, struct req *, struct reply *);
+void web_h_apikey_create(struct tk_web *, struct req *, struct reply *);
+void web_h_apikey_list(struct tk_web *, struct req *, struct reply *);
+void web_h_apikey_revoke(struct tk_web *, struct req *, struct reply *);
+void web_h_jwks(struct tk_web *, struct req *, struct reply *);
+void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
+
+#endif
