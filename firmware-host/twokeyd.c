@@ -166,6 +166,12 @@ startup(struct daemon *d)
 		code = TK_EXIT_CONFIG;
 		goto out;
 	}
+	/* The TLS certificate was the root key's last job until restart. */
+	if ((r = tk_signer_lock_root(d->signer)) != TK_HSM_OK) {
+		tk_error("could not lock the root key: %s",
+		    tk_hsm_strerror(r));
+		goto out;
+	}
 	if ((code = tk_backend_open(d->cfg, d->signer, &d->backend)) != 0)
 		goto out;
 	code = TK_EXIT_OSERR;

@@ -159,6 +159,14 @@ tls_certificate_is_issued_by_the_tokens_root(void **state)
 }
 
 static void
+root_key_is_locked_once_the_tls_certificate_is_issued(void **state)
+{
+	(void)state;
+	/* The signer logs the lock; the daemon must have asked for it. */
+	assert_true(tkd_log_has(&shared, "root key locked", 5000));
+}
+
+static void
 plain_http_gets_no_answer(void **state)
 {
 	char url[128];
@@ -769,6 +777,8 @@ main(void)
 		    health_ready_and_metrics_answer_over_verified_tls),
 		cmocka_unit_test(plain_http_gets_no_answer),
 		cmocka_unit_test(tls_certificate_is_issued_by_the_tokens_root),
+		cmocka_unit_test(
+		    root_key_is_locked_once_the_tls_certificate_is_issued),
 		cmocka_unit_test(jwks_serves_the_tokens_grant_key),
 		cmocka_unit_test(
 		    start_is_journaled_under_a_signed_checkpoint),
