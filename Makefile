@@ -162,11 +162,23 @@ install: all
 	for p in $(INSTALL_LIBEXEC); do \
 		install -m 0750 $(BUILD)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
 	install -d -m 0755 $(DESTDIR)$(DATADIR)
-	install -m 0755 deploy/softhsm-setup.sh $(DESTDIR)$(DATADIR)/ \
-		2>/dev/null || true
+	install -m 0755 deploy/softhsm-setup.sh deploy/tpm2-setup.sh \
+		$(DESTDIR)$(DATADIR)/
+	install -m 0644 deploy/twokeyd.conf.example deploy/twokeyd.service \
+		$(DESTDIR)$(DATADIR)/
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# The installed signer's path is compiled in; rebuild what uses it when
+# PREFIX or LIBEXECDIR change between make and make install.
+$(BUILD)/libexecdir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
+$(OBJDIR)/hsm/signer_client.o $(OBJDIR)/hsm/ceremony_spawn.o: \
+	$(BUILD)/libexecdir.stamp
+.PHONY: FORCE
+FORCE:
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(@D)
