@@ -3,8 +3,8 @@
  * P-256 key and a certificate for its rpId on first start and keeps them
  * in state_dir/tls/ (key mode 0600). The certificate is issued by the
  * token's root key: OpenSSL builds it and the digest of its
- * to-be-signed part is signed by the signer process (the hsm layer's
- * remote key), so clients that pin the root certificate from the key
+ * to-be-signed part is signed by the signer process
+ * (tk_signer_evp_pkey), so clients that pin the root certificate from the key
  * ceremony trust it. The TLS key itself is a software key: the network
  * process needs it for every handshake. Its fingerprints are logged at
  * every start as well.
@@ -29,7 +29,6 @@
 #include "twokey/hsm.h"
 #include "daemon.h"
 /* The hsm layer's EVP_PKEY that signs through the signer process. */
-#include "../hsm/remote_key.h"
 
 #define PEM_MAX (64 * 1024)
 #define CERT_DAYS 825
@@ -63,15 +62,6 @@ bio_text(BIO *b, size_t *len)
 	out[n] = '\0';
 	*len = (size_t)n;
 	return out;
-}
-
-static int
-root_sign(void *arg, const uint8_t *digest, size_t len, uint8_t rs[64])
-{
-	if (len != 32)
-		return -1;
-	return tk_signer_sign_digest_raw(arg, TK_KEY_ROOT, digest, rs) ==
-	    TK_HSM_OK ? 0 : -1;
 }
 
 static int
@@ -141,12 +131,11 @@ out:
 static int
 root_issue(struct tk_signer *signer, X509 *x)
 {
-	struct tk_remote_signer rs = { root_sign, signer };
 	EVP_PKEY *pub = NULL, *rk = NULL;
 	int r = -1;
 
 	if (tk_signer_public_key(signer, TK_KEY_ROOT, &pub) != TK_HSM_OK ||
-	    tk_remote_key_new(pub, &rs, &rk) != 0)
+	    tk_signer_evp_pkey(signer, TK_KEY_ROOT, &rk) != TK_HSM_OK)
 		goto out;
 	if (X509_sign(x, rk, EVP_sha256()) > 0 && X509_verify(x, pub) == 1)
 		r = 0;
