@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "twokey/common.h"
 #include "twokey/note.h"
@@ -88,6 +89,27 @@ name_from_note(const struct tk_note *note, EVP_PKEY *pkey)
 	return NULL;
 }
 
+/*
+ * The public key of a PEM certificate (an auditor naturally passes the
+ * audit certificate). Its chain is not checked here: that is what
+ * `openssl verify` or the log command's --root does.
+ */
+static EVP_PKEY *
+pem_cert_key(const uint8_t *buf, size_t len)
+{
+	EVP_PKEY *pkey = NULL;
+	X509 *x = NULL;
+	BIO *bio;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return NULL;
+	if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		pkey = X509_get_pubkey(x);
+	X509_free(x);
+	BIO_free(bio);
+	return pkey;
+}
+
 static int
 load_pem(struct verify_keys *k, const uint8_t *buf, size_t len,
     const struct tk_note *note, const char *name)
@@ -98,7 +120,8 @@ load_pem(struct verify_keys *k, const uint8_t *buf, size_t len,
 
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
-	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL)
+	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL &&
+	    (pkey = pem_cert_key(buf, len)) == NULL)
 		goto out;
 	if (name == NULL && (name = name_from_note(note, pkey)) == NULL)
 		name = "unnamed";	/* matches no line: no trusted sig */
@@ -126,6 +149,12 @@ load_one(const char *cmd, struct verify_keys *k, const char *spec,
 		    &k->v[k->n]);
 		if (r == TK_VERIFY_OK)
 			k->n++;
+		else if (strchr(spec, '+') == NULL) {
+			/* Every vkey has '+': this was meant as a file. */
+			tk_log_escape(esc, sizeof(esc), spec, strlen(spec));
+			return verify_fail(VX_IO, cmd, "cannot read key file "
+			    "%s", esc);
+		}
 	} else if (len >= 10 && memcmp(buf, "-----BEGIN", 10) == 0)
 		r = load_pem(k, buf, len, note, name);
 	else {

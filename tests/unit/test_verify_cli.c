@@ -18,6 +18,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "twokey/common.h"
 #include "twokey/tlogproof.h"
@@ -170,7 +171,27 @@ write_proof(const char *name, uint64_t index, const tk_merkle_hash *leaves,
 	free(text);
 }
 
-/* key.pem, key.vkey, other.pem, checkpoint, entry3, proof3 */
+/* A self-signed certificate for k, as the ceremony's audit.pem is. */
+static void
+write_cert(const char *name, EVP_PKEY *k)
+{
+	X509 *x = X509_new();
+	FILE *f;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, k), 1);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	assert_non_null(f = fopen(path(name), "w"));
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	assert_int_equal(fclose(f), 0);
+	X509_free(x);
+}
+
+/* key.pem, key.vkey, key.crt, other.pem, checkpoint, entry3, proof3 */
 static int
 setup(void **state)
 {
@@ -195,6 +216,7 @@ setup(void **state)
 	assert_int_equal(tk_merkle_root(&src, NENTRIES, root), 0);
 	write_pem("key.pem", k);
 	write_pem("other.pem", other);
+	write_cert("key.crt", k);
 	assert_int_equal(tk_note_vkey(origin, k, &vkey), 0);
 	snprintf(vkey_line, sizeof(vkey_line), "%s\n", vkey);
 	write_file("key.vkey", vkey_line, strlen(vkey_line));
@@ -301,6 +323,28 @@ huge_note_exits_3_and_huge_line_exits_4(void **state)
 }
 
 static void
+certificate_given_as_key_verifies_like_its_public_key(void **state)
+{
+	(void)state;
+	assert_int_equal(run("note", path("checkpoint"), "--key",
+	    path("key.crt"), NULL), 0);
+	assert_int_equal(lines_of("out.txt"), 1);
+}
+
+static void
+missing_key_file_is_named_as_unreadable(void **state)
+{
+	char *err;
+
+	(void)state;
+	assert_one_line_failure(run("note", path("checkpoint"), "--key",
+	    path("no-such-key.pem"), NULL), 3);
+	err = read_text("err.txt");
+	assert_non_null(strstr(err, "cannot read key file"));
+	free(err);
+}
+
+static void
 bad_keys_exit_5_and_bad_usage_exits_2(void **state)
 {
 	char bad[512];
@@ -378,6 +422,9 @@ main(void)
 		cmocka_unit_test(garbage_truncated_and_bad_base64_notes_exit_4),
 		cmocka_unit_test(huge_note_exits_3_and_huge_line_exits_4),
 		cmocka_unit_test(bad_keys_exit_5_and_bad_usage_exits_2),
+		cmocka_unit_test(
+		    certificate_given_as_key_verifies_like_its_public_key),
+		cmocka_unit_test(missing_key_file_is_named_as_unreadable),
 		cmocka_unit_test(proof_holds_for_its_entry_only),
 		cmocka_unit_test(broken_proof_files_are_named_and_refused),
 	};
