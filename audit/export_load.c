@@ -67,13 +67,20 @@ tk_export_hash_lines(const char *text, size_t len, tk_merkle_hash *out,
 	return 0;
 }
 
-/* Appends one element of size sz to a growing array. */
+/*
+ * Makes room for element n of a growing array of elements of size sz.
+ * The capacity doubles at each power of two, so an export with one file
+ * per checkpoint loads in linear time instead of copying the array at
+ * every file.
+ */
 static void *
 grow(void *arr, size_t n, size_t sz)
 {
 	if (n >= TK_EXPORT_MAX_FILES)
 		return NULL;
-	return realloc(arr, (n + 1) * sz);
+	if (n != 0 && (n & (n - 1)) != 0)
+		return arr;
+	return realloc(arr, (n == 0 ? 1 : 2 * n) * sz);
 }
 
 static int
