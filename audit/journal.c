@@ -166,41 +166,100 @@ tk_journal_writer_main(void *arg)
 	return NULL;
 }
 
+/* Frees the items of an append; bodies may be NULL. */
+static void
+items_free(struct jitem *items, size_t n)
+{
+	size_t i;
+
+	if (items == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(items[i].body);
+	free(items);
+}
+
+/* Queues n prepared items in order, under the lock; 0 or CLOSED. */
+static int
+enqueue_locked(struct tk_journal *j, struct jitem *items, size_t n)
+{
+	size_t i;
+
+	if (j->stop)
+		return TK_JOURNAL_ERR_CLOSED;
+	for (i = 0; i < n; i++) {
+		/* Stamped under the lock: queue order is time order. */
+		tk_journal_now(items[i].time);
+		items[i].next = NULL;
+		if (j->tail != NULL)
+			j->tail->next = &items[i];
+		else
+			j->head = &items[i];
+		j->tail = &items[i];
+	}
+	pthread_cond_signal(&j->work);
+	return 0;
+}
+
+/*
+ * Waits for every item; returns how many leading items were acknowledged
+ * and the first error. Items of one call are consecutive in the queue,
+ * so they get consecutive indices, though they may span batches.
+ */
+static size_t
+wait_locked(struct tk_journal *j, struct jitem *items, size_t n, int *rc)
+{
+	size_t i, acked = 0;
+
+	*rc = 0;
+	for (i = 0; i < n; i++) {
+		/* The writer unlinks the batch before it sets done. */
+		while (!items[i].done)
+			pthread_cond_wait(&j->done, &j->lock);
+		if (items[i].rc != 0 && *rc == 0)
+			*rc = items[i].rc;
+		if (*rc == 0)
+			acked++;
+	}
+	return acked;
+}
+
+int
+tk_journal_append_many(struct tk_journal *j,
+    const struct tk_journal_entry *entries, size_t n, uint64_t *first_index,
+    size_t *acked)
+{
+	struct jitem *items = NULL;
+	size_t i, done = 0;
+	int r = TK_JOURNAL_ERR_INVALID;
+
+	if (acked != NULL)
+		*acked = 0;
+	if (j == NULL || entries == NULL || n == 0 ||
+	    n > (size_t)j->max_batch * 16)
+		return TK_JOURNAL_ERR_INVALID;
+	if ((items = calloc(n, sizeof(*items))) == NULL)
+		return TK_JOURNAL_ERR_NOMEM;
+	for (i = 0; i < n; i++)
+		if ((r = tk_journal_body(&entries[i], &items[i].body,
+		    &items[i].body_len)) != 0)
+			goto out;
+	pthread_mutex_lock(&j->lock);
+	if ((r = enqueue_locked(j, items, n)) == 0)
+		done = wait_locked(j, items, n, &r);
+	pthread_mutex_unlock(&j->lock);
+	if (done > 0 && first_index != NULL)
+		*first_index = items[0].index;
+	if (acked != NULL)
+		*acked = done;
+out:
+	items_free(items, n);
+	return r;
+}
+
 int
 tk_journal_append(struct tk_journal *j, const struct tk_journal_entry *entry,
     uint64_t *index_out)
 {
-	struct jitem *it;
-	int r;
-
-	if (j == NULL)
-		return TK_JOURNAL_ERR_INVALID;
-	if ((it = calloc(1, sizeof(*it))) == NULL)
-		return TK_JOURNAL_ERR_NOMEM;
-	if ((r = tk_journal_body(entry, &it->body, &it->body_len)) != 0)
-		goto out;
-	pthread_mutex_lock(&j->lock);
-	if (j->stop) {
-		pthread_mutex_unlock(&j->lock);
-		r = TK_JOURNAL_ERR_CLOSED;
-		goto out;
-	}
-	/* Stamped under the lock: queue order is time order. */
-	tk_journal_now(it->time);
-	if (j->tail != NULL)
-		j->tail->next = it;
-	else
-		j->head = it;
-	j->tail = it;
-	pthread_cond_signal(&j->work);
-	/* The writer unlinks the batch before it sets done. */
-	while (!it->done)
-		pthread_cond_wait(&j->done, &j->lock);
-	pthread_mutex_unlock(&j->lock);
-	if ((r = it->rc) == 0 && index_out != NULL)
-		*index_out = it->index;
-out:
-	free(it->body);
-	free(it);
-	return r;
+	return tk_journal_append_many(j, entry, 1, index_out, NULL);
 }

@@ -116,6 +116,20 @@ int tk_journal_append(struct tk_journal *j,
     const struct tk_journal_entry *entry, uint64_t *index_out);
 
 /*
+ * Appends n entries (at most 16 batches' worth) with consecutive indices,
+ * the first in *first_index, and blocks until every one is durable under
+ * a signed checkpoint. For callers that have several events at once (an
+ * import, a burst of usage reports): one caller then fills a batch that
+ * would otherwise need many concurrent callers, so a slow token signs
+ * once for many entries. The entries may span batches: on error,
+ * *acked (may be NULL) tells how many leading entries were nevertheless
+ * recorded; the rest were not. Thread safe.
+ */
+int tk_journal_append_many(struct tk_journal *j,
+    const struct tk_journal_entry *entries, size_t n, uint64_t *first_index,
+    size_t *acked);
+
+/*
  * The canonical leaf bytes for entry at index and time (the format above).
  * Exposed so that tests and tools can rebuild a leaf; caller frees *out.
  */

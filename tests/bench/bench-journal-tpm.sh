@@ -5,10 +5,11 @@
 # its helpers are always stopped on the way out.
 #
 # Usage: bench-journal-tpm.sh BUILD_DIR
-# $TWOKEY_BENCH_TPM_APPENDS sets the number of appends (default 4,000).
-# Each appender waits for its entry's checkpoint, so with 4 threads a
-# batch holds at most 4 entries and the run lasts about appends / (4 x
-# the token's signatures/s); 100,000 appends take several minutes here.
+# $TWOKEY_BENCH_TPM_APPENDS sets the number of appends (default 100,000).
+# Each of the 4 appenders hands the journal $TWOKEY_BENCH_GROUP entries
+# per call (default 64), so batches are large and one slow signature
+# covers many entries; with TWOKEY_BENCH_GROUP=1 a batch holds at most 4
+# entries and 100,000 appends take several minutes on swtpm.
 # Exit 0 on success, 1 on failure, 77 when the TPM packages are missing
 # (deploy/install-deps.sh --tpm).
 set -u
@@ -16,7 +17,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 setup=$top/deploy/tpm2-setup.sh
-appends=${TWOKEY_BENCH_TPM_APPENDS:-4000}
+appends=${TWOKEY_BENCH_TPM_APPENDS:-100000}
 module=${TPM2_PKCS11_MODULE:-/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so}
 
 for t in swtpm tpm2_ptool tpm2-abrmd dbus-daemon pkcs11-tool; do

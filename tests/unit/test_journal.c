@@ -304,6 +304,109 @@ max_batch_bounds_the_entries_per_checkpoint(void **state)
 	tk_journal_free(&j);
 }
 
+/* n entries {"seq":i,"tag":tag}; the caller frees with free_entries. */
+static struct tk_journal_entry *
+make_entries(size_t n, const char *tag)
+{
+	struct tk_journal_entry *e = calloc(n, sizeof(*e));
+	size_t i;
+
+	assert_non_null(e);
+	for (i = 0; i < n; i++) {
+		e[i].actor = "bench";
+		e[i].action = "test.many";
+		e[i].details = json_pack("{s:I, s:s}", "seq", (json_int_t)i,
+		    "tag", tag);
+		assert_non_null(e[i].details);
+	}
+	return e;
+}
+
+static void
+free_entries(struct tk_journal_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_decref((json_t *)(uintptr_t)e[i].details);
+	free(e);
+}
+
+static void
+append_many_is_consecutive_and_one_caller_fills_a_batch(void **state)
+{
+	struct tk_journal *j = NULL;
+	struct tk_journal_entry *e = make_entries(200, "many");
+	struct tk_export_report rep;
+	uint64_t first = 99, size, cps;
+	size_t acked = 0;
+
+	(void)state;
+	assert_int_equal(jt_open(&T, "many.db", 0, &j), 0);
+	assert_int_equal(jt_append(j, 0, "before", NULL), 0);
+	assert_int_equal(tk_journal_append_many(j, e, 200, &first, &acked),
+	    0);
+	assert_int_equal(first, 1);
+	assert_int_equal(acked, 200);
+	assert_int_equal(tk_journal_size(j, &size), 0);
+	assert_int_equal(size, 201);
+	/* One signature for the lone entry, at most two for the 200. */
+	assert_int_equal(tk_journal_checkpoint_count(j, &cps), 0);
+	assert_true(cps >= 2 && cps <= 3);
+	assert_int_equal(jt_export_check(&T, j, "many-export", 0, 0, 0, NULL,
+	    &rep), 0);
+	assert_int_equal(rep.end, 201);
+	free_entries(e, 200);
+	tk_journal_free(&j);
+}
+
+static void
+append_many_spans_batches_in_order(void **state)
+{
+	struct tk_journal *j = NULL;
+	struct tk_journal_entry *e = make_entries(20, "span");
+	uint64_t first = 99, cps;
+	size_t acked = 0;
+	uint8_t *leaf;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(jt_open(&T, "span.db", 8, &j), 0);
+	assert_int_equal(tk_journal_append_many(j, e, 20, &first, &acked),
+	    0);
+	assert_int_equal(first, 0);
+	assert_int_equal(acked, 20);
+	assert_int_equal(tk_journal_checkpoint_count(j, &cps), 0);
+	assert_int_equal(cps, 3);	/* 8 + 8 + 4 */
+	assert_int_equal(tk_journal_entry_get(j, 19, &leaf, &len), 0);
+	assert_non_null(strstr((char *)leaf, "\"seq\":19,"));
+	free(leaf);
+	free_entries(e, 20);
+	tk_journal_free(&j);
+}
+
+static void
+append_many_with_one_bad_entry_records_none(void **state)
+{
+	struct tk_journal *j = NULL;
+	struct tk_journal_entry *e = make_entries(5, "bad");
+	uint64_t size;
+	size_t acked = 7;
+
+	(void)state;
+	assert_int_equal(jt_open(&T, "manybad.db", 0, &j), 0);
+	e[3].actor = "";	/* actor is required */
+	assert_int_equal(tk_journal_append_many(j, e, 5, NULL, &acked),
+	    TK_JOURNAL_ERR_INVALID);
+	assert_int_equal(acked, 0);
+	assert_int_equal(tk_journal_size(j, &size), 0);
+	assert_int_equal(size, 0);
+	assert_int_equal(tk_journal_append_many(j, e, 0, NULL, NULL),
+	    TK_JOURNAL_ERR_INVALID);
+	free_entries(e, 5);
+	tk_journal_free(&j);
+}
+
 /* The pids of our twokey-signer children (from /proc). */
 static int
 signer_pids(pid_t *out, int max)
@@ -588,6 +691,10 @@ main(void)
 		    concurrent_appends_are_all_present_and_the_export_verifies),
 		cmocka_unit_test(concurrent_appends_share_checkpoints),
 		cmocka_unit_test(max_batch_bounds_the_entries_per_checkpoint),
+		cmocka_unit_test(
+		    append_many_is_consecutive_and_one_caller_fills_a_batch),
+		cmocka_unit_test(append_many_spans_batches_in_order),
+		cmocka_unit_test(append_many_with_one_bad_entry_records_none),
 		cmocka_unit_test(
 		    signer_failure_fails_every_appender_and_records_nothing),
 		cmocka_unit_test(proofs_verify_against_every_checkpoint),
