@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "twokey/common.h"
 #include "../lib/daemon_fixture.h"
@@ -244,6 +245,41 @@ a_new_bootstrap_voids_the_unused_codes_of_an_earlier_one(void **state)
 }
 
 static void
+an_invitation_store_from_before_the_bootstrap_is_upgraded(void **state)
+{
+	static const char *names[] = { "alice", "bob", "carol" };
+	char out[4096], codes[3][80], path[700];
+	struct tkd e;
+	sqlite3 *db = NULL;
+	uint8_t *ch;
+	size_t len;
+	char *id;
+	json_t *ans;
+
+	(void)state;
+	assert_int_equal(tkd_init(&e, "bootstrap-old", CONF_EXTRA), 0);
+	snprintf(path, sizeof(path), "%s/state", e.dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/state/web.db", e.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE invitations("
+	    "hash BLOB PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL,"
+	    "roles INTEGER NOT NULL, inviter TEXT NOT NULL,"
+	    "expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(tkd_bootstrap(&e, "alice:ops,bob:sec,carol:dev",
+	    out, sizeof(out)), 0);
+	assert_int_equal(parse_codes(out, codes, 3, names), 3);
+	assert_int_equal(tkd_start(&e), 0);
+	assert_int_equal(enroll_challenge(&e, codes[0], &ch, &len, &id,
+	    &ans), 200);
+	free(ch);
+	free(id);
+	assert_int_equal(tkd_stop(&e, SIGTERM), 0);
+}
+
+static void
 bootstrap_prints_codes_once_and_not_beside_a_daemon(
     void **state)
 {
@@ -424,7 +460,7 @@ static void
 breakglass_is_granted_by_bootstrapped_approvers_only(void **state)
 {
 	char path[128];
-	json_t *ans;
+	json_t *ans, *inv;
 	int64_t id;
 
 	(void)state;
@@ -434,9 +470,11 @@ breakglass_is_granted_by_bootstrapped_approvers_only(void **state)
 	    "\"rita\",\"team\":\"dev\",\"roles\":[\"commander\"]}", &ans),
 	    201);
 	signout(&d);
-	assert_int_equal(enroll(&d, json_string_value(json_object_get(ans,
+	inv = ans;
+	assert_int_equal(enroll(&d, json_string_value(json_object_get(inv,
 	    "invitation")), &rita, &ans), 201);
 	json_decref(ans);
+	json_decref(inv);
 	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
 	assert_int_equal(call("POST", "/api/v1/requests", "{\"kind\":"
 	    "\"break-glass\",\"incident\":\"INC-7\",\"scopes\":[\"db:admin\"],"
@@ -473,6 +511,8 @@ main(void)
 		    bad_bootstrap_arguments_are_refused_and_create_nothing),
 		cmocka_unit_test(
 		    a_new_bootstrap_voids_the_unused_codes_of_an_earlier_one),
+		cmocka_unit_test(
+		    an_invitation_store_from_before_the_bootstrap_is_upgraded),
 		cmocka_unit_test(
 		    bootstrap_prints_codes_once_and_not_beside_a_daemon),
 		cmocka_unit_test(
