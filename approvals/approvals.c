@@ -211,6 +211,31 @@ tk_approvals_person_get(struct tk_approvals *ap, int64_t id,
 }
 
 int
+tk_approvals_roster(struct tk_approvals *ap, struct tk_roster *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->quorum = ap->policy->quorum;
+	if ((rc = tk_store_prepare(ap, "SELECT "
+	    "COALESCE(SUM((roles & 1) != 0), 0), "
+	    "COALESCE(SUM((roles & 2) != 0), 0), "
+	    "COALESCE(SUM((roles & 3) = 2), 0) "
+	    "FROM people WHERE state = 0", &st)) != 0)
+		return rc;
+	rc = TK_APR_ERR_DB;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->admins = (unsigned int)sqlite3_column_int(st, 0);
+		out->approvers = (unsigned int)sqlite3_column_int(st, 1);
+		out->plain_approvers = (unsigned int)sqlite3_column_int(st, 2);
+		rc = TK_APR_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
     int64_t id, enum tk_person_state state)
 {

@@ -7,9 +7,16 @@
 #                       ceremony, and the root fingerprint to pin
 #   ./state/daemon/     journal, approvals store, TLS key (made by twokeyd)
 #   ./state/twokeyd.conf
+#   ./state/bootstrap.done  the first enrollment was run (its one-time
+#                       codes were printed then, and are kept nowhere)
 #
 # Kept between runs: the token and its keys are made once; later runs
 # reuse them. Delete ./state to start over (this destroys the keys).
+#
+# The first run also bootstraps the first enrollment (twokeyd
+# --bootstrap, before the daemon starts): one-time invitations for the
+# demo people alice (team ops, admin and approver), bob (sec, approver)
+# and carol (dev, approver), printed once.
 # Usage: run-embedded.sh BUILD_DIR
 set -eu
 
@@ -59,6 +66,27 @@ CONF
 fi
 
 "$build/twokeyd" -t -c "$conf" >/dev/null
+# A configuration from an earlier run keeps its port.
+port=$(sed -n 's/^ *"listen": "[^"]*:\([0-9]*\)",$/\1/p' "$conf")
+if [ -n "${TWOKEY_PORT:-}" ] && [ "$TWOKEY_PORT" != "$port" ]; then
+	echo "run: $conf listens on port $port; edit it (listen and" \
+	    "origins) or delete ./state to change the port" >&2
+fi
+
+# The first enrollment, once, with the daemon not yet running: the codes
+# go to this terminal only. Exit 3: approvers exist, the quorum governs.
+invites=
+if [ ! -f "$state/bootstrap.done" ]; then
+	echo "run: first enrollment (twokeyd --bootstrap)"
+	rc=0
+	invites=$("$build/twokeyd" --bootstrap \
+	    alice:ops,bob:sec,carol:dev -c "$conf") || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+		echo "run: the bootstrap failed (exit $rc)" >&2
+		exit "$rc"
+	fi
+	: >"$state/bootstrap.done"
+fi
 
 cat <<MSG
 
@@ -73,4 +101,23 @@ twokey on its embedded defaults
   Stop with Ctrl-C. State is kept in $state.
 
 MSG
+if [ -n "$invites" ]; then
+	echo "One-time admin invitation links (shown this once, valid 24 h;"
+	echo "no enrollment pages yet: each code is used by the API):"
+	echo "$invites" | while IFS="$(printf '\t')" read -r name team roles code
+	do
+		echo "  $name (team $team, $roles):"
+		echo "    https://localhost:$port/api/v1/enroll/challenge" \
+		    "invitation $code"
+	done
+	cat <<MSG
+  Enroll each with a security key: POST {"invitation":"CODE"} to
+    curl --cacert $state/ceremony/root.pem -H 'Content-Type: application/json' \\
+        -d '{"invitation":"CODE"}' https://localhost:$port/api/v1/enroll/challenge
+  then the key's WebAuthn registration for that challenge to
+  POST /api/v1/enroll (see web/openapi.json). Once alice and two
+  approvers are enrolled, unused bootstrap codes are void.
+
+MSG
+fi
 exec "$build/twokeyd" -c "$conf"

@@ -116,8 +116,25 @@ int
 tk_backend_open(const struct tk_config *cfg, struct tk_signer *signer,
     struct tk_backend **out)
 {
-	struct tk_backend *b;
 	char id[17];
+	int code;
+
+	if ((code = tk_backend_open_state(cfg, signer, out)) != 0)
+		return code;
+	tk_policy_id((*out)->policy_json, id);
+	if (journal_event(*out, "daemon.start", json_pack("{s:s}", "policy",
+	    id)) != 0) {
+		tk_backend_free(out);
+		return TK_EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+int
+tk_backend_open_state(const struct tk_config *cfg, struct tk_signer *signer,
+    struct tk_backend **out)
+{
+	struct tk_backend *b;
 	int code = TK_EXIT_SOFTWARE;
 
 	*out = NULL;
@@ -133,10 +150,6 @@ tk_backend_open(const struct tk_config *cfg, struct tk_signer *signer,
 		goto out;
 	}
 	if (open_journal(b) != 0 || open_store(b, b->policy, &b->ap) != 0)
-		goto out;
-	tk_policy_id(b->policy_json, id);
-	if (journal_event(b, "daemon.start", json_pack("{s:s}", "policy",
-	    id)) != 0)
 		goto out;
 	b->web.ap = b->ap;
 	b->web.lock = &b->lock;

@@ -12,6 +12,9 @@
 #define TK_EXIT_CONFIG 78	/* EX_CONFIG: bad configuration */
 #define TK_EXIT_OSERR 71	/* EX_OSERR: bind, fork, files */
 #define TK_EXIT_SOFTWARE 70	/* EX_SOFTWARE: a component failed */
+#define TK_EXIT_USAGE 2		/* bad command-line arguments */
+#define TK_EXIT_GOVERNED 3	/* --bootstrap: the quorum governs */
+#define TK_EXIT_TEMPFAIL 75	/* EX_TEMPFAIL: state folder in use */
 
 struct tk_signer;
 
@@ -42,6 +45,13 @@ int tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid);
  */
 int tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid);
 
+/*
+ * Takes state_dir/lock (flock, exclusive) for the life of the process, so
+ * that one twokeyd, or one bootstrap, uses a state folder at a time.
+ * Returns the descriptor, or -1 logged (*busy set when another holds it).
+ */
+int tk_state_lock(const struct tk_config *cfg, int *busy);
+
 struct tk_backend;
 
 /*
@@ -51,6 +61,9 @@ struct tk_backend;
  */
 int tk_backend_open(const struct tk_config *cfg, struct tk_signer *signer,
     struct tk_backend **out);
+/* The same without the start event: for twokeyd --bootstrap. */
+int tk_backend_open_state(const struct tk_config *cfg,
+    struct tk_signer *signer, struct tk_backend **out);
 void tk_backend_free(struct tk_backend **b);
 
 /* The handles for the web layer; valid while b lives. */
@@ -65,6 +78,24 @@ int tk_backend_set_policy(struct tk_backend *b, const char *policy_json);
 
 /* First 8 bytes of SHA-256 of the policy JSON, hex, for logs/journal. */
 void tk_policy_id(const char *json, char out[17]);
+
+struct tk_web_invitee;
+
+/*
+ * twokeyd --bootstrap NAME:TEAM[,NAME:TEAM...]: the first named is admin
+ * and approver, the others approvers. parse returns 0, or -1 with the
+ * reason on stderr; *people is freed with free() after use.
+ */
+int tk_bootstrap_parse(const char *list, struct tk_web_invitee **people,
+    size_t *n);
+
+/*
+ * Makes the invitations through backend b (state open, daemon stopped)
+ * and prints one line per person on stdout, "NAME TAB TEAM TAB ROLES TAB
+ * CODE", the codes shown this once and wiped. Returns an exit code.
+ */
+int tk_bootstrap_issue(const struct tk_config *cfg, struct tk_backend *b,
+    struct tk_web_invitee *people, size_t n);
 
 /* Drops root for good (groups, gid, uid), then checks it cannot regain. */
 int tk_drop_privileges(uid_t uid, gid_t gid);

@@ -2,7 +2,8 @@
 # web library is named by its path.
 FWHOST_CONFIG_SRCS := firmware-host/config.c firmware-host/config_policy.c
 TWOKEYD_SRCS := firmware-host/twokeyd.c firmware-host/tlscert.c \
-	firmware-host/system.c firmware-host/backend.c $(FWHOST_CONFIG_SRCS)
+	firmware-host/system.c firmware-host/backend.c \
+	firmware-host/bootstrap.c $(FWHOST_CONFIG_SRCS)
 $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 
@@ -30,5 +31,8 @@ $(eval $(call test,test_daemon_api,tests/unit/test_daemon_api.c \
 	tests/lib/jwt_check.c,\
 	$(TWOKEYD_TEST_LIBS)))
 $(eval $(call test,test_daemon_people,tests/unit/test_daemon_people.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_daemon_bootstrap,tests/unit/test_daemon_bootstrap.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))

@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +114,30 @@ tk_state_handover(const struct tk_config *cfg, uid_t uid, gid_t gid)
 		return -1;
 	}
 	return 0;
+}
+
+int
+tk_state_lock(const struct tk_config *cfg, int *busy)
+{
+	char path[4200];
+	int fd;
+
+	*busy = 0;
+	snprintf(path, sizeof(path), "%s/lock", cfg->state_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0) {
+		tk_error("state_dir: cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		*busy = errno == EWOULDBLOCK;
+		tk_error("state_dir: %s is in use by another twokeyd (or a "
+		    "bootstrap): %s", cfg->state_dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int

@@ -13,6 +13,7 @@
  * are open and the socket is bound.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,14 +40,22 @@ struct daemon {
 	struct tk_backend *backend;
 	uid_t uid;
 	gid_t gid;
+	int lock_fd;
 };
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: twokeyd [-t] [-c config]\n"
+	fprintf(stderr, "usage: twokeyd [-t] [-c config] "
+	    "[--bootstrap NAME:TEAM,...]\n"
 	    "  -c config  configuration file (default " DEFAULT_CONFIG ")\n"
-	    "  -t         check the configuration and exit\n");
+	    "  -t         check the configuration and exit\n"
+	    "  --bootstrap NAME:TEAM,NAME:TEAM,...\n"
+	    "             first enrollment, daemon stopped: one-time "
+	    "invitations\n"
+	    "             for an admin+approver (first) and approvers; "
+	    "refused once\n"
+	    "             any approver or admin is enrolled\n");
 }
 
 static int
@@ -162,6 +171,10 @@ startup(struct daemon *d)
 		code = r == -2 ? TK_EXIT_CONFIG : TK_EXIT_OSERR;
 		goto out;
 	}
+	if ((d->lock_fd = tk_state_lock(d->cfg, &r)) < 0) {
+		code = r ? TK_EXIT_TEMPFAIL : TK_EXIT_OSERR;
+		goto out;
+	}
 	if (tk_tls_load(d->cfg, d->signer, &cert, &key, &key_len) != 0) {
 		code = TK_EXIT_CONFIG;
 		goto out;
@@ -190,6 +203,45 @@ out:
 		close(fd);
 	free(cert);
 	tk_secret_free(key, key_len);
+	return code;
+}
+
+/*
+ * twokeyd --bootstrap: the state opened as start-up opens it, the
+ * invitations made, the state handed to the service account, and exit.
+ */
+static int
+bootstrap(struct daemon *d, const char *list)
+{
+	struct tk_web_invitee *people = NULL;
+	size_t n = 0;
+	int r, code;
+
+	if (tk_bootstrap_parse(list, &people, &n) != 0)
+		return TK_EXIT_USAGE;
+	if ((code = start_signer(d)) != 0)
+		goto out;
+	code = TK_EXIT_OSERR;
+	if ((r = tk_state_prepare(d->cfg, &d->uid, &d->gid)) != 0) {
+		code = r == -2 ? TK_EXIT_CONFIG : TK_EXIT_OSERR;
+		goto out;
+	}
+	if ((d->lock_fd = tk_state_lock(d->cfg, &r)) < 0) {
+		if (r)
+			tk_error("stop twokeyd before the bootstrap");
+		code = r ? TK_EXIT_TEMPFAIL : TK_EXIT_OSERR;
+		goto out;
+	}
+	if ((code = tk_backend_open_state(d->cfg, d->signer,
+	    &d->backend)) != 0)
+		goto out;
+	code = tk_bootstrap_issue(d->cfg, d->backend, people, n);
+	tk_backend_free(&d->backend);
+	/* Files made here as root must be the service account's. */
+	if (tk_state_handover(d->cfg, d->uid, d->gid) != 0 && code == 0)
+		code = TK_EXIT_OSERR;
+out:
+	free(people);
 	return code;
 }
 
@@ -241,15 +293,24 @@ serve(struct daemon *d, const sigset_t *sigs)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "bootstrap", required_argument, NULL, 'B' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct daemon d;
 	sigset_t sigs;
+	const char *people = NULL;
 	int ch, check_only = 0, code;
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = DEFAULT_CONFIG;
+	d.lock_fd = -1;
 	tk_log_set_ident("twokeyd");
-	while ((ch = getopt(argc, argv, "c:th")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:th", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'B':
+			people = optarg;
+			break;
 		case 'c':
 			d.config_path = optarg;
 			break;
@@ -273,6 +334,14 @@ main(int argc, char **argv)
 		tk_config_free(&d.cfg);
 		return 0;
 	}
+	if (people != NULL) {
+		code = bootstrap(&d, people);
+		tk_signer_free(&d.signer);
+		tk_config_free(&d.cfg);
+		if (d.lock_fd >= 0)
+			close(d.lock_fd);
+		return code;
+	}
 	/* Blocked before any thread exists, so that only sigtimedwait in
 	 * this thread ever takes them. */
 	sigemptyset(&sigs);
@@ -287,6 +356,8 @@ main(int argc, char **argv)
 	tk_backend_free(&d.backend);
 	tk_signer_free(&d.signer);
 	tk_config_free(&d.cfg);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
 	if (code == 0)
 		tk_info("stopped");
 	return code;

@@ -9,8 +9,10 @@
  * Roles that approve or administer are not given this way: the design
  * wants such a change to pass the quorum like any request, and the
  * approvals layer has no request kind for it yet, so those invitations
- * are refused ("quorum_required"); such people are enrolled at the key
- * ceremony.
+ * are refused ("quorum_required"). Such people are enrolled only by the
+ * first ceremony's bootstrap invitations (bootstrap.c), and those die
+ * ("bootstrap_closed") once an admin and the quorum of other approvers
+ * are active, so that none can be kept for later.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +101,37 @@ out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 }
 
+/*
+ * Whether inv may still give its roles; call with the backend lock held.
+ * 0, or -1 with the refusal in r.
+ */
+static int
+roles_allowed(struct tk_web *w, const struct invitation *inv,
+    struct reply *r)
+{
+	struct tk_roster ro;
+
+	if ((inv->roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER)) == 0)
+		return 0;
+	if (!inv->bootstrap) {
+		web_reply_error(r, 403, "quorum_required", "approver and "
+		    "admin roles need the quorum");
+		return -1;
+	}
+	if (tk_approvals_roster(w->be->ap, &ro) != 0) {
+		web_reply_error(r, 503, "unavailable", "the approvals store "
+		    "cannot be read");
+		return -1;
+	}
+	if (ro.admins > 0 && ro.plain_approvers >= ro.quorum) {
+		web_reply_error(r, 403, "bootstrap_closed", "this bootstrap "
+		    "invitation is void: an admin and the quorum of approvers "
+		    "are enrolled, and from now on the quorum governs");
+		return -1;
+	}
+	return 0;
+}
+
 /* The invitation named in the body, if it is live; its hash in hash. */
 static int
 invitation_of(struct tk_web *w, struct req *rq, uint8_t hash[32],
@@ -127,8 +160,15 @@ web_h_enroll_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	struct invitation inv;
 	uint8_t hash[32], value[32];
 	char id[33], *chal = NULL;
+	int rc;
 
-	if (invitation_of(w, rq, hash, &inv, r) != 0)
+	if (!web_backend_ready(w, r) ||
+	    invitation_of(w, rq, hash, &inv, r) != 0)
+		return;
+	pthread_mutex_lock(w->be->lock);
+	rc = roles_allowed(w, &inv, r);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0)
 		return;
 	if (web_challenge_issue(w, hash, id, value) != 0) {
 		web_reply_error(r, 503, "busy", "too many ceremonies in "
@@ -195,16 +235,24 @@ out:
 	return rc;
 }
 
-/* The person and the credential, stored; the invitation spent. */
+/*
+ * The person and the credential, stored; the invitation spent. The roles
+ * are checked again under the lock: a bootstrap invitation may have died
+ * since its challenge. Returns 1 with the refusal in r.
+ */
 static int
 store_person(struct tk_web *w, const struct invitation *inv,
     const uint8_t hash[32], const struct tk_webauthn_cred *wc,
-    int64_t *id)
+    int64_t *id, struct reply *r)
 {
 	struct tk_credential c;
 	int rc;
 
 	pthread_mutex_lock(w->be->lock);
+	if (roles_allowed(w, inv, r) != 0) {
+		pthread_mutex_unlock(w->be->lock);
+		return 1;
+	}
 	rc = tk_approvals_person_add(w->be->ap, inv->inviter, inv->name,
 	    inv->team, inv->roles, id);
 	if (rc == 0)
@@ -244,7 +292,9 @@ web_h_enroll(struct tk_web *w, struct req *rq, struct reply *r)
 		    "security key's registration was not accepted");
 		goto out;
 	}
-	if ((rc = store_person(w, &inv, hash, &wc, &id)) != 0) {
+	if ((rc = store_person(w, &inv, hash, &wc, &id, r)) == 1)
+		goto out;
+	if (rc != 0) {
 		web_reply_error(r, rc == TK_APR_ERR_EXISTS ? 409 : 503,
 		    rc == TK_APR_ERR_EXISTS ? "exists" : "unavailable",
 		    "%s", tk_apr_strerror(rc));

@@ -7,6 +7,7 @@ WEB_SRCS := \
 	web/api_public.c \
 	web/api_requests.c \
 	web/api_session.c \
+	web/bootstrap.c \
 	web/api_signin.c \
 	web/fields.c \
 	web/ratelimit.c \

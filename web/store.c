@@ -23,11 +23,27 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS invitations("
     " hash BLOB PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL,"
     " roles INTEGER NOT NULL, inviter TEXT NOT NULL,"
-    " expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);"
+    " expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,"
+    " bootstrap INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS api_keys("
     " id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, name TEXT NOT NULL,"
     " scopes INTEGER NOT NULL, creator TEXT NOT NULL,"
     " created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);";
+
+/* A web.db made before bootstrap invitations existed gains the column. */
+static int
+migrate(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT bootstrap FROM invitations", -1,
+	    &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return SQLITE_OK;
+	}
+	return sqlite3_exec(db, "ALTER TABLE invitations ADD COLUMN "
+	    "bootstrap INTEGER NOT NULL DEFAULT 0", NULL, NULL, NULL);
+}
 
 int
 web_store_open(struct tk_web *w, const char *dir)
@@ -37,7 +53,8 @@ web_store_open(struct tk_web *w, const char *dir)
 	snprintf(path, sizeof(path), "%s/web.db", dir);
 	if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_exec(w->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(w->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    migrate(w->db) != SQLITE_OK) {
 		tk_error("web store %s: %s", path, w->db != NULL ?
 		    sqlite3_errmsg(w->db) : "cannot open");
 		sqlite3_close(w->db);
@@ -88,8 +105,8 @@ web_invite_add(struct tk_web *w, const uint8_t hash[32],
 	int r = -1;
 
 	if (sqlite3_prepare_v2(w->db, "INSERT INTO invitations(hash, name, "
-	    "team, roles, inviter, expires) VALUES(?,?,?,?,?,?)", -1, &st,
-	    NULL) == SQLITE_OK &&
+	    "team, roles, inviter, expires, bootstrap) "
+	    "VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_bind_text(st, 2, inv->name, -1, SQLITE_STATIC) ==
 	    SQLITE_OK &&
@@ -99,6 +116,7 @@ web_invite_add(struct tk_web *w, const uint8_t hash[32],
 	    sqlite3_bind_text(st, 5, inv->inviter, -1, SQLITE_STATIC) ==
 	    SQLITE_OK &&
 	    sqlite3_bind_int64(st, 6, (sqlite3_int64)inv->expires) ==
+	    SQLITE_OK && sqlite3_bind_int(st, 7, inv->bootstrap != 0) ==
 	    SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
 		r = 0;
 	sqlite3_finalize(st);
@@ -122,8 +140,8 @@ web_invite_get(struct tk_web *w, const uint8_t hash[32],
 
 	memset(inv, 0, sizeof(*inv));
 	if (sqlite3_prepare_v2(w->db, "SELECT name, team, roles, inviter, "
-	    "expires FROM invitations WHERE hash = ? AND used = 0 AND "
-	    "expires > ?", -1, &st, NULL) == SQLITE_OK &&
+	    "expires, bootstrap FROM invitations WHERE hash = ? AND "
+	    "used = 0 AND expires > ?", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL)) ==
 	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -132,6 +150,7 @@ web_invite_get(struct tk_web *w, const uint8_t hash[32],
 		inv->roles = (unsigned int)sqlite3_column_int64(st, 2);
 		copy_col(st, 3, inv->inviter, sizeof(inv->inviter));
 		inv->expires = (time_t)sqlite3_column_int64(st, 4);
+		inv->bootstrap = sqlite3_column_int(st, 5) != 0;
 		r = 0;
 	}
 	sqlite3_finalize(st);
@@ -155,6 +174,15 @@ web_invite_use(struct tk_web *w, const uint8_t hash[32])
 		r = 0;
 	sqlite3_finalize(st);
 	return r;
+}
+
+/* Voids every unused bootstrap invitation (a newer bootstrap replaces). */
+int
+web_invite_void_bootstrap(struct tk_web *w)
+{
+	return sqlite3_exec(w->db, "UPDATE invitations SET used = 1 WHERE "
+	    "bootstrap = 1 AND used = 0", NULL, NULL, NULL) == SQLITE_OK ?
+	    0 : -1;
 }
 
 int

@@ -195,6 +195,7 @@ struct invitation {
 	char inviter[65];
 	unsigned int roles;
 	time_t expires;
+	int bootstrap;		/* made by twokeyd --bootstrap */
 };
 
 /* API key scopes. */
@@ -218,6 +219,7 @@ int web_invite_add(struct tk_web *w, const uint8_t hash[32],
 int web_invite_get(struct tk_web *w, const uint8_t hash[32],
     struct invitation *inv);
 int web_invite_use(struct tk_web *w, const uint8_t hash[32]);
+int web_invite_void_bootstrap(struct tk_web *w);
 int web_apikey_add(struct tk_web *w, const struct apikey *k,
     const uint8_t hash[32]);
 int web_apikey_find(struct tk_web *w, const uint8_t hash[32],

@@ -337,6 +337,19 @@ int tk_approvals_person_get(struct tk_approvals *ap, int64_t id,
 int tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
     int64_t id, enum tk_person_state state);
 
+/*
+ * Who can govern: counts of active people holding the admin role, the
+ * approver role, and the approver role without the admin role, with the
+ * policy's quorum. The first enrollment (bootstrap) is decided on these.
+ */
+struct tk_roster {
+	unsigned int admins;
+	unsigned int approvers;
+	unsigned int plain_approvers;
+	unsigned int quorum;
+};
+int tk_approvals_roster(struct tk_approvals *ap, struct tk_roster *out);
+
 struct tk_webauthn_cred;
 
 /*

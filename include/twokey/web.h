@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -28,6 +29,8 @@ enum tk_web_err {
 	TK_WEB_ERR_TLS = -701,		/* certificate or key refused */
 	TK_WEB_ERR_START = -702,	/* libmicrohttpd would not start */
 	TK_WEB_ERR_INVALID = -703,	/* bad argument */
+	TK_WEB_ERR_GOVERNED = -704,	/* approvers exist: quorum governs */
+	TK_WEB_ERR_STATE = -705,	/* store or journal refused */
 };
 
 const char *tk_web_strerror(int err);
@@ -73,6 +76,34 @@ void tk_web_stop(struct tk_web **web);
 
 /* Readiness as /readyz reports it (0 starting, 1 ready, 2 stopping). */
 void tk_web_set_ready(struct tk_web *web, int state);
+
+/* ---- the first enrollment (twokeyd --bootstrap) -------------------- */
+
+#define TK_WEB_BOOTSTRAP_TTL (24 * 3600)	/* seconds */
+#define TK_WEB_BOOTSTRAP_MAX 64			/* people */
+
+struct tk_web_invitee {
+	char name[65];		/* 1 to 64 of [A-Za-z0-9._-] */
+	char team[65];		/* the same */
+	unsigned int roles;	/* enum tk_role bits */
+	char code[80];		/* out: the one-time invitation */
+};
+
+/*
+ * The first enrollment, with the daemon stopped: one bootstrap invitation
+ * per person into state_dir/web.db, in one journal entry
+ * ("bootstrap.invite": names, teams, roles and expiry, never the codes).
+ * Allowed only while the store holds no active approver or admin
+ * (TK_WEB_ERR_GOVERNED otherwise). The people must include an admin and
+ * at least the quorum of approvers without the admin role; names are
+ * unique. Unused invitations of an earlier bootstrap are voided. On
+ * success each code holds the secret (the caller shows it once, then
+ * wipes it) and *expires the expiry. On refusal nothing is written and
+ * msg says why.
+ */
+int tk_web_bootstrap(const struct tk_web_backend *be, const char *state_dir,
+    struct tk_web_invitee *people, size_t n, time_t *expires, char *msg,
+    size_t msglen);
 
 /* ---- field checks, shared by every handler -------------------------- */
 

@@ -140,6 +140,40 @@ tkd_run(struct tkd *d, const char *arg)
 }
 
 int
+tkd_bootstrap(struct tkd *d, const char *list, char *out, size_t outlen)
+{
+	const char *build = getenv("TWOKEY_BUILD");
+	char prog[1024];
+	size_t len = 0;
+	ssize_t got;
+	pid_t pid;
+	int p[2], fd, st;
+
+	snprintf(prog, sizeof(prog), "%s/twokeyd", build != NULL ? build :
+	    "build");
+	if (outlen == 0 || pipe(p) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd < 0 || dup2(fd, 2) < 0 || dup2(p[1], 1) < 0)
+			_exit(127);
+		close(p[0]);
+		execl(prog, "twokeyd", "--bootstrap", list, "-c", d->conf,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (pid > 0 && (got = read(p[0], out + len, outlen - 1 - len)) >
+	    0)
+		len += (size_t)got;
+	out[len] = '\0';
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return exit_status(st);
+}
+
+int
 tkd_start(struct tkd *d)
 {
 	struct tkd_resp r;

@@ -60,6 +60,14 @@ int tkd_start(struct tkd *d);
 /* Runs twokeyd to completion (for refusals); returns its exit status. */
 int tkd_run(struct tkd *d, const char *arg);
 
+/*
+ * Runs twokeyd --bootstrap list to completion (the daemon stopped), its
+ * stdout into out (NUL-terminated, cut at outlen), stderr to the log.
+ * Returns the exit status, or -1.
+ */
+int tkd_bootstrap(struct tkd *d, const char *list, char *out,
+    size_t outlen);
+
 /* Sends sig, waits for the exit; returns the exit status (-1: signal). */
 int tkd_stop(struct tkd *d, int sig);
 
