@@ -96,6 +96,7 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	wc.key_pem = key;
 	wc.max_body_bytes = d->cfg->max_body_bytes;
 	wc.max_connections = d->cfg->max_connections;
+	wc.max_connections_per_address = d->cfg->max_connections_per_address;
 	wc.request_timeout = d->cfg->request_timeout;
 	wc.rate_limit_per_minute = d->cfg->rate_limit_per_minute;
 	wc.rp_id = d->cfg->rp_id;
