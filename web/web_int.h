@@ -138,6 +138,9 @@ void web_reply_error(struct reply *r, unsigned int status,
 /* Counts an attempt for key ("addr:..." or "person:..."); 0 if allowed. */
 int web_rate_check(struct tk_web *w, const char *kind, const char *value);
 
+/* 1 when key's window is full (counted as a refusal), without counting. */
+int web_rate_full(struct tk_web *w, const char *kind, const char *value);
+
 /*
  * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the
  * invitation's hash). issue fills id_hex (33 bytes) and value; -1 when

@@ -739,7 +739,7 @@ try_signin(struct tkd *d, const char *name)
 }
 
 static void
-signin_attempts_are_limited_per_person_and_address(void **state)
+signin_challenges_are_limited_per_address_not_per_name(void **state)
 {
 	struct tkd d;
 
@@ -747,7 +747,11 @@ signin_attempts_are_limited_per_person_and_address(void **state)
 	assert_int_equal(tkd_init(&d, "rate",
 	    ",\n\"rate_limit_per_minute\": 3"), 0);
 	assert_int_equal(tkd_start(&d), 0);
-	/* Per person: bob from three addresses. */
+	/*
+	 * Not per name: bob from four addresses (a per-name limit here
+	 * would let anyone lock bob out; failed assertions count per
+	 * person instead, see test_daemon_abuse).
+	 */
 	d.source = "127.0.0.2";
 	assert_int_equal(try_signin(&d, "bob"), 200);
 	d.source = "127.0.0.3";
@@ -755,7 +759,7 @@ signin_attempts_are_limited_per_person_and_address(void **state)
 	d.source = "127.0.0.4";
 	assert_int_equal(try_signin(&d, "bob"), 200);
 	d.source = "127.0.0.5";
-	assert_int_equal(try_signin(&d, "bob"), 429);
+	assert_int_equal(try_signin(&d, "bob"), 200);
 	/* Per address: 127.0.0.6 trying three names, then a fourth. */
 	d.source = "127.0.0.6";
 	assert_int_equal(try_signin(&d, "carol"), 200);
@@ -764,8 +768,8 @@ signin_attempts_are_limited_per_person_and_address(void **state)
 	assert_int_equal(try_signin(&d, "frank"), 429);
 	d.source = NULL;
 	/* Refused attempts issued nothing. */
-	assert_int_equal(tkd_metric(&d, PENDING), 6);
-	assert_int_equal(tkd_metric(&d, "twokey_rate_limited_total"), 2);
+	assert_int_equal(tkd_metric(&d, PENDING), 7);
+	assert_int_equal(tkd_metric(&d, "twokey_rate_limited_total"), 1);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
@@ -807,7 +811,7 @@ main(void)
 		cmocka_unit_test(sighup_reports_a_changed_policy),
 		cmocka_unit_test(sighup_with_a_broken_file_keeps_running),
 		cmocka_unit_test(
-		    signin_attempts_are_limited_per_person_and_address),
+		    signin_challenges_are_limited_per_address_not_per_name),
 	};
 	int r;
 

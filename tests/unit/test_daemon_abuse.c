@@ -22,9 +22,13 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "twokey/approvals.h"
+#include "twokey/common.h"
+
 #include "../lib/daemon_fixture.h"
 
 #define JSON "application/json"
+#define CHALLENGE "/api/v1/session/challenge"
 
 /* A TCP connection to the daemon from the loopback address src. */
 static int
@@ -86,12 +90,127 @@ idle_connections_from_one_address_leave_room_for_others(void **state)
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
+/* A sign-in challenge from src: its id, and its raw value in *ch. */
+static long
+challenge_from(struct tkd *d, const char *src, const char *name,
+    char id[64], uint8_t **ch, size_t *chlen)
+{
+	struct tkd_resp r;
+	char body[128];
+	json_t *ans;
+	const char *s;
+	long status;
+
+	d->source = src;
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	if (tkd_request(d, "POST", CHALLENGE, JSON, body, strlen(body),
+	    NULL, &r) != 0)
+		return -1;
+	status = r.status;
+	ans = json_loads(r.body, 0, NULL);
+	tkd_resp_clear(&r);
+	if (status == 200 && ch != NULL) {
+		s = json_string_value(json_object_get(ans, "challenge"));
+		if (s == NULL || tk_b64url_decode(s, strlen(s), ch,
+		    chlen) != 0)
+			status = -1;
+		s = json_string_value(json_object_get(ans, "challenge_id"));
+		snprintf(id, 64, "%s", s != NULL ? s : "");
+	}
+	json_decref(ans);
+	return status;
+}
+
+static void
+challenges_for_a_name_cannot_lock_its_person_out(void **state)
+{
+	struct tkd d;
+	struct tkd_key vic;
+	char src[32];
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "lockout",
+	    ",\n\"rate_limit_per_minute\": 3"), 0);
+	assert_int_equal(tkd_enroll(&d, "victim", "ops", TK_ROLE_APPROVER,
+	    &vic), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(src, sizeof(src), "127.0.0.%u", 10 + i);
+		assert_int_equal(challenge_from(&d, src, "victim", NULL, NULL,
+		    NULL), 200);
+	}
+	d.source = "127.0.0.30";
+	assert_int_equal(tkd_signin(&d, "victim", &vic), 200);
+	d.source = NULL;
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
+/* A real assertion by key, but over another challenge than the one named. */
+static long
+wrong_assertion_from(struct tkd *d, const char *src, struct tkd_key *key)
+{
+	char id[64], other[64];
+	uint8_t *ch = NULL, *ch2 = NULL;
+	size_t len = 0, len2 = 0;
+	struct tkd_resp r;
+	json_t *req;
+	char *text = NULL;
+	long status = -1;
+
+	if (challenge_from(d, src, "victim", id, &ch, &len) != 200 ||
+	    challenge_from(d, src, "victim", other, &ch2, &len2) != 200)
+		goto out;
+	req = json_pack("{s:s}", "challenge_id", id);
+	if (tkd_assert(d, key, ch2, len2, req) == 0)
+		text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text != NULL && tkd_request(d, "POST", "/api/v1/session", JSON,
+	    text, strlen(text), NULL, &r) == 0) {
+		status = r.status;
+		tkd_resp_clear(&r);
+	}
+out:
+	free(text);
+	free(ch);
+	free(ch2);
+	return status;
+}
+
+static void
+failed_signins_are_limited_per_person(void **state)
+{
+	struct tkd d;
+	struct tkd_key vic;
+	char src[32];
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "signfail",
+	    ",\n\"rate_limit_per_minute\": 3"), 0);
+	assert_int_equal(tkd_enroll(&d, "victim", "ops", TK_ROLE_APPROVER,
+	    &vic), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src), "127.0.0.%u", 40 + i);
+		assert_int_equal(wrong_assertion_from(&d, src, &vic), 401);
+	}
+	/* A fourth failure for the same person, from a fresh address. */
+	assert_int_equal(wrong_assertion_from(&d, "127.0.0.50", &vic), 429);
+	d.source = NULL;
+	assert_true(tkd_metric(&d, "twokey_rate_limited_total") >= 1);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    idle_connections_from_one_address_leave_room_for_others),
+		cmocka_unit_test(
+		    challenges_for_a_name_cannot_lock_its_person_out),
+		cmocka_unit_test(failed_signins_are_limited_per_person),
 	};
 	int r;
 
