@@ -144,6 +144,9 @@ send_reply(struct tk_web *w, struct MHD_Connection *conn, struct reply *r)
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	if (r->set_cookie[0] != '\0')
 		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
 	add_security_headers(resp);
 	count_status(w, r->status);
 	ret = MHD_queue_response(conn, r->status, resp);
@@ -182,6 +185,42 @@ refuse(struct tk_web *w, struct MHD_Connection *conn, unsigned int status,
 	web_reply_error(&r, status, code, "%s", msg);
 	ret = send_reply(w, conn, &r);
 	return ret;
+}
+
+struct framing {
+	unsigned int lengths;	/* Content-Length headers */
+	unsigned int encodings;	/* Transfer-Encoding headers */
+};
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->lengths++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->encodings++;
+	return MHD_YES;
+}
+
+/*
+ * A request whose length two parties could read differently (two
+ * Content-Length headers, or one with Transfer-Encoding) is how requests
+ * are smuggled past a proxy: refused, and the connection closed, since
+ * where the next request would start is unknown.
+ */
+static int
+ambiguous_framing(struct MHD_Connection *conn)
+{
+	struct framing f = { 0, 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	return f.lengths > 1 || f.encodings > 1 ||
+	    (f.lengths > 0 && f.encodings > 0);
 }
 
 static uint64_t
@@ -272,6 +311,15 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 	int r;
 
 	*refused = 1;
+	if (ambiguous_framing(conn)) {
+		struct reply rp = { 0 };
+
+		web_reply_error(&rp, MHD_HTTP_BAD_REQUEST, "ambiguous_length",
+		    "send one Content-Length or chunked encoding, not both "
+		    "nor twice");
+		rp.close = 1;
+		return send_reply(w, conn, &rp);
+	}
 	r = web_route_find(method, url, &rq->route, rq->param,
 	    sizeof(rq->param));
 	if (r == -1)

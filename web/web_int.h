@@ -25,6 +25,7 @@ struct reply {
 	size_t text_len;
 	const char *ctype;
 	char set_cookie[256];	/* Set-Cookie value, "" for none */
+	int close;		/* close the connection after it */
 };
 
 /* Who a request comes from, once its session (or API key) checked out. */

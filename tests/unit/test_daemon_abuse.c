@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -202,6 +203,122 @@ failed_signins_are_limited_per_person(void **state)
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
+/*
+ * Sends raw bytes over verified TLS (the ceremony's root trusted, as
+ * every test does) and reads the answer until the server closes or
+ * 5 s pass. Returns the bytes read into out (NUL-terminated), and in
+ * *closed whether the server closed the connection.
+ */
+static size_t
+raw_exchange(const struct tkd *d, const char *raw, char *out, size_t cap,
+    int *closed)
+{
+	struct curl_slist *res = NULL;
+	char url[64], line[96];
+	struct pollfd pfd;
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	size_t got = 0, n, sent = 0;
+	CURLcode rc;
+	CURL *c;
+	int waited = 0;
+
+	*closed = 0;
+	out[0] = '\0';
+	snprintf(url, sizeof(url), "https://localhost:%u/", d->port);
+	snprintf(line, sizeof(line), "localhost:%u:127.0.0.1", d->port);
+	res = curl_slist_append(res, line);
+	if ((c = curl_easy_init()) == NULL)
+		goto out;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+	curl_easy_setopt(c, CURLOPT_CAINFO, d->root_pem);
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	if (curl_easy_perform(c) != CURLE_OK ||
+	    curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK)
+		goto out;
+	while (sent < strlen(raw)) {
+		rc = curl_easy_send(c, raw + sent, strlen(raw) - sent, &n);
+		if (rc != CURLE_OK && rc != CURLE_AGAIN)
+			goto out;
+		sent += rc == CURLE_OK ? n : 0;
+	}
+	while (got + 1 < cap && waited < 50) {
+		rc = curl_easy_recv(c, out + got, cap - 1 - got, &n);
+		if (rc == CURLE_AGAIN) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 100) == 0)
+				waited++;
+			continue;
+		}
+		if (rc != CURLE_OK || n == 0) {
+			*closed = 1;
+			break;
+		}
+		got += n;
+		out[got] = '\0';
+	}
+out:
+	curl_easy_cleanup(c);
+	curl_slist_free_all(res);
+	return got;
+}
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static void
+expect_ambiguous(const struct tkd *d, const char *raw)
+{
+	char buf[8192];
+	int closed;
+
+	raw_exchange(d, raw, buf, sizeof(buf), &closed);
+	if (strncmp(buf, "HTTP/1.1 400 ", 13) != 0)
+		fail_msg("answer: %.200s", buf);
+	assert_non_null(strstr(buf, "\"code\":\"ambiguous_length\""));
+	assert_non_null(strcasestr(buf, "\r\nConnection: close\r\n"));
+	assert_int_equal(count_of(buf, "HTTP/1.1 "), 1);
+	assert_true(closed);
+}
+
+#define SMUGGLED "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+static void
+smuggled_request_framing_is_refused_and_closed(void **state)
+{
+	struct tkd d;
+	char raw[1024];
+	const char *body = "{\"name\":\"bob\"}";
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "smuggle", ""), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	/* Two lengths: the first covers the body, the second the rest. */
+	snprintf(raw, sizeof(raw), "POST " CHALLENGE " HTTP/1.1\r\n"
+	    "Host: localhost\r\nContent-Type: " JSON "\r\n"
+	    "Content-Length: %zu\r\nContent-Length: %zu\r\n\r\n%s"
+	    SMUGGLED, strlen(body), strlen(body) + strlen(SMUGGLED), body);
+	expect_ambiguous(&d, raw);
+	/* A length and chunked framing together. */
+	snprintf(raw, sizeof(raw), "POST " CHALLENGE " HTTP/1.1\r\n"
+	    "Host: localhost\r\nContent-Type: " JSON "\r\n"
+	    "Content-Length: %zu\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "%zx\r\n%s\r\n0\r\n\r\n" SMUGGLED, strlen(body) + 5,
+	    strlen(body), body);
+	expect_ambiguous(&d, raw);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -211,6 +328,8 @@ main(void)
 		cmocka_unit_test(
 		    challenges_for_a_name_cannot_lock_its_person_out),
 		cmocka_unit_test(failed_signins_are_limited_per_person),
+		cmocka_unit_test(
+		    smuggled_request_framing_is_refused_and_closed),
 	};
 	int r;
 
