@@ -423,6 +423,28 @@ dispatch(struct tk_web *w, struct MHD_Connection *conn, struct req *rq)
 	return send_reply(w, conn, &r);
 }
 
+/*
+ * libmicrohttpd's decoding, except that a decoded NUL (which would cut
+ * the path short for every string function after it: "/healthz%00..."
+ * routed as "/healthz") turns the whole value into BAD_PATH, which no
+ * route has, and which on_request refuses.
+ */
+#define BAD_PATH "\x7f"
+
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+	size_t len;
+
+	(void)cls;
+	(void)conn;
+	len = MHD_http_unescape(uri);
+	if (memchr(uri, '\0', len) == NULL)
+		return len;
+	memcpy(uri, BAD_PATH, sizeof(BAD_PATH));
+	return strlen(BAD_PATH);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -440,6 +462,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = rq;
 		atomic_fetch_add(&w->inflight, 1);
 		client_addr(conn, rq->addr, sizeof(rq->addr));
+		if (strcmp(url, BAD_PATH) == 0)
+			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
+			    "bad_path", "the path holds an encoded NUL");
 		ret = gate_headers(w, conn, rq, url, method, &refused);
 		if (refused)
 			rq->route = NULL;
@@ -575,6 +600,7 @@ tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 	    cfg->max_connections_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, w,
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		tk_error("libmicrohttpd refused to start (certificate, key "

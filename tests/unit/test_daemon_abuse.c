@@ -319,6 +319,41 @@ smuggled_request_framing_is_refused_and_closed(void **state)
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
+/* Sent raw: libcurl would resolve the dot segments itself. */
+static void
+expect_bad_path(const struct tkd *d, const char *path)
+{
+	char raw[512], buf[8192];
+	int closed;
+
+	snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: localhost\r\n"
+	    "Connection: close\r\n\r\n", path);
+	raw_exchange(d, raw, buf, sizeof(buf), &closed);
+	if (strncmp(buf, "HTTP/1.1 400 ", 13) != 0 ||
+	    strstr(buf, "\"code\":\"bad_path\"") == NULL)
+		fail_msg("%s: %.300s", path, buf);
+}
+
+static void
+nul_in_the_path_is_refused(void **state)
+{
+	struct tkd d;
+	struct tkd_resp r;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "nulpath", ""), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	expect_bad_path(&d, "/healthz%00");
+	expect_bad_path(&d, "/jwks%00../../etc");
+	expect_bad_path(&d, "/.well-known/jwks.json%00x");
+	/* An escaped path without NUL still routes. */
+	assert_int_equal(tkd_request(&d, "GET", "/health%7a", NULL, NULL, 0,
+	    NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	tkd_resp_clear(&r);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -330,6 +365,7 @@ main(void)
 		cmocka_unit_test(failed_signins_are_limited_per_person),
 		cmocka_unit_test(
 		    smuggled_request_framing_is_refused_and_closed),
+		cmocka_unit_test(nul_in_the_path_is_refused),
 	};
 	int r;
 
