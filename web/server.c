@@ -105,6 +105,27 @@ add_security_headers(struct MHD_Response *resp)
 	    "max-age=31536000");
 }
 
+/* What a client needs to act on a refusal: when, how, which methods. */
+static void
+add_status_headers(struct MHD_Response *resp, const struct reply *r)
+{
+	char secs[16];
+
+	if (r->status == MHD_HTTP_TOO_MANY_REQUESTS) {
+		/* Rate windows are whole minutes. */
+		snprintf(secs, sizeof(secs), "%d",
+		    60 - (int)(time(NULL) % 60));
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    secs);
+	}
+	if (r->status == MHD_HTTP_UNAUTHORIZED && r->www_auth != NULL)
+		MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_auth);
+	if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED && r->allow[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    r->allow);
+}
+
 static void
 count_status(struct tk_web *w, unsigned int status)
 {
@@ -147,6 +168,7 @@ send_reply(struct tk_web *w, struct MHD_Connection *conn, struct reply *r)
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
+	add_status_headers(resp, r);
 	add_security_headers(resp);
 	count_status(w, r->status);
 	ret = MHD_queue_response(conn, r->status, resp);
@@ -174,17 +196,22 @@ json_content_type(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result
+refuse_with(struct tk_web *w, struct MHD_Connection *conn, struct reply *r,
+    unsigned int status, const char *code, const char *msg)
+{
+	if (status == MHD_HTTP_CONTENT_TOO_LARGE)
+		atomic_fetch_add(&w->refused_body, 1);
+	web_reply_error(r, status, code, "%s", msg);
+	return send_reply(w, conn, r);
+}
+
+static enum MHD_Result
 refuse(struct tk_web *w, struct MHD_Connection *conn, unsigned int status,
     const char *code, const char *msg)
 {
 	struct reply r = { 0 };
-	enum MHD_Result ret;
 
-	if (status == MHD_HTTP_CONTENT_TOO_LARGE)
-		atomic_fetch_add(&w->refused_body, 1);
-	web_reply_error(&r, status, code, "%s", msg);
-	ret = send_reply(w, conn, &r);
-	return ret;
+	return refuse_with(w, conn, &r, status, code, msg);
 }
 
 struct framing {
@@ -251,6 +278,40 @@ expects_continue(struct MHD_Connection *conn)
 }
 
 /*
+ * An API key. Failures count against the client's address, so that keys
+ * cannot be guessed at the speed of the network; an address over the
+ * limit is refused before its key is even looked at. Sets rq->via_key
+ * when the key is good for this route.
+ */
+static enum MHD_Result
+gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
+    const char *authz)
+{
+	struct reply rp = { 0 };
+	int r;
+
+	if (web_rate_full(w, "apikey-failed", rq->addr))
+		return refuse(w, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "rate_limited", "too many failed API key attempts; wait "
+		    "a minute and try again");
+	r = web_apikey_auth(w, authz, rq->route->key_scope, &rq->who);
+	if (r == 0) {
+		rq->via_key = 1;
+		return MHD_YES;
+	}
+	if (r == -2)
+		return refuse(w, conn, MHD_HTTP_FORBIDDEN, "scope_missing",
+		    "this API key's scopes do not cover this resource");
+	if (web_rate_check(w, "apikey-failed", rq->addr) != 0)
+		return refuse(w, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "rate_limited", "too many failed API key attempts; wait "
+		    "a minute and try again");
+	rp.www_auth = "Bearer realm=\"twokey\", error=\"invalid_token\"";
+	return refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
+	    "unauthenticated", "the API key is unknown or revoked");
+}
+
+/*
  * A signed-in person, and on anything but GET the CSRF token of their
  * session in the X-CSRF-Token header. Returns 1 to go on, 0 when *ret
  * holds the refusal.
@@ -260,27 +321,21 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
     const char *method, enum MHD_Result *ret)
 {
 	const char *cookie, *csrf = NULL, *authz;
-	int r;
+	struct reply rp = { 0 };
 
 	authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (authz != NULL) {
-		r = web_apikey_auth(w, authz, rq->route->key_scope, &rq->who);
-		if (r == 0) {
-			rq->via_key = 1;
-			return 1;
-		}
-		*ret = r == -2 ? refuse(w, conn, MHD_HTTP_FORBIDDEN,
-		    "scope_missing", "this API key's scopes do not cover "
-		    "this resource") : refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
-		    "unauthenticated", "the API key is unknown or revoked");
-		return 0;
+		*ret = gate_apikey(w, conn, rq, authz);
+		return rq->via_key;
 	}
 	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
 	    SESSION_COOKIE);
 	if (cookie == NULL || strlen(cookie) >= sizeof(rq->cookie) ||
 	    web_session_check(w, cookie, NULL, &rq->who) != 0) {
-		*ret = refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
+		rp.www_auth = rq->route->key_scope != 0 ?
+		    "Bearer realm=\"twokey\"" : NULL;
+		*ret = refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
 		    "unauthenticated", "sign in with your security key "
 		    "first");
 		return 0;
@@ -325,10 +380,14 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 	if (r == -1)
 		return refuse(w, conn, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such resource");
-	if (r == -2)
-		return refuse(w, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+	if (r == -2) {
+		struct reply rp = { 0 };
+
+		web_route_allow(url, rp.allow, sizeof(rp.allow));
+		return refuse_with(w, conn, &rp, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method_not_allowed", "this resource does not accept "
 		    "that method");
+	}
 	if (rq->route->auth == AUTH_SESSION && !gate_session(w, conn, rq,
 	    method, &ret))
 		return ret;

@@ -26,6 +26,8 @@ struct reply {
 	const char *ctype;
 	char set_cookie[256];	/* Set-Cookie value, "" for none */
 	int close;		/* close the connection after it */
+	const char *www_auth;	/* WWW-Authenticate value, or NULL */
+	char allow[64];		/* Allow value on 405, "" for none */
 };
 
 /* Who a request comes from, once its session (or API key) checked out. */
@@ -129,6 +131,9 @@ struct tk_web {
 /* Route lookup: 0 found, -1 no such path, -2 path without this method. */
 int web_route_find(const char *method, const char *url,
     const struct route **out, char *param, size_t paramlen);
+
+/* The methods url's routes take, as an Allow header ("GET, POST"). */
+void web_route_allow(const char *url, char *out, size_t outlen);
 
 /* Replies. */
 void web_reply_json(struct reply *r, unsigned int status, json_t *body);

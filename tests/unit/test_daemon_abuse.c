@@ -354,6 +354,68 @@ nul_in_the_path_is_refused(void **state)
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
+/* One raw request with Connection: close; the whole answer in buf. */
+static void
+raw_get(const struct tkd *d, const char *method, const char *path,
+    const char *header, char *buf, size_t cap)
+{
+	char raw[512];
+	int closed;
+
+	snprintf(raw, sizeof(raw), "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+	    "%s%sConnection: close\r\n\r\n", method, path,
+	    header != NULL ? header : "", header != NULL ? "\r\n" : "");
+	raw_exchange(d, raw, buf, cap, &closed);
+}
+
+#define BEARER "Authorization: Bearer tk_not_a_key_0123456789"
+
+static void
+api_key_guessing_is_limited_per_address(void **state)
+{
+	struct tkd d;
+	char buf[8192];
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "keyguess",
+	    ",\n\"rate_limit_per_minute\": 3"), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	for (i = 0; i < 3; i++) {
+		raw_get(&d, "GET", "/api/v1/requests", BEARER, buf,
+		    sizeof(buf));
+		if (strncmp(buf, "HTTP/1.1 401 ", 13) != 0)
+			fail_msg("guess %u: %.200s", i, buf);
+		assert_non_null(strcasestr(buf, "\r\nWWW-Authenticate: "
+		    "Bearer "));
+	}
+	raw_get(&d, "GET", "/api/v1/requests", BEARER, buf, sizeof(buf));
+	if (strncmp(buf, "HTTP/1.1 429 ", 13) != 0)
+		fail_msg("fourth guess: %.200s", buf);
+	assert_non_null(strstr(buf, "\"code\":\"rate_limited\""));
+	assert_non_null(strcasestr(buf, "\r\nRetry-After: "));
+	assert_true(tkd_metric(&d, "twokey_rate_limited_total") >= 1);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
+static void
+wrong_method_names_the_allowed_ones(void **state)
+{
+	struct tkd d;
+	char buf[8192];
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "allow", ""), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	raw_get(&d, "DELETE", "/healthz", NULL, buf, sizeof(buf));
+	assert_int_equal(strncmp(buf, "HTTP/1.1 405 ", 13), 0);
+	assert_non_null(strcasestr(buf, "\r\nAllow: GET\r\n"));
+	raw_get(&d, "GET", "/api/v1/api-keys/abc", NULL, buf, sizeof(buf));
+	assert_int_equal(strncmp(buf, "HTTP/1.1 405 ", 13), 0);
+	assert_non_null(strcasestr(buf, "\r\nAllow: DELETE\r\n"));
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -366,6 +428,8 @@ main(void)
 		cmocka_unit_test(
 		    smuggled_request_framing_is_refused_and_closed),
 		cmocka_unit_test(nul_in_the_path_is_refused),
+		cmocka_unit_test(api_key_guessing_is_limited_per_address),
+		cmocka_unit_test(wrong_method_names_the_allowed_ones),
 	};
 	int r;
 
