@@ -156,6 +156,10 @@ startup(struct daemon *d)
 	size_t key_len = 0;
 	int fd = -1, r, code = TK_EXIT_OSERR;
 
+	if (tk_preflight(d->cfg) != 0) {
+		code = TK_EXIT_CONFIG;
+		goto out;
+	}
 	if ((code = start_signer(d)) != 0)
 		goto out;
 	code = TK_EXIT_OSERR;
@@ -270,9 +274,12 @@ main(int argc, char **argv)
 		return TK_EXIT_CONFIG;
 	tk_log_set_level(d.cfg->log_level);
 	if (check_only) {
-		tk_info("configuration ok");
+		/* Everything start-up checks before the token; no signer. */
+		code = tk_preflight(d.cfg) == 0 ? 0 : TK_EXIT_CONFIG;
+		if (code == 0)
+			tk_info("configuration ok");
 		tk_config_free(&d.cfg);
-		return 0;
+		return code;
 	}
 	/* Blocked before any thread exists, so that only sigtimedwait in
 	 * this thread ever takes them. */

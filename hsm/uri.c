@@ -11,11 +11,13 @@
  *                                credential NAME (LoadCredential=NAME:...)
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "twokey/common.h"
 #include "hsm_int.h"
@@ -254,6 +256,25 @@ pin_source(struct tk_p11_uri *u, char *src, char *why, size_t whylen)
 	return u->pin_file == NULL ? TK_HSM_ERR_NOMEM : 0;
 }
 
+/*
+ * pin-value under any spelling a PKCS#11 library might still honour:
+ * another case, or percent escapes in the name ("pin-val%75e").
+ */
+static int
+names_pin_value(const char *name, size_t nlen)
+{
+	uint8_t *dec = NULL;
+	size_t dlen = 0;
+	int r;
+
+	if (pct_decode(name, nlen, 1, &dec, &dlen) != 0)
+		return 0;
+	r = dlen == strlen("pin-value") &&
+	    strcasecmp((const char *)dec, "pin-value") == 0;
+	free(dec);
+	return r;
+}
+
 static int
 query_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
     const char *v, size_t vlen, char *why, size_t whylen)
@@ -261,7 +282,7 @@ query_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
 	char *val = NULL;
 	int r;
 
-	if (name_is(name, nlen, "pin-value")) {
+	if (names_pin_value(name, nlen)) {
 		/* The value is never decoded, copied or logged. */
 		why_fmt(why, whylen, "pin-value is refused: a PIN must never "
 		    "be in a URI; use pin-source=file:/PATH or "
@@ -485,5 +506,35 @@ out:
 	if (buf != NULL)
 		tk_secret_free(buf, blen + 1);
 	free(path);
+	return r;
+}
+
+int
+tk_hsm_uri_check(const char *uri, char *why, size_t whylen)
+{
+	struct tk_p11_uri *u = NULL;
+	struct stat st;
+	char *path = NULL;
+	int r;
+
+	if ((r = tk_p11_uri_parse(uri, &u, why, whylen)) != 0)
+		return r;
+	if ((r = pin_path(u, &path, why, whylen)) != 0)
+		goto out;
+	r = TK_HSM_ERR_PIN_SOURCE;
+	if (stat(path, &st) != 0)
+		why_fmt(why, whylen, "PIN file %s: %s", ESC(path, strlen(path)),
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		why_fmt(why, whylen, "PIN file %s is not a regular file",
+		    ESC(path, strlen(path)));
+	else if ((st.st_mode & 077) != 0)
+		why_fmt(why, whylen, "PIN file %s may be read by group or "
+		    "others; make it mode 0600", ESC(path, strlen(path)));
+	else
+		r = TK_HSM_OK;
+out:
+	free(path);
+	tk_p11_uri_free(&u);
 	return r;
 }
