@@ -27,6 +27,7 @@
 #include "twokey/common.h"
 
 #include "../lib/daemon_fixture.h"
+#include "../lib/softauthn.h"
 
 #define JSON "application/json"
 #define CHALLENGE "/api/v1/session/challenge"
@@ -144,6 +145,7 @@ challenges_for_a_name_cannot_lock_its_person_out(void **state)
 	d.source = "127.0.0.30";
 	assert_int_equal(tkd_signin(&d, "victim", &vic), 200);
 	d.source = NULL;
+	softauthn_free(&vic.sa);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
@@ -200,6 +202,7 @@ failed_signins_are_limited_per_person(void **state)
 	assert_int_equal(wrong_assertion_from(&d, "127.0.0.50", &vic), 429);
 	d.source = NULL;
 	assert_true(tkd_metric(&d, "twokey_rate_limited_total") >= 1);
+	softauthn_free(&vic.sa);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
