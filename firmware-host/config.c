@@ -39,6 +39,8 @@ static const struct setting settings[] = {
 	{ "log_level", K_LEVEL, 0, 0, 0 },
 	{ "max_body_bytes", K_UINT, OFF(max_body_bytes), 1024, 1048576 },
 	{ "max_connections", K_UINT, OFF(max_connections), 1, 4096 },
+	{ "max_connections_per_address", K_UINT,
+	    OFF(max_connections_per_address), 1, 4096 },
 	{ "request_timeout", K_UINT, OFF(request_timeout), 1, 600 },
 	{ "session_ttl", K_UINT, OFF(session_ttl), 60, 86400 },
 	{ "rate_limit_per_minute", K_UINT, OFF(rate_limit_per_minute), 1,
@@ -103,6 +105,7 @@ set_defaults(struct tk_config *c)
 	c->log_level = TK_LOG_INFO;
 	c->max_body_bytes = 65536;
 	c->max_connections = 64;
+	c->max_connections_per_address = 8;
 	c->request_timeout = 30;
 	c->session_ttl = 900;
 	c->rate_limit_per_minute = 10;

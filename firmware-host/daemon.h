@@ -29,6 +29,14 @@ struct tk_signer;
 int tk_tls_load(const struct tk_config *cfg, struct tk_signer *signer,
     char **cert, char **key, size_t *key_len);
 
+/*
+ * The checks of start-up that need neither the token nor a change on
+ * disk: numeric listen address, the token URI and its PIN file's mode,
+ * an executable signer, the account to run as. Run by -t and at start
+ * before the signer. Returns 0, or -1 with the setting named in the log.
+ */
+int tk_preflight(const struct tk_config *cfg);
+
 /* A listening TCP socket on the configured address, or -1 (logged). */
 int tk_listen_socket(const struct tk_config *cfg);
 

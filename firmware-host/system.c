@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "twokey/common.h"
+#include "twokey/hsm.h"
 #include "daemon.h"
 
 int
@@ -71,18 +72,14 @@ chown_one(const char *path, const struct stat *st, int flag,
 	    FTW_STOP;
 }
 
-int
-tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
+/* The account to run as, when running as root; -2 if unusable. */
+static int
+account(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
 
 	*uid = getuid();
 	*gid = getgid();
-	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
-		tk_error("state_dir: cannot make %s: %s", cfg->state_dir,
-		    strerror(errno));
-		return -1;
-	}
 	if (geteuid() != 0)
 		return 0;
 	if ((pw = getpwnam(cfg->user)) == NULL) {
@@ -98,6 +95,48 @@ tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	return 0;
+}
+
+int
+tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
+{
+	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+		tk_error("state_dir: cannot make %s: %s", cfg->state_dir,
+		    strerror(errno));
+		return -1;
+	}
+	return account(cfg, uid, gid);
+}
+
+int
+tk_preflight(const struct tk_config *cfg)
+{
+	struct addrinfo hints, *ai = NULL;
+	char why[256];
+	uid_t uid;
+	gid_t gid;
+	int e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((e = getaddrinfo(cfg->listen_host, "1", &hints, &ai)) != 0) {
+		tk_error("listen: %s is not a numeric address: %s",
+		    cfg->listen_host, gai_strerror(e));
+		return -1;
+	}
+	freeaddrinfo(ai);
+	if (tk_hsm_uri_check(cfg->pkcs11_uri, why, sizeof(why)) != TK_HSM_OK) {
+		tk_error("pkcs11_uri: %s", why);
+		return -1;
+	}
+	if (cfg->signer_path != NULL && access(cfg->signer_path, X_OK) != 0) {
+		tk_error("signer_path: %s is not an executable program: %s",
+		    cfg->signer_path, strerror(errno));
+		return -1;
+	}
+	return account(cfg, &uid, &gid) == 0 ? 0 : -1;
 }
 
 int

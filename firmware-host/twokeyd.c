@@ -105,6 +105,7 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	wc.key_pem = key;
 	wc.max_body_bytes = d->cfg->max_body_bytes;
 	wc.max_connections = d->cfg->max_connections;
+	wc.max_connections_per_address = d->cfg->max_connections_per_address;
 	wc.request_timeout = d->cfg->request_timeout;
 	wc.rate_limit_per_minute = d->cfg->rate_limit_per_minute;
 	wc.rp_id = d->cfg->rp_id;
@@ -164,6 +165,10 @@ startup(struct daemon *d)
 	size_t key_len = 0;
 	int fd = -1, r, code = TK_EXIT_OSERR;
 
+	if (tk_preflight(d->cfg) != 0) {
+		code = TK_EXIT_CONFIG;
+		goto out;
+	}
 	if ((code = start_signer(d)) != 0)
 		goto out;
 	code = TK_EXIT_OSERR;
@@ -330,9 +335,12 @@ main(int argc, char **argv)
 		return TK_EXIT_CONFIG;
 	tk_log_set_level(d.cfg->log_level);
 	if (check_only) {
-		tk_info("configuration ok");
+		/* Everything start-up checks before the token; no signer. */
+		code = tk_preflight(d.cfg) == 0 ? 0 : TK_EXIT_CONFIG;
+		if (code == 0)
+			tk_info("configuration ok");
 		tk_config_free(&d.cfg);
-		return 0;
+		return code;
 	}
 	if (people != NULL) {
 		code = bootstrap(&d, people);

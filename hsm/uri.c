@@ -11,11 +11,13 @@
  *                                credential NAME (LoadCredential=NAME:...)
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "twokey/common.h"
 #include "hsm_int.h"
@@ -485,5 +487,35 @@ out:
 	if (buf != NULL)
 		tk_secret_free(buf, blen + 1);
 	free(path);
+	return r;
+}
+
+int
+tk_hsm_uri_check(const char *uri, char *why, size_t whylen)
+{
+	struct tk_p11_uri *u = NULL;
+	struct stat st;
+	char *path = NULL;
+	int r;
+
+	if ((r = tk_p11_uri_parse(uri, &u, why, whylen)) != 0)
+		return r;
+	if ((r = pin_path(u, &path, why, whylen)) != 0)
+		goto out;
+	r = TK_HSM_ERR_PIN_SOURCE;
+	if (stat(path, &st) != 0)
+		why_fmt(why, whylen, "PIN file %s: %s", ESC(path, strlen(path)),
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		why_fmt(why, whylen, "PIN file %s is not a regular file",
+		    ESC(path, strlen(path)));
+	else if ((st.st_mode & 077) != 0)
+		why_fmt(why, whylen, "PIN file %s may be read by group or "
+		    "others; make it mode 0600", ESC(path, strlen(path)));
+	else
+		r = TK_HSM_OK;
+out:
+	free(path);
+	tk_p11_uri_free(&u);
 	return r;
 }

@@ -89,6 +89,7 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 		r = tk_approvals_person_get(w->be->ap, c.person_id, p);
 	pthread_mutex_unlock(w->be->lock);
 	if (r != 0) {
+		memset(p, 0, sizeof(*p));
 		tk_info("sign-in refused: unknown credential");
 		return -1;
 	}
@@ -187,12 +188,20 @@ web_h_signin(struct tk_web *w, struct req *rq, struct reply *r)
 		    "one");
 		goto out;
 	}
+	memset(&p, 0, sizeof(p));
 	if (verify_signin(w, &a, challenge, &p) != 0) {
-		web_reply_error(r, 401, "signin_failed", "the security key's "
-		    "answer was not accepted");
+		/* A failure counts against the credential's owner, if any. */
+		if (p.name[0] != '\0' &&
+		    web_rate_check(w, "signin-failed", p.name) != 0)
+			web_reply_error(r, 429, "rate_limited", "too many "
+			    "failed sign-ins for this person; wait a minute "
+			    "and try again");
+		else
+			web_reply_error(r, 401, "signin_failed", "the "
+			    "security key's answer was not accepted");
 		goto out;
 	}
-	if (web_rate_check(w, "person", p.name) != 0) {
+	if (web_rate_full(w, "signin-failed", p.name)) {
 		web_reply_error(r, 429, "rate_limited", "too many sign-in "
 		    "attempts; wait a minute and try again");
 		goto out;

@@ -37,6 +37,24 @@ slot_key(const struct tk_web *w, const char *kind, const char *value)
 }
 
 int
+web_rate_full(struct tk_web *w, const char *kind, const char *value)
+{
+	uint64_t key = slot_key(w, kind, value);
+	time_t window = time(NULL) / 60;
+	struct rate_slot *s;
+	int full;
+
+	pthread_mutex_lock(&w->lock);
+	s = &w->rate[key % WEB_RATE_SLOTS];
+	full = s->key == key && s->window == window &&
+	    s->count >= w->rate_limit;
+	pthread_mutex_unlock(&w->lock);
+	if (full)
+		atomic_fetch_add(&w->rate_limited, 1);
+	return full;
+}
+
+int
 web_rate_check(struct tk_web *w, const char *kind, const char *value)
 {
 	uint64_t key = slot_key(w, kind, value);

@@ -168,6 +168,22 @@ path_matches(const char *tmpl, const char *url, char *param,
 	return *url == '\0';
 }
 
+void
+web_route_allow(const char *url, char *out, size_t outlen)
+{
+	char param[WEB_PARAM_MAX];
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < NROUTES && n < outlen; i++) {
+		if (!path_matches(routes[i].info.path, url, param,
+		    sizeof(param)))
+			continue;
+		n += (size_t)snprintf(out + n, outlen - n, "%s%s",
+		    n > 0 ? ", " : "", routes[i].info.method);
+	}
+}
+
 int
 web_route_find(const char *method, const char *url,
     const struct route **out, char *param, size_t paramlen)

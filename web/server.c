@@ -105,6 +105,27 @@ add_security_headers(struct MHD_Response *resp)
 	    "max-age=31536000");
 }
 
+/* What a client needs to act on a refusal: when, how, which methods. */
+static void
+add_status_headers(struct MHD_Response *resp, const struct reply *r)
+{
+	char secs[16];
+
+	if (r->status == MHD_HTTP_TOO_MANY_REQUESTS) {
+		/* Rate windows are whole minutes. */
+		snprintf(secs, sizeof(secs), "%d",
+		    60 - (int)(time(NULL) % 60));
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    secs);
+	}
+	if (r->status == MHD_HTTP_UNAUTHORIZED && r->www_auth != NULL)
+		MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_auth);
+	if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED && r->allow[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    r->allow);
+}
+
 static void
 count_status(struct tk_web *w, unsigned int status)
 {
@@ -144,6 +165,10 @@ send_reply(struct tk_web *w, struct MHD_Connection *conn, struct reply *r)
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	if (r->set_cookie[0] != '\0')
 		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	add_status_headers(resp, r);
 	add_security_headers(resp);
 	count_status(w, r->status);
 	ret = MHD_queue_response(conn, r->status, resp);
@@ -171,17 +196,58 @@ json_content_type(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result
+refuse_with(struct tk_web *w, struct MHD_Connection *conn, struct reply *r,
+    unsigned int status, const char *code, const char *msg)
+{
+	if (status == MHD_HTTP_CONTENT_TOO_LARGE)
+		atomic_fetch_add(&w->refused_body, 1);
+	web_reply_error(r, status, code, "%s", msg);
+	return send_reply(w, conn, r);
+}
+
+static enum MHD_Result
 refuse(struct tk_web *w, struct MHD_Connection *conn, unsigned int status,
     const char *code, const char *msg)
 {
 	struct reply r = { 0 };
-	enum MHD_Result ret;
 
-	if (status == MHD_HTTP_CONTENT_TOO_LARGE)
-		atomic_fetch_add(&w->refused_body, 1);
-	web_reply_error(&r, status, code, "%s", msg);
-	ret = send_reply(w, conn, &r);
-	return ret;
+	return refuse_with(w, conn, &r, status, code, msg);
+}
+
+struct framing {
+	unsigned int lengths;	/* Content-Length headers */
+	unsigned int encodings;	/* Transfer-Encoding headers */
+};
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->lengths++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->encodings++;
+	return MHD_YES;
+}
+
+/*
+ * A request whose length two parties could read differently (two
+ * Content-Length headers, or one with Transfer-Encoding) is how requests
+ * are smuggled past a proxy: refused, and the connection closed, since
+ * where the next request would start is unknown.
+ */
+static int
+ambiguous_framing(struct MHD_Connection *conn)
+{
+	struct framing f = { 0, 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	return f.lengths > 1 || f.encodings > 1 ||
+	    (f.lengths > 0 && f.encodings > 0);
 }
 
 static uint64_t
@@ -212,6 +278,40 @@ expects_continue(struct MHD_Connection *conn)
 }
 
 /*
+ * An API key. Failures count against the client's address, so that keys
+ * cannot be guessed at the speed of the network; an address over the
+ * limit is refused before its key is even looked at. Sets rq->via_key
+ * when the key is good for this route.
+ */
+static enum MHD_Result
+gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
+    const char *authz)
+{
+	struct reply rp = { 0 };
+	int r;
+
+	if (web_rate_full(w, "apikey-failed", rq->addr))
+		return refuse(w, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "rate_limited", "too many failed API key attempts; wait "
+		    "a minute and try again");
+	r = web_apikey_auth(w, authz, rq->route->key_scope, &rq->who);
+	if (r == 0) {
+		rq->via_key = 1;
+		return MHD_YES;
+	}
+	if (r == -2)
+		return refuse(w, conn, MHD_HTTP_FORBIDDEN, "scope_missing",
+		    "this API key's scopes do not cover this resource");
+	if (web_rate_check(w, "apikey-failed", rq->addr) != 0)
+		return refuse(w, conn, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "rate_limited", "too many failed API key attempts; wait "
+		    "a minute and try again");
+	rp.www_auth = "Bearer realm=\"twokey\", error=\"invalid_token\"";
+	return refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
+	    "unauthenticated", "the API key is unknown or revoked");
+}
+
+/*
  * A signed-in person, and on anything but GET the CSRF token of their
  * session in the X-CSRF-Token header. Returns 1 to go on, 0 when *ret
  * holds the refusal.
@@ -221,27 +321,21 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
     const char *method, enum MHD_Result *ret)
 {
 	const char *cookie, *csrf = NULL, *authz;
-	int r;
+	struct reply rp = { 0 };
 
 	authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (authz != NULL) {
-		r = web_apikey_auth(w, authz, rq->route->key_scope, &rq->who);
-		if (r == 0) {
-			rq->via_key = 1;
-			return 1;
-		}
-		*ret = r == -2 ? refuse(w, conn, MHD_HTTP_FORBIDDEN,
-		    "scope_missing", "this API key's scopes do not cover "
-		    "this resource") : refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
-		    "unauthenticated", "the API key is unknown or revoked");
-		return 0;
+		*ret = gate_apikey(w, conn, rq, authz);
+		return rq->via_key;
 	}
 	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
 	    SESSION_COOKIE);
 	if (cookie == NULL || strlen(cookie) >= sizeof(rq->cookie) ||
 	    web_session_check(w, cookie, NULL, &rq->who) != 0) {
-		*ret = refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
+		rp.www_auth = rq->route->key_scope != 0 ?
+		    "Bearer realm=\"twokey\"" : NULL;
+		*ret = refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
 		    "unauthenticated", "sign in with your security key "
 		    "first");
 		return 0;
@@ -272,15 +366,28 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 	int r;
 
 	*refused = 1;
+	if (ambiguous_framing(conn)) {
+		struct reply rp = { 0 };
+
+		web_reply_error(&rp, MHD_HTTP_BAD_REQUEST, "ambiguous_length",
+		    "send one Content-Length or chunked encoding, not both "
+		    "nor twice");
+		rp.close = 1;
+		return send_reply(w, conn, &rp);
+	}
 	r = web_route_find(method, url, &rq->route, rq->param,
 	    sizeof(rq->param));
 	if (r == -1)
 		return refuse(w, conn, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such resource");
-	if (r == -2)
-		return refuse(w, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+	if (r == -2) {
+		struct reply rp = { 0 };
+
+		web_route_allow(url, rp.allow, sizeof(rp.allow));
+		return refuse_with(w, conn, &rp, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method_not_allowed", "this resource does not accept "
 		    "that method");
+	}
 	if (rq->route->auth == AUTH_SESSION && !gate_session(w, conn, rq,
 	    method, &ret))
 		return ret;
@@ -375,6 +482,28 @@ dispatch(struct tk_web *w, struct MHD_Connection *conn, struct req *rq)
 	return send_reply(w, conn, &r);
 }
 
+/*
+ * libmicrohttpd's decoding, except that a decoded NUL (which would cut
+ * the path short for every string function after it: "/healthz%00..."
+ * routed as "/healthz") turns the whole value into BAD_PATH, which no
+ * route has, and which on_request refuses.
+ */
+#define BAD_PATH "\x7f"
+
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+	size_t len;
+
+	(void)cls;
+	(void)conn;
+	len = MHD_http_unescape(uri);
+	if (memchr(uri, '\0', len) == NULL)
+		return len;
+	memcpy(uri, BAD_PATH, sizeof(BAD_PATH));
+	return strlen(BAD_PATH);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -392,6 +521,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = rq;
 		atomic_fetch_add(&w->inflight, 1);
 		client_addr(conn, rq->addr, sizeof(rq->addr));
+		if (strcmp(url, BAD_PATH) == 0)
+			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
+			    "bad_path", "the path holds an encoded NUL");
 		ret = gate_headers(w, conn, rq, url, method, &refused);
 		if (refused)
 			rq->route = NULL;
@@ -523,8 +655,11 @@ tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 	    MHD_OPTION_HTTPS_PRIORITIES,
 	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    cfg->max_connections_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, w,
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		tk_error("libmicrohttpd refused to start (certificate, key "

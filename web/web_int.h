@@ -25,6 +25,9 @@ struct reply {
 	size_t text_len;
 	const char *ctype;
 	char set_cookie[256];	/* Set-Cookie value, "" for none */
+	int close;		/* close the connection after it */
+	const char *www_auth;	/* WWW-Authenticate value, or NULL */
+	char allow[64];		/* Allow value on 405, "" for none */
 };
 
 /* Who a request comes from, once its session (or API key) checked out. */
@@ -129,6 +132,9 @@ struct tk_web {
 int web_route_find(const char *method, const char *url,
     const struct route **out, char *param, size_t paramlen);
 
+/* The methods url's routes take, as an Allow header ("GET, POST"). */
+void web_route_allow(const char *url, char *out, size_t outlen);
+
 /* Replies. */
 void web_reply_json(struct reply *r, unsigned int status, json_t *body);
 void web_reply_error(struct reply *r, unsigned int status,
@@ -137,6 +143,9 @@ void web_reply_error(struct reply *r, unsigned int status,
 
 /* Counts an attempt for key ("addr:..." or "person:..."); 0 if allowed. */
 int web_rate_check(struct tk_web *w, const char *kind, const char *value);
+
+/* 1 when key's window is full (counted as a refusal), without counting. */
+int web_rate_full(struct tk_web *w, const char *kind, const char *value);
 
 /*
  * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the

@@ -45,6 +45,7 @@ struct tk_config {
 	enum tk_log_level log_level;	/* info */
 	size_t max_body_bytes;		/* 65536 */
 	unsigned int max_connections;	/* 64 */
+	unsigned int max_connections_per_address; /* 8 */
 	unsigned int request_timeout;	/* seconds, 30 */
 	unsigned int session_ttl;	/* seconds, 900 */
 	unsigned int rate_limit_per_minute; /* sign-in/approval tries, 10 */

@@ -58,6 +58,15 @@ enum tk_hsm_err {
 
 const char *tk_hsm_strerror(int err);
 
+/*
+ * Checks a token URI as tk_signer_start would take it, without loading
+ * a module or reading the PIN: parsed strictly (pin-value refused in any
+ * spelling), a pin-source present, its file a regular file that group
+ * and others cannot read. Returns TK_HSM_OK, or TK_HSM_ERR_URI /
+ * TK_HSM_ERR_PIN_SOURCE with the reason in why.
+ */
+int tk_hsm_uri_check(const char *uri, char *why, size_t whylen);
+
 /* Opaque client side of the signer process. Thread safe. */
 struct tk_signer;
 

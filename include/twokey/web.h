@@ -53,6 +53,7 @@ struct tk_web_config {
 	const char *key_pem;		/* NUL-terminated PEM, wiped by us */
 	size_t max_body_bytes;
 	unsigned int max_connections;
+	unsigned int max_connections_per_address;	/* 0: no limit */
 	unsigned int request_timeout;	/* seconds */
 	unsigned int rate_limit_per_minute;
 	const char *rp_id;

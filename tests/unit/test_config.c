@@ -127,6 +127,24 @@ numbers_out_of_range_are_refused_and_named(void **state)
 }
 
 static void
+connections_per_address_default_to_eight_and_are_bounded(void **state)
+{
+	struct tk_config *c = parse_ok("{" URI "}");
+
+	(void)state;
+	assert_int_equal(c->max_connections_per_address, 8);
+	tk_config_free(&c);
+	c = parse_ok("{" URI ", \"max_connections_per_address\": 2}");
+	assert_int_equal(c->max_connections_per_address, 2);
+	tk_config_free(&c);
+	refused("{" URI ", \"max_connections_per_address\": 0}",
+	    TK_CFG_ERR_SETTING, "max_connections_per_address: must be "
+	    "between 1 and 4096");
+	refused("{" URI ", \"max_connections_per_address\": 4097}",
+	    TK_CFG_ERR_SETTING, "max_connections_per_address: must be");
+}
+
+static void
 listen_takes_ipv4_and_bracketed_ipv6(void **state)
 {
 	struct tk_config *c;
@@ -308,6 +326,8 @@ main(void)
 		cmocka_unit_test(unknown_setting_is_refused_and_named),
 		cmocka_unit_test(wrong_type_is_refused_and_named),
 		cmocka_unit_test(numbers_out_of_range_are_refused_and_named),
+		cmocka_unit_test(
+		    connections_per_address_default_to_eight_and_are_bounded),
 		cmocka_unit_test(listen_takes_ipv4_and_bracketed_ipv6),
 		cmocka_unit_test(malformed_listen_addresses_are_refused),
 		cmocka_unit_test(pkcs11_uri_is_required),

@@ -497,6 +497,68 @@ check_flag_accepts_a_good_configuration(void **state)
 	assert_int_equal(access(d.cert, F_OK), -1);
 }
 
+/* -t on text with the daemon's URI edited: 78, and the log names it. */
+static void
+check_refuses(struct tkd *d, const char *listen, const char *uri,
+    const char *signer, const char *user, const char *named)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text), "{\"listen\": \"%s:%u\", "
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
+	    "\"state_dir\": \"%s/state\", \"user\": \"%s\"}", listen,
+	    d->port, uri, signer, d->dir, user);
+	assert_int_equal(tkd_write_config(d, text), 0);
+	if (tkd_run(d, "-t") != 78 || !tkd_log_has(d, named, 0))
+		fail_msg("-t did not refuse naming \"%s\": %s", named, text);
+}
+
+static void
+check_flag_refuses_what_the_start_would_refuse(void **state)
+{
+	struct tkd d;
+	char uri[2048], bad[4096], path[700];
+	const char *pin;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "checkstrict", ""), 0);
+	snprintf(uri, sizeof(uri), "%s", d.uri);
+	assert_non_null(pin = strstr(uri, "&pin-source="));
+	/* Each file passes -t with the good parts. */
+	check_refuses(&d, "localhost", uri, d.signer, "nobody", "listen:");
+	snprintf(bad, sizeof(bad), "%.*s", (int)(pin - uri), uri);
+	check_refuses(&d, "127.0.0.1", bad, d.signer, "nobody",
+	    "pkcs11_uri:");
+	snprintf(bad, sizeof(bad), "%s&PIN-VALUE=1234", uri);
+	check_refuses(&d, "127.0.0.1", bad, d.signer, "nobody",
+	    "pkcs11_uri:");
+	snprintf(bad, sizeof(bad), "%s&pin-val%%75e=1234", uri);
+	check_refuses(&d, "127.0.0.1", bad, d.signer, "nobody",
+	    "pkcs11_uri:");
+	snprintf(bad, sizeof(bad), "%.*s&pin-source=file:%s/no-such.pin",
+	    (int)(pin - uri), uri, d.dir);
+	check_refuses(&d, "127.0.0.1", bad, d.signer, "nobody",
+	    "pkcs11_uri:");
+	snprintf(path, sizeof(path), "%s/open.pin", d.dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("1234\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(bad, sizeof(bad), "%.*s&pin-source=file:%s",
+	    (int)(pin - uri), uri, path);
+	check_refuses(&d, "127.0.0.1", bad, d.signer, "nobody",
+	    "pkcs11_uri:");
+	check_refuses(&d, "127.0.0.1", uri, path, "nobody", "signer_path:");
+	if (geteuid() == 0) {
+		check_refuses(&d, "127.0.0.1", uri, d.signer, "root",
+		    "user:");
+		check_refuses(&d, "127.0.0.1", uri, d.signer,
+		    "twokey-no-such-user", "user:");
+	}
+	assert_int_equal(access(d.cert, F_OK), -1);
+}
+
 static void
 missing_account_exits_78_naming_user(void **state)
 {
@@ -739,7 +801,7 @@ try_signin(struct tkd *d, const char *name)
 }
 
 static void
-signin_attempts_are_limited_per_person_and_address(void **state)
+signin_challenges_are_limited_per_address_not_per_name(void **state)
 {
 	struct tkd d;
 
@@ -747,7 +809,11 @@ signin_attempts_are_limited_per_person_and_address(void **state)
 	assert_int_equal(tkd_init(&d, "rate",
 	    ",\n\"rate_limit_per_minute\": 3"), 0);
 	assert_int_equal(tkd_start(&d), 0);
-	/* Per person: bob from three addresses. */
+	/*
+	 * Not per name: bob from four addresses (a per-name limit here
+	 * would let anyone lock bob out; failed assertions count per
+	 * person instead, see test_daemon_abuse).
+	 */
 	d.source = "127.0.0.2";
 	assert_int_equal(try_signin(&d, "bob"), 200);
 	d.source = "127.0.0.3";
@@ -755,7 +821,7 @@ signin_attempts_are_limited_per_person_and_address(void **state)
 	d.source = "127.0.0.4";
 	assert_int_equal(try_signin(&d, "bob"), 200);
 	d.source = "127.0.0.5";
-	assert_int_equal(try_signin(&d, "bob"), 429);
+	assert_int_equal(try_signin(&d, "bob"), 200);
 	/* Per address: 127.0.0.6 trying three names, then a fourth. */
 	d.source = "127.0.0.6";
 	assert_int_equal(try_signin(&d, "carol"), 200);
@@ -764,8 +830,8 @@ signin_attempts_are_limited_per_person_and_address(void **state)
 	assert_int_equal(try_signin(&d, "frank"), 429);
 	d.source = NULL;
 	/* Refused attempts issued nothing. */
-	assert_int_equal(tkd_metric(&d, PENDING), 6);
-	assert_int_equal(tkd_metric(&d, "twokey_rate_limited_total"), 2);
+	assert_int_equal(tkd_metric(&d, PENDING), 7);
+	assert_int_equal(tkd_metric(&d, "twokey_rate_limited_total"), 1);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
@@ -799,6 +865,8 @@ main(void)
 		    bad_configuration_exits_78_and_names_the_setting),
 		cmocka_unit_test(missing_token_exits_78_naming_pkcs11_uri),
 		cmocka_unit_test(check_flag_accepts_a_good_configuration),
+		cmocka_unit_test(
+		    check_flag_refuses_what_the_start_would_refuse),
 		cmocka_unit_test(missing_account_exits_78_naming_user),
 		cmocka_unit_test(root_is_dropped_and_tls_key_stays_private),
 		cmocka_unit_test(readable_tls_key_stops_the_start),
@@ -807,7 +875,7 @@ main(void)
 		cmocka_unit_test(sighup_reports_a_changed_policy),
 		cmocka_unit_test(sighup_with_a_broken_file_keeps_running),
 		cmocka_unit_test(
-		    signin_attempts_are_limited_per_person_and_address),
+		    signin_challenges_are_limited_per_address_not_per_name),
 	};
 	int r;
 
