@@ -36,6 +36,10 @@ tk_web_strerror(int err)
 		return "HTTPS server could not start";
 	case TK_WEB_ERR_INVALID:
 		return "invalid argument";
+	case TK_WEB_ERR_GOVERNED:
+		return "approvers exist: the quorum governs enrollment now";
+	case TK_WEB_ERR_STATE:
+		return "the store or the journal refused the change";
 	default:
 		return "unknown web error";
 	}
