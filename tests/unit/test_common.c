@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -157,6 +159,46 @@ file_larger_than_limit_is_refused(void **state)
 	free(path);
 }
 
+/*
+ * A verifier reads files under limits of gigabytes; the allocation must
+ * follow the file, not the limit. Checked in a child under a 256 MiB
+ * address-space limit (not under AddressSanitizer, which reserves far
+ * more address space than that for itself).
+ */
+static void
+small_file_under_a_huge_limit_needs_little_memory(void **state)
+{
+#ifndef __SANITIZE_ADDRESS__
+	char *path = write_temp("{\"small\":true}\n", 0644);
+	struct rlimit rl = { 256UL << 20, 256UL << 20 };
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t *buf;
+		size_t len;
+
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(2);
+		if (tk_read_file(path, (size_t)1 << 32, 0, &buf, &len) != 0 ||
+		    len != 15)
+			_exit(1);
+		free(buf);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	unlink(path);
+	free(path);
+#else
+	(void)state;
+#endif
+}
+
 int
 main(void)
 {
@@ -171,6 +213,8 @@ main(void)
 		cmocka_unit_test(
 		    secret_file_strips_newline_and_refuses_group_readable),
 		cmocka_unit_test(file_larger_than_limit_is_refused),
+		cmocka_unit_test(
+		    small_file_under_a_huge_limit_needs_little_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
