@@ -322,6 +322,26 @@ tkd_resp_clear(struct tkd_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
+long
+tkd_call(const struct tkd *d, const char *method, const char *path,
+    const char *body, const char *extra_header, json_t **ans)
+{
+	struct tkd_resp r;
+	long status;
+
+	if (ans != NULL)
+		*ans = NULL;
+	if (tkd_request(d, method, path, body != NULL ? "application/json" :
+	    NULL, body, body != NULL ? strlen(body) : 0, extra_header,
+	    &r) != 0)
+		return -1;
+	status = r.status;
+	if (ans != NULL)
+		*ans = json_loads(r.body, 0, NULL);
+	tkd_resp_clear(&r);
+	return status;
+}
+
 int
 tkd_log_has(const struct tkd *d, const char *needle, int ms)
 {

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 struct softauthn;
 
 struct tkd {
@@ -80,6 +82,14 @@ int tkd_request(const struct tkd *d, const char *method, const char *path,
     const char *ctype, const char *body, size_t len,
     const char *extra_header, struct tkd_resp *out);
 void tkd_resp_clear(struct tkd_resp *r);
+
+/*
+ * One JSON request (body NULL: none): the HTTP status, or -1 on a
+ * transport failure; the parsed answer in *ans (may be NULL) for the
+ * caller to json_decref.
+ */
+long tkd_call(const struct tkd *d, const char *method, const char *path,
+    const char *body, const char *extra_header, json_t **ans);
 
 /* Whether the daemon's log holds needle (polls up to ms milliseconds). */
 int tkd_log_has(const struct tkd *d, const char *needle, int ms);

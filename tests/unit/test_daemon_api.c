@@ -65,19 +65,7 @@ teardown(void **state)
 static long
 call(const char *method, const char *path, const char *body, json_t **ans)
 {
-	struct tkd_resp r;
-	long status;
-
-	if (ans != NULL)
-		*ans = NULL;
-	if (tkd_request(&d, method, path, body != NULL ? JSON : NULL, body,
-	    body != NULL ? strlen(body) : 0, NULL, &r) != 0)
-		return -1;
-	status = r.status;
-	if (ans != NULL)
-		*ans = json_loads(r.body, 0, NULL);
-	tkd_resp_clear(&r);
-	return status;
+	return tkd_call(&d, method, path, body, NULL, ans);
 }
 
 static void

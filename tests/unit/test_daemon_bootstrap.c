@@ -36,19 +36,7 @@ static long
 call_on(struct tkd *t, const char *method, const char *path,
     const char *body, const char *header, json_t **ans)
 {
-	struct tkd_resp r;
-	long status;
-
-	if (ans != NULL)
-		*ans = NULL;
-	if (tkd_request(t, method, path, body != NULL ? JSON : NULL, body,
-	    body != NULL ? strlen(body) : 0, header, &r) != 0)
-		return -1;
-	status = r.status;
-	if (ans != NULL)
-		*ans = json_loads(r.body, 0, NULL);
-	tkd_resp_clear(&r);
-	return status;
+	return tkd_call(t, method, path, body, header, ans);
 }
 
 static long

@@ -54,19 +54,7 @@ static long
 call_h(const char *method, const char *path, const char *body,
     const char *header, json_t **ans)
 {
-	struct tkd_resp r;
-	long status;
-
-	if (ans != NULL)
-		*ans = NULL;
-	if (tkd_request(&d, method, path, body != NULL ? JSON : NULL, body,
-	    body != NULL ? strlen(body) : 0, header, &r) != 0)
-		return -1;
-	status = r.status;
-	if (ans != NULL)
-		*ans = json_loads(r.body, 0, NULL);
-	tkd_resp_clear(&r);
-	return status;
+	return tkd_call(&d, method, path, body, header, ans);
 }
 
 static long
