@@ -66,7 +66,11 @@ if [ ! -f "$conf" ]; then
   $user_line
   "rp_id": "localhost",
   "origins": ["https://localhost:$port"],
-  "web_root": "$top/web/www"
+  "web_root": "$top/web/www",
+  # Everyone in a demo comes from 127.0.0.1, which the per-address
+  # limits count as one client (the default, 10 a minute, is for a
+  # real network).
+  "rate_limit_per_minute": 100
 }
 CONF
 fi

@@ -55,6 +55,9 @@ apr_reply(struct reply *r, int rc, const char *detail)
 
 	for (i = 0; i < sizeof(apr_errors) / sizeof(apr_errors[0]); i++)
 		if (apr_errors[i].rc == rc) {
+			/* The detail often says the same in the same words. */
+			if (strcmp(detail, tk_apr_strerror(rc)) == 0)
+				detail = "";
 			web_reply_error(r, apr_errors[i].status,
 			    apr_errors[i].code, "%s%s%s", tk_apr_strerror(rc),
 			    detail[0] != '\0' ? ": " : "", detail);
