@@ -238,6 +238,31 @@ web_h_request_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	OPENSSL_cleanse(ch, sizeof(ch));
 }
 
+/*
+ * The voter's reason (the pages ask for one on a rejection), journaled
+ * right after the vote it explains, in the voter's name. The assertion
+ * does not sign it: it is a note, not part of the decision. 0, or -1
+ * with a 503 in r.
+ */
+static int
+vote_reason(struct tk_web *w, struct req *rq, int64_t id, struct reply *r)
+{
+	const char *reason;
+	char obj[32];
+
+	reason = json_string_value(json_object_get(rq->json, "reason"));
+	if (reason == NULL)
+		return 0;
+	snprintf(obj, sizeof(obj), "request/%lld", (long long)id);
+	if (web_journal(w, r, rq->who.name, "vote.reason", obj,
+	    json_pack("{s:s}", "reason", reason)) != 0) {
+		web_reply_error(r, 503, "unavailable", "the vote is recorded "
+		    "but its reason could not be journaled");
+		return -1;
+	}
+	return 0;
+}
+
 void
 web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 {
@@ -281,7 +306,7 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 		    (long long)res.person, (long long)rq->who.person);
 	if (rc != 0)
 		apr_reply(r, rc, res.reason);
-	else
+	else if (vote_reason(w, rq, id, r) == 0)
 		web_reply_json(r, 200, json_pack("{s:s,s:i}", "state",
 		    state_name(res.state), "approvals", (int)res.approvals));
 }

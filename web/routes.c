@@ -43,6 +43,7 @@ static const struct tk_field challenge_fields[] = {
 
 static const struct tk_field vote_fields[] = {
 	ASSERTION_FIELDS,
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
 };
 
 static const struct tk_field review_fields[] = {

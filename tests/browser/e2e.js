@@ -190,6 +190,24 @@ async function invite(admin, name, team, roles) {
 	return link;
 }
 
+/* Files a break-glass request on its page; its id. */
+async function breakglass(p, incident, scopes, reason) {
+	step = `${p.name} asks for break-glass (${incident})`;
+	await p.page.goto("/breakglass.html");
+	await p.page.locator("#signout").waitFor();
+	await p.page.fill("#incident", incident);
+	await p.page.fill("#scopes", scopes);
+	await p.page.selectOption("#ttl", "3600");
+	await p.page.fill("#reason", reason);
+	await p.page.click("#bg-submit");
+	const filed = await message(p.page, "#msg", "ok");
+	const id = Number((/Request (\d+) is filed/.exec(filed) || [])[1]);
+	if (!id)
+		throw new Error(`break-glass request: ${filed}`);
+	log(`${p.name} filed break-glass request ${id}`);
+	return id;
+}
+
 /* Approve request id on the requests page; the card's message. */
 async function approve(p, id, kind) {
 	step = `${p.name} approves request ${id}`;
@@ -261,20 +279,9 @@ async function mainJob(tmp) {
 		await enroll(p[n], inv[n]);
 
 	await signIn(p.dave);
-	step = "dave asks for break-glass";
-	await p.dave.page.goto("/breakglass.html");
-	await p.dave.page.locator("#signout").waitFor();
-	await p.dave.page.fill("#incident", "INC-4242");
-	await p.dave.page.fill("#scopes", "db:admin, db:read");
-	await p.dave.page.selectOption("#ttl", "3600");
-	await p.dave.page.fill("#reason", "primary database refuses writes");
-	await p.dave.page.click("#bg-submit");
-	const filed = await message(p.dave.page, "#msg", "ok");
-	const id = Number((/Request (\d+) is filed/.exec(filed) || [])[1]);
-	if (!id)
-		throw new Error(`break-glass request: ${filed}`);
+	const id = await breakglass(p.dave, "INC-4242", "db:admin, db:read",
+	    "primary database refuses writes");
 	await shot(p.dave, tmp, "05-breakglass");
-	log(`dave filed break-glass request ${id}`);
 
 	const self = await approve(p.dave, id, "error");
 	if (!/refused: requester cannot approve \(self_approval\)\. You asked/
@@ -326,6 +333,22 @@ async function mainJob(tmp) {
 	await grant.locator("text=File review").click();
 	await message(grant, ".msg", "ok");
 	await shot(p.dave, tmp, "10-review-filed");
+
+	const other = await breakglass(p.dave, "INC-4243", "db:admin",
+	    "just in case");
+	step = "bob rejects with a reason";
+	await p.bob.page.goto("/requests.html");
+	const rcard = p.bob.page.locator(`#req-${other}`);
+	await rcard.waitFor();
+	await rcard.locator("text=Reject...").click();
+	await rcard.locator("textarea").fill("no incident: INC-4243 is closed");
+	await shot(p.bob, tmp, "11-reject-with-reason");
+	await rcard.locator("text=Reject with security key").click();
+	const rejected = await message(rcard, ".msg", "ok");
+	if (!/rejection is recorded. The request is now rejected/
+	    .test(rejected))
+		throw new Error(`bob's rejection: ${rejected}`);
+	log(`bob rejected request ${other}: "${rejected}"`);
 
 	await signIn(p.frank, tmp);
 	await exportAndVerify(p.frank, tmp, root);

@@ -22,7 +22,7 @@
 #include "../lib/softauthn.h"
 
 static struct tkd d;
-static struct tkd_key rita, alice, bob;
+static struct tkd_key rita, alice, bob, fay;
 static int64_t granted_id, pending_id;
 
 static long
@@ -49,9 +49,13 @@ file_breakglass(const char *incident)
 	return id;
 }
 
-/* name approves request id with key; the vote's HTTP status. */
+/*
+ * name decides on request id with key, with reason (may be NULL) in the
+ * vote's body; the vote's HTTP status.
+ */
 static long
-approve(const char *name, struct tkd_key *key, int64_t id)
+decide(const char *name, struct tkd_key *key, int64_t id,
+    const char *decision, const char *reason)
 {
 	char path[128], *body = NULL;
 	json_t *ans = NULL, *req;
@@ -64,14 +68,22 @@ approve(const char *name, struct tkd_key *key, int64_t id)
 		return -1;
 	snprintf(path, sizeof(path), "/api/v1/requests/%lld/challenge",
 	    (long long)id);
-	if (call("POST", path, "{\"decision\":\"approve\"}", &ans) != 200 ||
+	req = json_pack("{s:s}", "decision", decision);
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (call("POST", path, body, &ans) != 200 ||
 	    (s = json_string_value(json_object_get(ans, "challenge"))) ==
 	    NULL || tk_b64url_decode(s, strlen(s), &ch, &len) != 0) {
+		free(body);
 		json_decref(ans);
 		return -1;
 	}
+	free(body);
+	body = NULL;
 	json_decref(ans);
 	req = json_object();
+	if (reason != NULL)
+		json_object_set_new(req, "reason", json_string(reason));
 	if (tkd_assert(&d, key, ch, len, req) == 0 &&
 	    (body = json_dumps(req, JSON_COMPACT)) != NULL) {
 		snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes",
@@ -84,6 +96,12 @@ approve(const char *name, struct tkd_key *key, int64_t id)
 	return status;
 }
 
+static long
+approve(const char *name, struct tkd_key *key, int64_t id)
+{
+	return decide(name, key, id, "approve", NULL);
+}
+
 static int
 setup(void **state)
 {
@@ -94,6 +112,7 @@ setup(void **state)
 	    tkd_enroll(&d, "rita", "dev", TK_ROLE_COMMANDER, &rita) != 0 ||
 	    tkd_enroll(&d, "alice", "ops", TK_ROLE_APPROVER, &alice) != 0 ||
 	    tkd_enroll(&d, "bob", "sec", TK_ROLE_APPROVER, &bob) != 0 ||
+	    tkd_enroll(&d, "fay", "audit", TK_ROLE_AUDITOR, &fay) != 0 ||
 	    tkd_start(&d) != 0)
 		return -1;
 	if ((granted_id = file_breakglass("INC-1")) == 0 ||
@@ -115,6 +134,7 @@ teardown(void **state)
 	softauthn_free(&rita.sa);
 	softauthn_free(&alice.sa);
 	softauthn_free(&bob.sa);
+	softauthn_free(&fay.sa);
 	tkd_cleanup();
 	return r == 0 ? 0 : -1;
 }
@@ -232,6 +252,57 @@ filed_review_shows_in_the_grant_list(void **state)
 	json_decref(ans);
 }
 
+/* The number of votes on request id, as bob sees it. */
+static size_t
+votes_on(int64_t id)
+{
+	char path[64];
+	json_t *ans = NULL;
+	size_t n;
+
+	if (tkd_signin(&d, "bob", &bob) != 200)
+		return 999;
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld", (long long)id);
+	if (call("GET", path, NULL, &ans) != 200)
+		return 999;
+	n = json_array_size(json_object_get(ans, "votes"));
+	json_decref(ans);
+	return n;
+}
+
+static void
+overlong_vote_reason_is_refused_and_records_nothing(void **state)
+{
+	char reason[1026];
+
+	(void)state;
+	memset(reason, 'x', sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	assert_int_equal(decide("bob", &bob, pending_id, "reject", reason),
+	    400);
+	assert_int_equal(votes_on(pending_id), 1);
+}
+
+static void
+rejection_reason_is_journaled_with_the_vote(void **state)
+{
+	const char *why = "INC-2 is closed; no database access needed";
+	struct tkd_resp r;
+
+	(void)state;
+	assert_int_equal(decide("bob", &bob, pending_id, "reject", why),
+	    200);
+	assert_int_equal(votes_on(pending_id), 2);
+	assert_int_equal(tkd_signin(&d, "fay", &fay), 200);
+	assert_int_equal(tkd_request(&d, "GET", "/api/v1/journal/export",
+	    NULL, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	/* An uncompressed tar: the entry's JSON is there as written. */
+	assert_non_null(memmem(r.body, r.len, why, strlen(why)));
+	assert_non_null(memmem(r.body, r.len, "vote.reason", 11));
+	tkd_resp_clear(&r);
+}
+
 int
 main(void)
 {
@@ -243,6 +314,9 @@ main(void)
 		    grant_list_shows_expiry_and_review_but_never_the_token),
 		cmocka_unit_test(grant_list_needs_a_session),
 		cmocka_unit_test(filed_review_shows_in_the_grant_list),
+		cmocka_unit_test(
+		    overlong_vote_reason_is_refused_and_records_nothing),
+		cmocka_unit_test(rejection_reason_is_journaled_with_the_vote),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
