@@ -68,9 +68,11 @@ if [ ! -f "$conf" ]; then
   "origins": ["https://localhost:$port"],
   "web_root": "$top/web/www",
   # Everyone in a demo comes from 127.0.0.1, which the per-address
-  # limits count as one client (the default, 10 a minute, is for a
-  # real network).
-  "rate_limit_per_minute": 100
+  # limits count as one client (the defaults, 10 attempts a minute and
+  # 8 connections, are for a real network; each browser keeps several
+  # connections open).
+  "rate_limit_per_minute": 100,
+  "max_connections_per_address": 64
 }
 CONF
 fi

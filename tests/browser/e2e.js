@@ -9,8 +9,10 @@
  *   frank (auditor) on the invite page; each enrolls a key; dave asks for
  *   a break-glass token; his own approval is refused on the page with the
  *   server's message; bob and carol approve with a key touch; the grant
- *   appears with its expiry; dave files the post-incident review; frank
- *   exports the journal, which twokey-verify accepts.
+ *   appears with its expiry; dave files the post-incident review; bob
+ *   rejects dave's second request with a reason; a key whose signature
+ *   does not verify is refused on the sign-in page; frank exports the
+ *   journal from the page, and twokey-verify accepts it.
  *
  * A screenshot of each page is kept in the run's temporary folder, whose
  * path is printed. Usage: node e2e.js BUILD_DIR (from the project root,
@@ -277,6 +279,22 @@ async function mainJob(tmp) {
 	await shot(p.alice, tmp, "04-invite");
 	for (const n of ["dave", "erin", "frank"])
 		await enroll(p[n], inv[n]);
+
+	/* A key whose answer does not verify: refused, and said so. */
+	step = "erin's key gives a bad signature";
+	await p.erin.cdp.send("WebAuthn.setResponseOverrideBits", {
+	    authenticatorId: p.erin.authenticatorId, isBogusSignature: true });
+	await p.erin.page.goto("/index.html");
+	await p.erin.page.fill("#name", "erin");
+	await p.erin.page.click("#signin-button");
+	const refused = await message(p.erin.page, "#msg", "error");
+	if (!/^Sign-in refused: .*\(signin_failed\)\. Use the key/
+	    .test(refused))
+		throw new Error(`bad signature: ${refused}`);
+	await shot(p.erin, tmp, "12-key-refused");
+	await p.erin.cdp.send("WebAuthn.setResponseOverrideBits", {
+	    authenticatorId: p.erin.authenticatorId });
+	log(`erin's bad signature refused: "${refused}"`);
 
 	await signIn(p.dave);
 	const id = await breakglass(p.dave, "INC-4242", "db:admin, db:read",

@@ -322,9 +322,14 @@ var tk = (function () {
 			r = await api("GET", "/api/v1/session");
 			p = r.person;
 		} catch (e) {
-			forget();
-			location.href = "index.html?next=" +
-			    encodeURIComponent(current);
+			if (e instanceof ApiError && e.status === 401) {
+				forget();
+				location.href = "index.html?next=" +
+				    encodeURIComponent(current);
+			} else {
+				say(document.getElementById("msg"), "error",
+				    describe(e));
+			}
 			return null;
 		}
 		sessionStorage.setItem(PERSON, JSON.stringify(p));
