@@ -10,6 +10,7 @@ WEB_SRCS := \
 	web/bootstrap.c \
 	web/api_signin.c \
 	web/fields.c \
+	web/pages.c \
 	web/ratelimit.c \
 	web/routes.c \
 	web/session.c \

@@ -134,7 +134,28 @@ struct tk_web {
 	const char *const *origins;	/* borrowed from the config */
 	size_t norigins;
 	uint8_t rate_key[32];		/* hides the slot keys */
+	const struct tk_web_pages *pages;	/* borrowed; may be NULL */
 };
+
+/* ---- the pages (pages.c): static files from web_root ---- */
+
+struct page;
+struct MHD_Connection;
+struct MHD_Response;
+
+/* The page at url ("/" is "/index.html"), or NULL. */
+const struct page *web_page_find(const struct tk_web_pages *ps,
+    const char *url);
+/* Queues the page (200, or 304 on a matching If-None-Match); *status
+ * says which. Returns an enum MHD_Result. */
+int web_page_serve(struct MHD_Connection *conn, const struct page *pg,
+    unsigned int *status);
+/* 1 when a 404 for this request should be an HTML page. */
+int web_page_wanted(struct MHD_Connection *conn, const char *method,
+    const char *url);
+int web_page_not_found(struct MHD_Connection *conn);
+/* The security headers of every page. */
+void web_page_headers(struct MHD_Response *resp);
 
 /* Route lookup: 0 found, -1 no such path, -2 path without this method. */
 int web_route_find(const char *method, const char *url,
