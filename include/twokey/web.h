@@ -135,7 +135,7 @@ struct tk_field {
 	const char *name;
 	enum tk_field_type type;
 	int required;
-	size_t min, max;	/* string length (bytes), integer value, or */
+	size_t min, max;	/* string length (characters), integer, or */
 				/* array length for TK_FIELD_STRINGS */
 };
 
