@@ -43,6 +43,7 @@ static const struct tk_field challenge_fields[] = {
 
 static const struct tk_field vote_fields[] = {
 	ASSERTION_FIELDS,
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
 };
 
 static const struct tk_field review_fields[] = {
@@ -105,6 +106,8 @@ static const struct route routes[] = {
 	    web_h_request_grant, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/requests/{id}/review", 1,
 	    FIELDS(review_fields) }, web_h_request_review, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/grants", 0, NULL, 0 }, web_h_grant_list,
+	    AUTH_SESSION, SCOPE_REQUESTS_READ },
 	{ { "POST", "/api/v1/grants/{jti}/revoke", 0, NULL, 0 },
 	    web_h_grant_revoke, AUTH_SESSION, 0 },
 	{ { "GET", "/api/v1/journal/export", 0, NULL, 0 },

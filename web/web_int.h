@@ -292,6 +292,7 @@ void web_h_request_vote(struct tk_web *, struct req *, struct reply *);
 void web_h_request_grant(struct tk_web *, struct req *, struct reply *);
 void web_h_request_review(struct tk_web *, struct req *, struct reply *);
 void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
+void web_h_grant_list(struct tk_web *, struct req *, struct reply *);
 void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
 void web_h_invite(struct tk_web *, struct req *, struct reply *);
 void web_h_enroll_challenge(struct tk_web *, struct req *,

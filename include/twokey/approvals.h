@@ -480,4 +480,22 @@ int tk_approvals_review_file(struct tk_approvals *ap, int64_t request_id,
 int tk_approvals_reviews_overdue(struct tk_approvals *ap, int64_t **ids,
     size_t *n);
 
+/*
+ * For the people deciding on a request, as compact JSON (caller frees
+ * *out): requester_name, requester_team, votes [{person, team, decision,
+ * at}] in order, and template: the policy's allowed scopes for the
+ * request's connector ("break-glass" for break-glass), or null when the
+ * policy has none for it.
+ */
+int tk_approvals_request_view(struct tk_approvals *ap, int64_t request_id,
+    char **out);
+
+/*
+ * The newest max grants as a compact JSON array (caller frees *out), each
+ * {jti, request_id, kind, requester, issued, expires, revoked, state,
+ * review_due, review_filed} (0 where there is no review); never the JWT.
+ */
+int tk_approvals_grants_list(struct tk_approvals *ap, size_t max,
+    char **out);
+
 #endif
