@@ -137,8 +137,8 @@ tk_inv_time_parse(const char *s, int64_t *out)
 	tm.tm_min = mi;
 	tm.tm_sec = se;
 	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
-	    back.tm_year != tm.tm_year || back.tm_mon != tm.tm_mon ||
-	    back.tm_mday != tm.tm_mday || back.tm_hour != h ||
+	    back.tm_year != y - 1900 || back.tm_mon != mo - 1 ||
+	    back.tm_mday != d || back.tm_hour != h ||
 	    back.tm_min != mi || back.tm_sec != se || t <= 0)
 		return -1;
 	*out = (int64_t)t;
