@@ -145,6 +145,13 @@ tk_inv_time_parse(const char *s, int64_t *out)
 	return 0;
 }
 
+int
+tk_inventory_time_parse(const char *s, int64_t *out)
+{
+	return tk_inv_time_parse(s, out) == 0 ? TK_INV_OK :
+	    TK_INV_ERR_INVALID;
+}
+
 void
 tk_inv_time_format(int64_t t, char out[21])
 {

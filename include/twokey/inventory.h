@@ -118,6 +118,9 @@ json_t *tk_inventory_flags_json(unsigned int flags);
 /* The account as JSON, the form of exports and imports (new reference). */
 json_t *tk_inventory_account_json(const struct tk_inv_account *a);
 
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC, after the epoch) to Unix seconds. */
+int tk_inventory_time_parse(const char *s, int64_t *out);
+
 enum tk_inv_format {
 	TK_INV_JSON = 1,
 	TK_INV_CSV = 2,
