@@ -84,4 +84,11 @@ $(eval $(call test,test_inventory,tests/unit/test_inventory.c \
 $(eval $(call fuzzer,fuzz_inventory,tests/fuzz/fuzz_inventory.c \
 	approvals/inventory.c approvals/inventory_doc.c approvals/policy.c \
 	approvals/request.c common/codec.c common/log.c))
+# Over HTTPS on the real twokeyd (built by firmware-host/module.mk).
+$(eval $(call test,test_daemon_inventory,tests/unit/test_daemon_inventory.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(BUILD)/libtwokey-testlib.a $(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-approvals.a $(BUILD)/libtwokey-audit.a \
+	$(BUILD)/libtwokey-verify.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a))
 # ---- end inventory --------------------------------------------------------
