@@ -128,14 +128,38 @@ account_from_row(sqlite3_stmt *st, struct tk_inv_account *a,
 	p->state = (enum tk_person_state)sqlite3_column_int(st, 17);
 }
 
+/* How many accounts are stored, at most TK_INV_ACCOUNTS_MAX. */
+static int
+stored_count(struct tk_approvals *ap, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+	int rc = TK_INV_ERR_DB;
+
+	if (tk_store_prepare(ap, "SELECT COUNT(*) FROM service_accounts",
+	    &st) != 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		*n = v < 0 ? 0 : v > TK_INV_ACCOUNTS_MAX ?
+		    TK_INV_ACCOUNTS_MAX : (size_t)v;
+		rc = TK_INV_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 tk_inventory_load(struct tk_approvals *ap, struct tk_inv_set *out)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cap = TK_INV_ACCOUNTS_MAX;
+	size_t cap = 0;
 	int r, rc;
 
 	memset(out, 0, sizeof(*out));
+	if ((rc = stored_count(ap, &cap)) != 0)
+		return rc;
+	cap++;		/* never zero; a row added since is left out */
 	rc = TK_INV_ERR_NOMEM;
 	if ((out->a = calloc(cap, sizeof(*out->a))) == NULL ||
 	    (out->rows = calloc(cap, sizeof(*out->rows))) == NULL ||
