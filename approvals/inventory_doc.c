@@ -138,9 +138,9 @@ tk_inv_csv_parse(const char *buf, size_t len, json_t *problems)
 		if (width == 0)
 			width = json_array_size(cells);
 		if (json_array_size(cells) != width)
-			tk_inv_problem(problems, row, "", "bad CSV: %zu fields, "
-			    "the header has %zu", json_array_size(cells),
-			    width);
+			tk_inv_problem(problems, row, "", "bad CSV: %zu "
+			    "fields, the header has %zu",
+			    json_array_size(cells), width);
 		if (json_array_append_new(out, json_pack("{s:I,s:o}", "row",
 		    (json_int_t)row, "cells", cells)) != 0)
 			goto fail;

@@ -8,7 +8,6 @@
 
 #include <jansson.h>
 #include <openssl/sha.h>
-#include <sqlite3.h>
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
@@ -49,9 +48,9 @@ refuse(struct tk_approvals *ap, const char *actor, const char *action,
 		goto out;
 	json_array_foreach(problems, i, v)
 		if (i < 100)
-			(void)json_array_append_new(where, json_pack("{s:O,s:O}",
-			    "row", json_object_get(v, "row"), "field",
-			    json_object_get(v, "field")));
+			(void)json_array_append_new(where, json_pack(
+			    "{s:O,s:O}", "row", json_object_get(v, "row"),
+			    "field", json_object_get(v, "field")));
 	(void)snprintf(name, sizeof(name), "%s.refused", action);
 	if (tk_apr_record(ap, tk_apr_check_text(actor, TK_NAME_MAX) == 0 ?
 	    actor : "-", name, obj, json_pack("{s:i,s:s,s:I,s:O}", "code",

@@ -5,12 +5,10 @@
  * that a governed-change mechanism can show the plan to approvers and
  * apply it only once they agree.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/sha.h>
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
