@@ -326,13 +326,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(bad_import_is_refused_whole_with_every_problem),
+		cmocka_unit_test(
+		    bad_import_is_refused_whole_with_every_problem),
 		cmocka_unit_test(
 		    exports_in_both_formats_import_back_without_change),
 		cmocka_unit_test(accounts_are_shown_with_their_flags),
 		cmocka_unit_test(only_admins_import_and_only_readers_read),
 		cmocka_unit_test(events_need_a_key_with_the_inventory_scope),
-		cmocka_unit_test(a_leavers_accounts_are_listed_for_reassignment),
+		cmocka_unit_test(
+		    a_leavers_accounts_are_listed_for_reassignment),
 	};
 	int rc;
 
