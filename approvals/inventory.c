@@ -290,8 +290,8 @@ take_text(json_t *o, const char *key, char *dst, size_t max, size_t row,
 		return;
 	if (!text_ok(s, max))
 		tk_inv_problem(problems, row, key, "must be 1 to %zu bytes "
-		    "without control characters, not starting with = + - @",
-		    max);
+		    "without control, invisible or direction-changing "
+		    "characters, not starting with = + - @", max);
 	else
 		memcpy(dst, s, strlen(s) + 1);
 }

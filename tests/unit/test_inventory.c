@@ -290,6 +290,33 @@ secrets_as_credential_refs_are_refused_and_never_echoed(void **state)
 }
 
 static void
+text_that_reads_otherwise_than_it_is_refused(void **state)
+{
+	struct env *e = *state;
+	json_t *pr;
+
+	/* U+202E turns the rest of the purpose around on a page. */
+	assert_int_equal(import(e, DOC("{\"id\":\"sa-x\",\"owner\":"
+	    "\"alice\",\"purpose\":\"pay \\u202egnp.exe\",\"systems\":[],"
+	    "\"classification\":\"public\",\"connector\":\"c\","
+	    "\"scopes\":[],\"credential_ref\":\"vault:kv/x\","
+	    "\"credential_kind\":\"service\",\"production\":false,"
+	    "\"rotation_days\":1}"), TK_INV_JSON, NULL, &pr),
+	    TK_INV_ERR_INVALID);
+	expect_problem(pr, 1, "purpose", "direction-changing");
+	assert_int_equal(json_array_size(pr), 1);
+	json_decref(pr);
+	/* A spreadsheet would run this cell of an export as a formula. */
+	assert_int_equal(import(e, CSV_HEADER "sa-y,alice,=cmd|' /C calc'!A0,"
+	    "erp,internal,c,,,vault:kv/y,service,true,90,,\r\n", TK_INV_CSV,
+	    NULL, &pr), TK_INV_ERR_INVALID);
+	expect_problem(pr, 2, "purpose", "not starting with = + - @");
+	assert_int_equal(json_array_size(pr), 1);
+	json_decref(pr);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+}
+
+static void
 owner_who_has_left_is_refused_on_import(void **state)
 {
 	struct env *e = *state;
@@ -693,6 +720,7 @@ main(void)
 		T(csv_cells_of_wrong_type_are_named_by_row_and_column),
 		T(too_big_a_document_is_refused),
 		T(secrets_as_credential_refs_are_refused_and_never_echoed),
+		T(text_that_reads_otherwise_than_it_is_refused),
 		T(owner_who_has_left_is_refused_on_import),
 		T(good_import_is_applied_and_journaled_with_its_diff),
 		T(second_import_changes_and_removes_with_before_and_after),
