@@ -236,6 +236,15 @@ int tk_request_canonical(const struct tk_request *req,
 int tk_policy_check_request(const struct tk_policy *p,
     const struct tk_request *req, const struct tk_person *requester);
 
+/*
+ * One scope on one connector: TK_APR_ERR_BLOCKED_SCOPE when a blocked
+ * rule for the connector or for "*" lists it, TK_APR_ERR_SCOPE_TEMPLATE
+ * when the connector has a template that lacks it, else 0. Requests and
+ * the service-account inventory are judged by this one rule.
+ */
+int tk_policy_scope_verdict(const struct tk_policy *p, const char *connector,
+    const char *scope);
+
 /* ---- the decision rule (pure) ---------------------------------------- */
 
 enum tk_decision {
