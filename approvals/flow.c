@@ -170,8 +170,9 @@ tk_approvals_request_get(struct tk_approvals *ap, int64_t id,
 	out->created = sqlite3_column_int64(st, 3);
 	out->expires = sqlite3_column_int64(st, 4);
 	rc = TK_APR_ERR_DB;
-	if ((out->kind != TK_REQ_ELEVATION && out->kind != TK_REQ_BREAKGLASS) ||
-	    out->state < TK_REQ_PENDING || out->state > TK_REQ_EXPIRED ||
+	if ((out->kind != TK_REQ_ELEVATION && out->kind != TK_REQ_BREAKGLASS &&
+	    out->kind != TK_REQ_CHANGE) ||
+	    out->state < TK_REQ_PENDING || out->state > TK_REQ_STALE ||
 	    sqlite3_column_bytes(st, 5) != TK_DIGEST_LEN ||
 	    (c = sqlite3_column_text(st, 6)) == NULL)
 		goto out;

@@ -56,6 +56,16 @@ rules_free(struct tk_scope_rule *r, size_t n)
 	free(r);
 }
 
+static void
+strs_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void
 tk_policy_free(struct tk_policy **pp)
 {
@@ -67,6 +77,8 @@ tk_policy_free(struct tk_policy **pp)
 	free(p->audience);
 	rules_free(p->blocked, p->nblocked);
 	rules_free(p->templates, p->ntemplates);
+	strs_free(p->aaguids, p->naaguids);
+	strs_free(p->origins, p->norigins);
 	free(p);
 	*pp = NULL;
 }
@@ -186,7 +198,8 @@ known_keys_only(json_t *root)
 	static const char *known[] = { "quorum", "distinct_teams",
 	    "challenge_ttl", "pending_ttl", "breakglass_max_ttl",
 	    "elevation_max_duration", "review_due", "overdue_review_blocks",
-	    "issuer", "audience", "blocked", "templates" };
+	    "issuer", "audience", "blocked", "templates", "aaguids",
+	    "origins" };
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -197,6 +210,50 @@ known_keys_only(json_t *root)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
 			return -1;
+	}
+	return 0;
+}
+
+/* An AAGUID: 32 lowercase hex digits. */
+static int
+aaguid_ok(const char *s)
+{
+	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+/* "https://host[:port]", no path, printable. */
+static int
+origin_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 8 && n <= 300 && strncmp(s, "https://", 8) == 0 &&
+	    strchr(s + 8, '/') == NULL && tk_apr_check_text(s, 300) == 0 &&
+	    strchr(s, ' ') == NULL;
+}
+
+/* A list of unique strings each passing ok; absent leaves it empty. */
+static int
+get_list(json_t *root, const char *key, int (*ok)(const char *),
+    char ***out, size_t *nout)
+{
+	json_t *arr, *s;
+	size_t i, k;
+
+	if ((arr = json_object_get(root, key)) == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
+	    (*out = calloc(json_array_size(arr) + 1, sizeof(char *))) == NULL)
+		return -1;
+	json_array_foreach(arr, i, s) {
+		if (!json_is_string(s) || !ok(json_string_value(s)))
+			return -1;
+		for (k = 0; k < i; k++)
+			if (strcmp((*out)[k], json_string_value(s)) == 0)
+				return -1;
+		if (((*out)[i] = strdup(json_string_value(s))) == NULL)
+			return -1;
+		*nout = i + 1;
 	}
 	return 0;
 }
@@ -232,7 +289,11 @@ fields_from_json(json_t *root, struct tk_policy *p)
 	    get_bool(root, "overdue_review_blocks",
 	    &p->overdue_review_blocks) != 0 ||
 	    get_str(root, "issuer", &p->issuer) != 0 ||
-	    get_str(root, "audience", &p->audience) != 0)
+	    get_str(root, "audience", &p->audience) != 0 ||
+	    get_list(root, "aaguids", aaguid_ok, &p->aaguids,
+	    &p->naaguids) != 0 ||
+	    get_list(root, "origins", origin_ok, &p->origins,
+	    &p->norigins) != 0)
 		return -1;
 	/* A negative or huge quorum must not wrap into an accepted one. */
 	if (q < 0 || q > 1000)

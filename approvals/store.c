@@ -140,7 +140,7 @@ tk_store_open(struct tk_approvals *ap, const char *path)
 		rc = TK_APR_ERR_DB;
 		goto out;
 	}
-	rc = TK_APR_OK;
+	rc = tk_policy_store_schema(ap);
 out:
 	return rc;
 }

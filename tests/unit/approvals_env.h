@@ -58,6 +58,11 @@ int64_t clock_of(void *arg);
 int apr_group_setup(void **state);
 int apr_group_teardown(void **state);
 int apr_setup(void **state);
+/*
+ * Makes e->policy the approved policy in force, as a governed change
+ * would (written into the store, then the store reopened).
+ */
+void apr_policy_in_force(struct env *e);
 int apr_teardown(void **state);
 
 int64_t person(struct env *e, const char *name, const char *team,
