@@ -93,7 +93,8 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 		tk_info("sign-in refused: unknown credential");
 		return -1;
 	}
-	if (p->state != TK_PERSON_ACTIVE || (c.flags & TK_CRED_CLONED)) {
+	/* Flagged as cloned or revoked: refused either way. */
+	if (p->state != TK_PERSON_ACTIVE || c.flags != 0) {
 		tk_info("sign-in refused: person %lld inactive or credential "
 		    "flagged", (long long)p->id);
 		return -1;

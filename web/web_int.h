@@ -239,6 +239,14 @@ json_t *web_scopes_json(unsigned int scopes);
 int web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
     struct who *who);
 
+/* The refusal for an approvals error; detail (may be "") says more. */
+void web_apr_reply(struct reply *r, int rc, const char *detail);
+/* The {id} of the path as a positive id, or 0. */
+int64_t web_path_id(const struct req *rq);
+struct tk_request_info;
+/* A request (or change) as the API shows it, canonical JSON included. */
+json_t *web_request_json(const struct tk_request_info *info);
+
 /* Handlers. */
 void web_h_health(struct tk_web *, struct req *, struct reply *);
 void web_h_ready(struct tk_web *, struct req *, struct reply *);
@@ -267,5 +275,21 @@ void web_h_apikey_list(struct tk_web *, struct req *, struct reply *);
 void web_h_apikey_revoke(struct tk_web *, struct req *, struct reply *);
 void web_h_jwks(struct tk_web *, struct req *, struct reply *);
 void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
+/* Governed changes and the safe immediate actions (api_changes.c). */
+void web_h_change_propose(struct tk_web *, struct req *, struct reply *);
+void web_h_change_list(struct tk_web *, struct req *, struct reply *);
+void web_h_change_show(struct tk_web *, struct req *, struct reply *);
+void web_h_policy_show(struct tk_web *, struct req *, struct reply *);
+void web_h_policy_block(struct tk_web *, struct req *, struct reply *);
+void web_h_person_suspend(struct tk_web *, struct req *, struct reply *);
+void web_h_credential_revoke(struct tk_web *, struct req *,
+    struct reply *);
+/* Creates the invitation_changes table in web.db (api_changes.c). */
+int web_changes_schema(struct tk_web *w);
+/* The reason and ticket of a governed invitation, kept and read back. */
+int web_invite_reason_add(struct tk_web *w, const uint8_t hash[32],
+    const char *reason, const char *ticket);
+int web_invite_reason_get(struct tk_web *w, const uint8_t hash[32],
+    char *reason, size_t rlen, char *ticket, size_t tlen);
 
 #endif
