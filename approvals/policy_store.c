@@ -279,9 +279,12 @@ tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
 	tk_warn("policy in the configuration file differs from the approved "
 	    "policy (%s); the approved policy stays in force (journaled as "
 	    "policy.drift)", source);
+	/* After an approved change the file is merely behind. */
 	rc = tk_apr_record(ap, "twokeyd", "policy.drift", "policy",
 	    json_pack("{s:s,s:O,s:O,s:s}", "source", source, "before",
-	    before, "after", after, "note", "changed outside the quorum; "
+	    before, "after", after, "note", strcmp(source,
+	    "approved change") == 0 ? "the configuration file no longer "
+	    "matches the approved policy" : "changed outside the quorum; "
 	    "not applied"));
 out:
 	json_decref(appr);
