@@ -26,6 +26,8 @@ $(eval $(call test,test_approvals,tests/unit/test_approvals.c \
 	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
 $(eval $(call test,test_grants,tests/unit/test_grants.c \
 	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
+$(eval $(call test,test_changes,tests/unit/test_changes.c \
+	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
 
 $(eval $(call fuzzer,fuzz_request,tests/fuzz/fuzz_request.c \
 	approvals/request.c approvals/policy.c approvals/challenge.c \

@@ -136,6 +136,18 @@ tk_credential_from_webauthn(const struct tk_webauthn_cred *w,
 	return TK_APR_OK;
 }
 
+/* When the approved policy lists origins, ours must be one of them. */
+static int
+origin_allowed(const struct tk_policy *p, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->norigins; i++)
+		if (strcmp(p->origins[i], origin) == 0)
+			return 1;
+	return p->norigins == 0;
+}
+
 /* The webauthn layer checks signature, client data, flags and counter. */
 static int
 vote_verify(struct tk_approvals *ap, struct vote *v)
@@ -149,6 +161,11 @@ vote_verify(struct tk_approvals *ap, struct vote *v)
 	int r;
 
 	origins[0] = ap->origin;
+	if (!origin_allowed(ap->policy, ap->origin)) {
+		(void)snprintf(v->why, sizeof(v->why), "origin %s is not in "
+		    "the approved policy's origins", ap->origin);
+		return TK_APR_ERR_ASSERTION;
+	}
 	memset(&exp, 0, sizeof(exp));
 	exp.rp_id = ap->rp_id;
 	exp.origins = origins;

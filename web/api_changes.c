@@ -71,7 +71,26 @@ web_invite_reason_get(struct tk_web *w, const uint8_t hash[32],
 	return r;
 }
 
-/* One request by id, under the lock; only changes when changes_only. */
+size_t
+web_allowed_origins(struct tk_web *w, const char **out, size_t cap)
+{
+	const struct tk_policy *p;
+	size_t i, k, n = 0;
+
+	pthread_mutex_lock(w->be->lock);
+	p = tk_approvals_policy(w->be->ap);
+	for (i = 0; i < w->norigins && n < cap; i++) {
+		for (k = 0; k < p->norigins; k++)
+			if (strcmp(p->origins[k], w->origins[i]) == 0)
+				break;
+		if (p->norigins == 0 || k < p->norigins)
+			out[n++] = w->origins[i];
+	}
+	pthread_mutex_unlock(w->be->lock);
+	return n;
+}
+
+/* One request by id, under the lock. */
 static int
 change_get(struct tk_web *w, int64_t id, struct tk_request_info *info)
 {

@@ -238,6 +238,7 @@ verify_registration(struct tk_web *w, struct req *rq,
 	struct tk_webauthn_expect exp;
 	struct tk_webauthn_verdict v;
 	uint8_t models[64][TK_WA_AAGUID_LEN];
+	const char *origins[TK_CFG_ORIGINS];
 	uint8_t *id = NULL, *cdj = NULL, *ao = NULL;
 	size_t idl = 0, cdjl = 0, aol = 0;
 	char esc[160];
@@ -263,8 +264,8 @@ verify_registration(struct tk_web *w, struct req *rq,
 	reg.att_obj = ao;
 	reg.att_obj_len = aol;
 	exp.rp_id = w->rp_id;
-	exp.origins = w->origins;
-	exp.n_origins = w->norigins;
+	exp.n_origins = web_allowed_origins(w, origins, TK_CFG_ORIGINS);
+	exp.origins = origins;
 	exp.challenge = challenge;
 	exp.challenge_len = 32;
 	exp.require_uv = 1;

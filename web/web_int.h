@@ -284,6 +284,13 @@ void web_h_policy_block(struct tk_web *, struct req *, struct reply *);
 void web_h_person_suspend(struct tk_web *, struct req *, struct reply *);
 void web_h_credential_revoke(struct tk_web *, struct req *,
     struct reply *);
+#define TK_CFG_ORIGINS 16
+/*
+ * The WebAuthn origins accepted now: the configured ones, and of those
+ * only the ones the approved policy lists when it lists any (a file
+ * edit cannot add an origin). Fills out (cap entries); returns how many.
+ */
+size_t web_allowed_origins(struct tk_web *w, const char **out, size_t cap);
 /* Creates the invitation_changes table in web.db (api_changes.c). */
 int web_changes_schema(struct tk_web *w);
 /* The reason and ticket of a governed invitation, kept and read back. */

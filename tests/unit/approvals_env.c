@@ -70,13 +70,21 @@ person(struct env *e, const char *name, const char *team,
 void
 enroll(struct env *e, struct key *k, int64_t person_id)
 {
+	struct tk_credential c;
+
+	registered(k, person_id, &c);
+	assert_int_equal(tk_approvals_credential_add(e->ap, "root", &c), 0);
+}
+
+void
+registered(struct key *k, int64_t person_id, struct tk_credential *c)
+{
 	static const uint8_t ch[32] = "registration-challenge-01234567";
 	struct softauthn_opts o;
 	struct softauthn_resp r;
 	struct tk_webauthn_registration reg;
 	struct tk_webauthn_expect exp;
 	struct tk_webauthn_cred w;
-	struct tk_credential c;
 	const char *origins[] = { ORIGIN };
 
 	memset(&r, 0, sizeof(r));
@@ -99,8 +107,7 @@ enroll(struct env *e, struct key *k, int64_t person_id)
 	exp.challenge_len = sizeof(ch);
 	assert_int_equal(tk_webauthn_verify_registration(&exp, &reg, "p", &w,
 	    NULL), 0);
-	assert_int_equal(tk_credential_from_webauthn(&w, person_id, &c), 0);
-	assert_int_equal(tk_approvals_credential_add(e->ap, "root", &c), 0);
+	assert_int_equal(tk_credential_from_webauthn(&w, person_id, c), 0);
 	softauthn_resp_clear(&r);
 }
 

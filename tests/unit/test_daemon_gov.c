@@ -389,7 +389,7 @@ diff_is(json_t *change, const char *before, const char *after)
 }
 
 static void
-policy_change_waits_for_the_quorum_and_the_quorum_binds_itself(void **state)
+policy_change_waits_for_the_quorum_which_binds_itself(void **state)
 {
 	json_t *ans = NULL;
 	int64_t id;
@@ -451,7 +451,7 @@ role_and_team_changes_wait_for_the_quorum(void **state)
 }
 
 static void
-suspension_is_immediate_and_reactivation_waits_for_the_quorum(void **state)
+reactivation_waits_for_the_quorum_suspension_does_not(void **state)
 {
 	unsigned int roles = 0;
 	char team[65], path[64], body[256];
@@ -581,7 +581,7 @@ governed_enrollment_waits_for_the_quorum(void **state)
 }
 
 static void
-accounts_one_admin_enrolled_cannot_approve_the_admins_break_glass(
+admins_own_enrollees_cannot_approve_his_break_glass(
     void **state)
 {
 	struct tkd_key m1, m2;
@@ -773,13 +773,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bad_proposals_are_refused_and_change_nothing),
 		cmocka_unit_test(
-		    policy_change_waits_for_the_quorum_and_the_quorum_binds_itself),
+		    policy_change_waits_for_the_quorum_which_binds_itself),
 		cmocka_unit_test(role_and_team_changes_wait_for_the_quorum),
 		cmocka_unit_test(
-		    suspension_is_immediate_and_reactivation_waits_for_the_quorum),
+		    reactivation_waits_for_the_quorum_suspension_does_not),
 		cmocka_unit_test(governed_enrollment_waits_for_the_quorum),
 		cmocka_unit_test(
-		    accounts_one_admin_enrolled_cannot_approve_the_admins_break_glass),
+		    admins_own_enrollees_cannot_approve_his_break_glass),
 		cmocka_unit_test(change_whose_before_moved_on_does_not_apply),
 		cmocka_unit_test(
 		    safe_actions_take_effect_at_once_and_are_journaled),
