@@ -229,8 +229,8 @@ allowed_models(struct tk_web *w, uint8_t out[64][TK_WA_AAGUID_LEN])
 }
 
 /* Verifies the registration in the body for the invited person. */
-static int
-verify_registration(struct tk_web *w, struct req *rq,
+int
+web_verify_registration(struct tk_web *w, struct req *rq,
     const uint8_t challenge[32], const char *name,
     struct tk_webauthn_cred *cred)
 {
@@ -395,7 +395,7 @@ web_h_enroll(struct tk_web *w, struct req *rq, struct reply *r)
 		    "registration challenge is unknown, used or expired");
 		return;
 	}
-	if (verify_registration(w, rq, challenge, inv.name, &wc) != 0) {
+	if (web_verify_registration(w, rq, challenge, inv.name, &wc) != 0) {
 		web_reply_error(r, 400, "registration_refused", "the "
 		    "security key's registration was not accepted");
 		goto out;

@@ -2,6 +2,7 @@
 WEB_SRCS := \
 	web/api_export.c \
 	web/api_changes.c \
+	web/api_credentials.c \
 	web/api_health.c \
 	web/api_keys.c \
 	web/api_people.c \

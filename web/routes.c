@@ -91,6 +91,15 @@ static const struct tk_field block_fields[] = {
 static const struct tk_field cred_revoke_fields[] = {
 	{ "credential_id", TK_FIELD_B64URL, 1, 1, 1366 },
 };
+
+static const struct tk_field cred_add_fields[] = {
+	{ "challenge_id", TK_FIELD_STRING, 1, 32, 32 },
+	{ "credential_id", TK_FIELD_B64URL, 1, 1, 1366 },
+	{ "client_data", TK_FIELD_B64URL, 1, 2, 5462 },
+	{ "attestation_object", TK_FIELD_B64URL, 1, 50, 16384 },
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
+	{ "ticket", TK_FIELD_STRING, 0, 1, 128 },
+};
 /* ---- end governed changes ---- */
 
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
@@ -159,6 +168,10 @@ static const struct route routes[] = {
 	{ { "POST", "/api/v1/credentials/revoke", 1,
 	    FIELDS(cred_revoke_fields) }, web_h_credential_revoke,
 	    AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/credentials/challenge", 0, NULL, 0 },
+	    web_h_credential_challenge, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/credentials", 1, FIELDS(cred_add_fields) },
+	    web_h_credential_add, AUTH_SESSION, 0 },
 	/* ---- end governed changes ---- */
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

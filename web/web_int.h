@@ -284,6 +284,19 @@ void web_h_policy_block(struct tk_web *, struct req *, struct reply *);
 void web_h_person_suspend(struct tk_web *, struct req *, struct reply *);
 void web_h_credential_revoke(struct tk_web *, struct req *,
     struct reply *);
+struct tk_webauthn_cred;
+/*
+ * Verifies the WebAuthn registration in the body (credential_id,
+ * client_data, attestation_object) for name against challenge, with the
+ * accepted origins and the approved policy's authenticator models.
+ */
+int web_verify_registration(struct tk_web *w, struct req *rq,
+    const uint8_t challenge[32], const char *name,
+    struct tk_webauthn_cred *cred);
+void web_h_credential_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_credential_add(struct tk_web *, struct req *, struct reply *);
+
 #define TK_CFG_ORIGINS 16
 /*
  * The WebAuthn origins accepted now: the configured ones, and of those

@@ -580,6 +580,76 @@ governed_enrollment_waits_for_the_quorum(void **state)
 	softauthn_free(&erin.sa);
 }
 
+/* Signed in as name, registers newkey as one more key of theirs. */
+static long
+add_key(const char *name, struct tkd_key *key, struct tkd_key *newkey,
+    const char *extra, json_t **ans)
+{
+	json_t *a = NULL, *req;
+	const char *s;
+	uint8_t *ch = NULL;
+	size_t len = 0;
+	char *text, *body;
+	long st;
+
+	assert_int_equal(tkd_signin(&d, name, key), 200);
+	assert_int_equal(call("POST", "/api/v1/credentials/challenge", NULL,
+	    &a), 200);
+	s = json_string_value(json_object_get(a, "challenge"));
+	assert_int_equal(tk_b64url_decode(s, strlen(s), &ch, &len), 0);
+	req = json_pack("{s:O}", "challenge_id", json_object_get(a,
+	    "challenge_id"));
+	assert_int_equal(tkd_register(&d, newkey, ch, len, req), 0);
+	text = json_dumps(req, JSON_COMPACT);
+	/* extra: more members, "" or ",\"reason\":..." */
+	assert_non_null(body = malloc(strlen(text) + strlen(extra) + 1));
+	memcpy(body, text, strlen(text) - 1);
+	memcpy(body + strlen(text) - 1, extra, strlen(extra));
+	memcpy(body + strlen(text) - 1 + strlen(extra), "}", 2);
+	st = call("POST", "/api/v1/credentials", body, ans);
+	free(body);
+	free(text);
+	free(ch);
+	json_decref(req);
+	json_decref(a);
+	return st;
+}
+
+static void
+added_key_of_an_admin_waits_for_the_quorum(void **state)
+{
+	struct tkd_key spare;
+	json_t *ans = NULL;
+	int64_t id;
+
+	(void)state;
+	memset(&spare, 0, sizeof(spare));
+	assert_non_null(spare.sa = softauthn_new(-7));
+	spare.counter = 2;
+	refused_as("adam", &adam, "POST", "/api/v1/credentials",
+	    "{\"challenge_id\":\"00000000000000000000000000000000\","
+	    "\"credential_id\":\"AAAA\",\"client_data\":\"AAAA\","
+	    "\"attestation_object\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", 400, "challenge_unknown");
+	assert_int_equal(add_key("adam", &adam, &spare, "", &ans), 403);
+	expect_code(ans, "quorum_required");
+	json_decref(ans);
+	softauthn_free(&spare.sa);
+	assert_non_null(spare.sa = softauthn_new(-7));
+	assert_int_equal(add_key("adam", &adam, &spare, ",\"reason\":"
+	    "\"spare key\",\"ticket\":\"SEC-2\"", &ans), 202);
+	id = (int64_t)json_integer_value(json_object_get(json_object_get(ans,
+	    "change"), "id"));
+	json_decref(ans);
+	assert_true(tkd_signin(&d, "adam", &spare) != 200);
+	own_approval_refused(id);
+	approved_to("bob", &bob, id, "pending");
+	assert_true(tkd_signin(&d, "adam", &spare) != 200);
+	approved_to("carol", &carol, id, "applied");
+	assert_int_equal(tkd_signin(&d, "adam", &spare), 200);
+	softauthn_free(&spare.sa);
+}
+
 static void
 admins_own_enrollees_cannot_approve_his_break_glass(
     void **state)
@@ -778,6 +848,7 @@ main(void)
 		cmocka_unit_test(
 		    reactivation_waits_for_the_quorum_suspension_does_not),
 		cmocka_unit_test(governed_enrollment_waits_for_the_quorum),
+		cmocka_unit_test(added_key_of_an_admin_waits_for_the_quorum),
 		cmocka_unit_test(
 		    admins_own_enrollees_cannot_approve_his_break_glass),
 		cmocka_unit_test(change_whose_before_moved_on_does_not_apply),
