@@ -138,7 +138,7 @@ scenario_of(struct env *e, const char *account)
 	"\"scenario\":\"" s "\"}}"
 
 static void
-registered_type_is_proposed_approved_and_applied_by_the_quorum(
+registered_type_is_proposed_and_applied_by_the_quorum(
     void **state)
 {
 	struct env *e = *state;
@@ -360,7 +360,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, apr_setup, apr_teardown)
-		T(registered_type_is_proposed_approved_and_applied_by_the_quorum),
+		T(registered_type_is_proposed_and_applied_by_the_quorum),
 		T(change_whose_before_moved_on_goes_stale),
 		T(bad_types_are_not_registered),
 		T(bad_proposals_are_refused_and_store_nothing),
