@@ -185,24 +185,40 @@ change_whose_before_moved_on_goes_stale(void **state)
 	int64_t second = propose(e, e->requester, BIND("payroll"));
 	char *s;
 
+	uint8_t ch[TK_CHALLENGE_LEN];
+
 	assert_int_equal(vote(e, &e->ak, first, TK_DECIDE_APPROVE, &res), 0);
 	assert_int_equal(vote(e, &e->ak, second, TK_DECIDE_APPROVE, &res), 0);
+	/* Bob's challenge for the first is issued while it still holds. */
+	assert_int_equal(tk_approvals_challenge(e->ap, first, e->bob,
+	    TK_DECIDE_APPROVE, ch, NULL), 0);
 	assert_int_equal(vote(e, &e->bk, second, TK_DECIDE_APPROVE, &res), 0);
-	assert_int_equal(vote(e, &e->bk, first, TK_DECIDE_APPROVE, &res),
-	    TK_APR_ERR_STALE);
+	assert_int_equal(sign_and_vote(e, &e->bk, first, ch, ++e->bk.counter,
+	    &res), TK_APR_ERR_STALE);
 	assert_int_equal(res.state, TK_REQ_STALE);
 	assert_non_null(strstr(res.reason, "payroll"));
 	assert_int_equal(state_of(e, first), TK_REQ_STALE);
 	assert_non_null(s = scenario_of(e, "sa-billing"));
 	assert_string_equal(s, "payroll");
 	free(s);
-	{
-		uint8_t ch[TK_CHALLENGE_LEN];
+	assert_int_equal(tk_approvals_challenge(e->ap, first, e->carol,
+	    TK_DECIDE_APPROVE, ch, NULL), TK_APR_ERR_NOT_PENDING);
+}
 
-		assert_int_equal(tk_approvals_challenge(e->ap, first,
-		    e->carol, TK_DECIDE_APPROVE, ch, NULL),
-		    TK_APR_ERR_NOT_PENDING);
-	}
+static void
+stale_change_gets_no_challenge(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	uint8_t ch[TK_CHALLENGE_LEN];
+	int64_t first = propose(e, e->requester, BIND("invoices"));
+	int64_t second = propose(e, e->requester, BIND("payroll"));
+
+	assert_int_equal(vote(e, &e->ak, second, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(vote(e, &e->bk, second, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(tk_approvals_challenge(e->ap, first, e->carol,
+	    TK_DECIDE_APPROVE, ch, NULL), TK_APR_ERR_STALE);
+	assert_int_equal(state_of(e, first), TK_REQ_STALE);
 }
 
 static void
@@ -362,6 +378,7 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, apr_setup, apr_teardown)
 		T(registered_type_is_proposed_and_applied_by_the_quorum),
 		T(change_whose_before_moved_on_goes_stale),
+		T(stale_change_gets_no_challenge),
 		T(bad_types_are_not_registered),
 		T(bad_proposals_are_refused_and_store_nothing),
 		T(added_key_of_an_approver_waits_for_the_quorum),
