@@ -406,3 +406,71 @@ tk_policy_check_request(const struct tk_policy *p,
 		return rc;
 	return TK_APR_OK;
 }
+
+/* ---- the canonical form, for storing and comparing policies ---- */
+
+static int
+cmp_scope(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sorted JSON array of n strings (the order never means anything). */
+static json_t *
+sorted_strings(char **v, size_t n)
+{
+	json_t *arr = json_array();
+	char **c;
+	size_t i;
+
+	if (arr == NULL || (c = calloc(n + 1, sizeof(char *))) == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(c, v, n * sizeof(char *));
+	qsort(c, n, sizeof(char *), cmp_scope);
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(c[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+			break;
+		}
+	free(c);
+	return arr;
+}
+
+static json_t *
+rules_json(const struct tk_scope_rule *r, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o != NULL && i < n; i++)
+		if (json_object_set_new(o, r[i].connector,
+		    sorted_strings(r[i].scopes, r[i].nscopes)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
+}
+
+json_t *
+tk_policy_to_json(const struct tk_policy *p)
+{
+	if (p == NULL)
+		return NULL;
+	return json_pack("{s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:s,s:o,s:o,"
+	    "s:o,s:o}", "quorum", (int)p->quorum, "distinct_teams",
+	    p->distinct_teams != 0, "challenge_ttl",
+	    (json_int_t)p->challenge_ttl, "pending_ttl",
+	    (json_int_t)p->pending_ttl, "breakglass_max_ttl",
+	    (json_int_t)p->breakglass_max_ttl, "elevation_max_duration",
+	    (json_int_t)p->elevation_max_duration, "review_due",
+	    (json_int_t)p->review_due, "overdue_review_blocks",
+	    p->overdue_review_blocks != 0, "issuer", p->issuer, "audience",
+	    p->audience, "blocked", rules_json(p->blocked, p->nblocked),
+	    "templates", rules_json(p->templates, p->ntemplates), "aaguids",
+	    sorted_strings(p->aaguids, p->naaguids), "origins",
+	    sorted_strings(p->origins, p->norigins));
+}

@@ -164,7 +164,7 @@ struct tk_policy {
 	char **aaguids;			/* allowed authenticator models, */
 	size_t naaguids;		/* 32 hex digits; none: any model */
 	char **origins;			/* when any: the only WebAuthn */
-	size_t norigins;		/* origins accepted, of those configured */
+	size_t norigins;		/* origins accepted (of the config's) */
 };
 
 /* A policy with every default; tk_policy_free releases it. */
