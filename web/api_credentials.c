@@ -37,6 +37,7 @@ web_h_credential_challenge(struct tk_web *w, struct req *rq,
 {
 	uint8_t bind[32], value[32];
 	char id[33], *chal = NULL;
+	int rc;
 
 	if (!web_backend_ready(w, r))
 		return;
@@ -45,10 +46,16 @@ web_h_credential_challenge(struct tk_web *w, struct req *rq,
 		    "wait a minute and try again");
 		return;
 	}
-	if (bind_of(rq->who.person, bind) != 0 ||
-	    web_challenge_issue(w, bind, id, value) != 0) {
-		web_reply_error(r, 503, "busy", "too many ceremonies in "
-		    "progress; try again shortly");
+	if (bind_of(rq->who.person, bind) != 0)
+		return;
+	if ((rc = web_challenge_issue(w, rq->addr, bind, id, value)) != 0) {
+		if (rc == -2)
+			web_reply_error(r, 429, "rate_limited", "too many "
+			    "registrations in progress from this address; "
+			    "finish one or wait for it to expire");
+		else
+			web_reply_error(r, 503, "busy", "too many ceremonies "
+			    "in progress; try again shortly");
 		return;
 	}
 	if ((chal = tk_b64url_encode(value, sizeof(value))) != NULL)
