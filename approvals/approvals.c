@@ -57,6 +57,12 @@ tk_apr_strerror(int err)
 		    "challenge was issued to another person" },
 		{ TK_APR_ERR_TEAM, "an approver of this team already counted" },
 		{ TK_APR_ERR_REVOKED, "grant already revoked or expired" },
+		{ TK_APR_ERR_STALE, "the change is stale: what it changes "
+		    "moved on since it was proposed" },
+		{ TK_APR_ERR_QUORUM, "this change needs the quorum: propose "
+		    "it as a governed change" },
+		{ TK_APR_ERR_NO_CHANGE, "the change would change nothing" },
+		{ TK_APR_ERR_CRED_REVOKED, "credential revoked" },
 	};
 	size_t i;
 
@@ -92,13 +98,15 @@ tk_approvals_open(const struct tk_approvals_config *cfg,
 	    (ap->rp_id = strdup(cfg->rp_id)) == NULL ||
 	    (ap->origin = strdup(cfg->origin)) == NULL)
 		goto out;
-	ap->policy = cfg->policy;
+	ap->policy = cfg->policy;	/* until the approved one loads */
 	ap->signer = cfg->signer;
 	ap->journal = cfg->journal;
 	ap->require_uv = cfg->require_uv;
 	ap->clock = cfg->clock;
 	ap->clock_arg = cfg->clock_arg;
-	if ((rc = tk_store_open(ap, cfg->db_path)) != 0)
+	if ((rc = tk_store_open(ap, cfg->db_path)) != 0 ||
+	    (rc = tk_policy_store_open(ap, cfg->policy,
+	    cfg->policy_source != NULL ? cfg->policy_source : "start")) != 0)
 		goto out;
 	*out = ap;
 	ap = NULL;
@@ -116,6 +124,8 @@ tk_approvals_free(struct tk_approvals **app)
 	if (app == NULL || (ap = *app) == NULL)
 		return;
 	sqlite3_close(ap->db);
+	tk_policy_free(&ap->approved);
+	free(ap->file_json);
 	free(ap->rp_id);
 	free(ap->origin);
 	free(ap);
@@ -249,6 +259,10 @@ tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
 	    state != TK_PERSON_LEFT))
 		return refused(ap, actor, "person.state", obj,
 		    TK_APR_ERR_INVALID);
+	/* Only the safe direction is immediate: "person.reactivate". */
+	if (state == TK_PERSON_ACTIVE)
+		return refused(ap, actor, "person.state", obj,
+		    TK_APR_ERR_QUORUM);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
 	if ((rc = tk_store_prepare(ap, "UPDATE people SET state = ? "

@@ -102,7 +102,7 @@ tk_approvals_evidence(struct tk_approvals *ap, int64_t request_id,
     char **out)
 {
 	static const char *states[] = { "pending", "granted", "rejected",
-	    "expired" };
+	    "expired", "stale" };
 	struct tk_request_info info;
 	json_t *o = NULL, *arr = NULL;
 	char *digest = NULL;

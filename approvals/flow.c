@@ -170,8 +170,9 @@ tk_approvals_request_get(struct tk_approvals *ap, int64_t id,
 	out->created = sqlite3_column_int64(st, 3);
 	out->expires = sqlite3_column_int64(st, 4);
 	rc = TK_APR_ERR_DB;
-	if ((out->kind != TK_REQ_ELEVATION && out->kind != TK_REQ_BREAKGLASS) ||
-	    out->state < TK_REQ_PENDING || out->state > TK_REQ_EXPIRED ||
+	if ((out->kind != TK_REQ_ELEVATION && out->kind != TK_REQ_BREAKGLASS &&
+	    out->kind != TK_REQ_CHANGE) ||
+	    out->state < TK_REQ_PENDING || out->state > TK_REQ_STALE ||
 	    sqlite3_column_bytes(st, 5) != TK_DIGEST_LEN ||
 	    (c = sqlite3_column_text(st, 6)) == NULL)
 		goto out;
@@ -225,6 +226,29 @@ request_open(struct tk_approvals *ap, int64_t id, int64_t now,
 	return TK_APR_OK;
 }
 
+/*
+ * A change whose "before" moved on gets no challenge: it is marked stale
+ * (kept, journaled with the reason) and err returned.
+ */
+static int
+stale_refused(struct tk_approvals *ap, int64_t id, const char *actor,
+    const char *obj, int err, const char *why)
+{
+	int rc;
+
+	if (err != TK_APR_ERR_STALE) {
+		tk_store_rollback(ap);
+		return err;
+	}
+	if ((rc = tk_store_request_state(ap, id, TK_REQ_STALE)) != 0 ||
+	    (rc = tk_apr_refuse(ap, actor, "challenge.issue", obj, err,
+	    why)) != err || (rc = tk_store_commit(ap)) != 0) {
+		tk_store_rollback(ap);
+		return rc != err ? rc : TK_APR_ERR_DB;
+	}
+	return err;
+}
+
 int
 tk_approvals_challenge(struct tk_approvals *ap, int64_t request_id,
     int64_t person, enum tk_decision decision,
@@ -234,7 +258,7 @@ tk_approvals_challenge(struct tk_approvals *ap, int64_t request_id,
 	struct tk_person p;
 	uint8_t nonce[TK_NONCE_LEN];
 	int64_t now = tk_apr_now(ap);
-	char obj[32], nhex[2 * TK_NONCE_LEN + 1];
+	char obj[32], nhex[2 * TK_NONCE_LEN + 1], why[256] = "";
 	int rc;
 
 	memset(&info, 0, sizeof(info));
@@ -245,6 +269,11 @@ tk_approvals_challenge(struct tk_approvals *ap, int64_t request_id,
 	if ((rc = tk_store_person_get(ap, person, &p)) != 0 ||
 	    (rc = request_open(ap, request_id, now, &info)) != 0)
 		goto refuse;
+	if (info.kind == TK_REQ_CHANGE &&
+	    (rc = tk_change_check(ap, &info, now, why, sizeof(why))) != 0) {
+		tk_request_info_clear(&info);
+		return stale_refused(ap, request_id, p.name, obj, rc, why);
+	}
 	rc = TK_APR_ERR_NOMEM;
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
 		goto fail;

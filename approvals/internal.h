@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "twokey/approvals.h"
+#include "twokey/changes.h"
 
 #define TK_TEXT_MAX 1024	/* reason and other free text, bytes */
 #define TK_TOKEN_MAX 128	/* names of scopes, connectors, accounts */
@@ -34,7 +35,9 @@ int tk_apr_check_text(const char *s, size_t max);
 
 struct tk_approvals {
 	sqlite3 *db;
-	const struct tk_policy *policy;
+	const struct tk_policy *policy;	/* in force: approved, below */
+	struct tk_policy *approved;	/* owned */
+	char *file_json;		/* the file's policy, canonical */
 	struct tk_signer *signer;
 	struct tk_journal *journal;
 	char *rp_id;
@@ -114,6 +117,50 @@ void tk_ballot_set_clear(struct tk_ballot_set *s);
 /* The int64 first column of sql with arg bound to ?1; free(*ids). */
 int tk_store_ids(struct tk_approvals *ap, const char *sql, int64_t arg,
     int64_t **ids, size_t *n);
+
+/* ---- policy_store.c: the approved policy and its drift ---- */
+/* Creates the policy tables (IF NOT EXISTS); called by tk_store_open. */
+int tk_policy_store_schema(struct tk_approvals *ap);
+/*
+ * At open: the file's policy becomes the approved one on the first
+ * start; afterwards a differing file is journaled as drift. Loads the
+ * approved policy into ap->approved and ap->policy.
+ */
+int tk_policy_store_open(struct tk_approvals *ap, const struct tk_policy *file,
+    const char *source);
+/* Re-reads the approved policy after a commit that changed it. */
+int tk_policy_store_reload(struct tk_approvals *ap);
+/* The canonical text of the approved policy; free(). */
+int tk_policy_store_approved(struct tk_approvals *ap, json_t **out);
+/* Stores p (canonical object) as approved, inside the caller's txn. */
+int tk_policy_store_put(struct tk_approvals *ap, json_t *policy,
+    const char *source, int64_t now);
+/* Records drift if the file and the approved policy differ (in a txn). */
+int tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
+    int64_t now);
+
+/* ---- change.c ---- */
+/*
+ * The change of request req is still applicable: before recomputed equals
+ * the stored one. TK_APR_ERR_STALE with why filled when not.
+ */
+int tk_change_check(struct tk_approvals *ap, const struct tk_request_info *req,
+    int64_t now, char *why, size_t whylen);
+/* Applies req's change (quorum reached, in the txn) and journals it. */
+int tk_change_apply(struct tk_approvals *ap, const struct tk_request_info *req,
+    int64_t now);
+/* The policy.set type, and the people types (change_people.c). */
+extern const struct tk_change_type tk_change_policy_set;
+extern const struct tk_change_type tk_change_person_enroll;
+extern const struct tk_change_type tk_change_credential_add;
+extern const struct tk_change_type tk_change_person_update;
+extern const struct tk_change_type tk_change_person_reactivate;
+/* Active and holding one of roles; TK_APR_ERR_INACTIVE / _ROLE. */
+int tk_apr_actor_check(struct tk_approvals *ap, int64_t id, unsigned int roles,
+    struct tk_person *p);
+/* Inserts a credential row (in the caller's txn). */
+int tk_store_cred_insert(struct tk_approvals *ap,
+    const struct tk_credential *c);
 
 /* ---- grant.c ---- */
 /*

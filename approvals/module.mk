@@ -7,6 +7,9 @@ REQUESTS_SRCS := approvals/policy.c approvals/request.c \
 	approvals/approvals.c approvals/flow.c approvals/vote.c \
 	approvals/grant.c approvals/evidence.c \
 	approvals/listing.c
+# Governed changes and the approved policy (changes.h).
+REQUESTS_SRCS += approvals/change.c approvals/change_people.c \
+	approvals/policy_store.c approvals/policy_gov.c
 # The inventory of service accounts shares the approvals store (its
 # tables are created when the store opens), so it is built into the same
 # library; see approvals/INVENTORY.md.
@@ -29,6 +32,8 @@ REQUESTS_TEST_LIBS := $(BUILD)/libtwokey-testlib.a $(REQUESTS_LIB) \
 $(eval $(call test,test_approvals,tests/unit/test_approvals.c \
 	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
 $(eval $(call test,test_grants,tests/unit/test_grants.c \
+	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
+$(eval $(call test,test_changes,tests/unit/test_changes.c \
 	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
 
 $(eval $(call fuzzer,fuzz_request,tests/fuzz/fuzz_request.c \

@@ -56,6 +56,16 @@ rules_free(struct tk_scope_rule *r, size_t n)
 	free(r);
 }
 
+static void
+strs_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void
 tk_policy_free(struct tk_policy **pp)
 {
@@ -67,6 +77,8 @@ tk_policy_free(struct tk_policy **pp)
 	free(p->audience);
 	rules_free(p->blocked, p->nblocked);
 	rules_free(p->templates, p->ntemplates);
+	strs_free(p->aaguids, p->naaguids);
+	strs_free(p->origins, p->norigins);
 	free(p);
 	*pp = NULL;
 }
@@ -186,7 +198,8 @@ known_keys_only(json_t *root)
 	static const char *known[] = { "quorum", "distinct_teams",
 	    "challenge_ttl", "pending_ttl", "breakglass_max_ttl",
 	    "elevation_max_duration", "review_due", "overdue_review_blocks",
-	    "issuer", "audience", "blocked", "templates" };
+	    "issuer", "audience", "blocked", "templates", "aaguids",
+	    "origins" };
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -197,6 +210,50 @@ known_keys_only(json_t *root)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
 			return -1;
+	}
+	return 0;
+}
+
+/* An AAGUID: 32 lowercase hex digits. */
+static int
+aaguid_ok(const char *s)
+{
+	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+/* "https://host[:port]", no path, printable. */
+static int
+origin_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 8 && n <= 300 && strncmp(s, "https://", 8) == 0 &&
+	    strchr(s + 8, '/') == NULL && tk_apr_check_text(s, 300) == 0 &&
+	    strchr(s, ' ') == NULL;
+}
+
+/* A list of unique strings each passing ok; absent leaves it empty. */
+static int
+get_list(json_t *root, const char *key, int (*ok)(const char *),
+    char ***out, size_t *nout)
+{
+	json_t *arr, *s;
+	size_t i, k;
+
+	if ((arr = json_object_get(root, key)) == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
+	    (*out = calloc(json_array_size(arr) + 1, sizeof(char *))) == NULL)
+		return -1;
+	json_array_foreach(arr, i, s) {
+		if (!json_is_string(s) || !ok(json_string_value(s)))
+			return -1;
+		for (k = 0; k < i; k++)
+			if (strcmp((*out)[k], json_string_value(s)) == 0)
+				return -1;
+		if (((*out)[i] = strdup(json_string_value(s))) == NULL)
+			return -1;
+		*nout = i + 1;
 	}
 	return 0;
 }
@@ -232,7 +289,11 @@ fields_from_json(json_t *root, struct tk_policy *p)
 	    get_bool(root, "overdue_review_blocks",
 	    &p->overdue_review_blocks) != 0 ||
 	    get_str(root, "issuer", &p->issuer) != 0 ||
-	    get_str(root, "audience", &p->audience) != 0)
+	    get_str(root, "audience", &p->audience) != 0 ||
+	    get_list(root, "aaguids", aaguid_ok, &p->aaguids,
+	    &p->naaguids) != 0 ||
+	    get_list(root, "origins", origin_ok, &p->origins,
+	    &p->norigins) != 0)
 		return -1;
 	/* A negative or huge quorum must not wrap into an accepted one. */
 	if (q < 0 || q > 1000)
@@ -359,4 +420,72 @@ tk_policy_check_request(const struct tk_policy *p,
 	if ((rc = scopes_allowed(p, req)) != 0)
 		return rc;
 	return TK_APR_OK;
+}
+
+/* ---- the canonical form, for storing and comparing policies ---- */
+
+static int
+cmp_scope(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sorted JSON array of n strings (the order never means anything). */
+static json_t *
+sorted_strings(char **v, size_t n)
+{
+	json_t *arr = json_array();
+	char **c;
+	size_t i;
+
+	if (arr == NULL || (c = calloc(n + 1, sizeof(char *))) == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(c, v, n * sizeof(char *));
+	qsort(c, n, sizeof(char *), cmp_scope);
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(c[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+			break;
+		}
+	free(c);
+	return arr;
+}
+
+static json_t *
+rules_json(const struct tk_scope_rule *r, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o != NULL && i < n; i++)
+		if (json_object_set_new(o, r[i].connector,
+		    sorted_strings(r[i].scopes, r[i].nscopes)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
+}
+
+json_t *
+tk_policy_to_json(const struct tk_policy *p)
+{
+	if (p == NULL)
+		return NULL;
+	return json_pack("{s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:s,s:o,s:o,"
+	    "s:o,s:o}", "quorum", (int)p->quorum, "distinct_teams",
+	    p->distinct_teams != 0, "challenge_ttl",
+	    (json_int_t)p->challenge_ttl, "pending_ttl",
+	    (json_int_t)p->pending_ttl, "breakglass_max_ttl",
+	    (json_int_t)p->breakglass_max_ttl, "elevation_max_duration",
+	    (json_int_t)p->elevation_max_duration, "review_due",
+	    (json_int_t)p->review_due, "overdue_review_blocks",
+	    p->overdue_review_blocks != 0, "issuer", p->issuer, "audience",
+	    p->audience, "blocked", rules_json(p->blocked, p->nblocked),
+	    "templates", rules_json(p->templates, p->ntemplates), "aaguids",
+	    sorted_strings(p->aaguids, p->naaguids), "origins",
+	    sorted_strings(p->origins, p->norigins));
 }

@@ -19,6 +19,8 @@ eligible(int64_t requester, const struct tk_ballot *b)
 		return TK_APR_ERR_ROLE;
 	if ((b->cred_flags & TK_CRED_CLONED) != 0)
 		return TK_APR_ERR_CLONED;
+	if ((b->cred_flags & TK_CRED_REVOKED) != 0)
+		return TK_APR_ERR_CRED_REVOKED;
 	return TK_APR_OK;
 }
 

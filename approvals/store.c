@@ -144,7 +144,7 @@ tk_store_open(struct tk_approvals *ap, const char *path)
 	/* Tables of other files, created if missing (no version bump). */
 	if ((rc = tk_inv_store_schema(ap)) != 0)
 		goto out;
-	rc = TK_APR_OK;
+	rc = tk_policy_store_schema(ap);
 out:
 	return rc;
 }

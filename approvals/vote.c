@@ -35,6 +35,7 @@ struct vote {
 	int consume;		/* keep the challenge used on refusal */
 	int flag_cloned;	/* keep the credential flagged on refusal */
 	int expire;		/* keep the request expired on refusal */
+	int stale;		/* keep the change stale on refusal */
 	char why[256];
 };
 
@@ -71,7 +72,23 @@ vote_load(struct tk_approvals *ap, struct vote *v)
 	}
 	if ((v->cred.flags & TK_CRED_CLONED) != 0)
 		return TK_APR_ERR_CLONED;
+	if ((v->cred.flags & TK_CRED_REVOKED) != 0)
+		return TK_APR_ERR_CRED_REVOKED;
 	return TK_APR_OK;
+}
+
+/* A change whose "before" moved on is dead: marked stale, never applied. */
+static int
+vote_fresh(struct tk_approvals *ap, struct vote *v)
+{
+	int rc;
+
+	if (v->req.kind != TK_REQ_CHANGE)
+		return TK_APR_OK;
+	rc = tk_change_check(ap, &v->req, v->now, v->why, sizeof(v->why));
+	if (rc == TK_APR_ERR_STALE)
+		v->stale = 1;
+	return rc;
 }
 
 static void
@@ -119,6 +136,18 @@ tk_credential_from_webauthn(const struct tk_webauthn_cred *w,
 	return TK_APR_OK;
 }
 
+/* When the approved policy lists origins, ours must be one of them. */
+static int
+origin_allowed(const struct tk_policy *p, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->norigins; i++)
+		if (strcmp(p->origins[i], origin) == 0)
+			return 1;
+	return p->norigins == 0;
+}
+
 /* The webauthn layer checks signature, client data, flags and counter. */
 static int
 vote_verify(struct tk_approvals *ap, struct vote *v)
@@ -132,6 +161,11 @@ vote_verify(struct tk_approvals *ap, struct vote *v)
 	int r;
 
 	origins[0] = ap->origin;
+	if (!origin_allowed(ap->policy, ap->origin)) {
+		(void)snprintf(v->why, sizeof(v->why), "origin %s is not in "
+		    "the approved policy's origins", ap->origin);
+		return TK_APR_ERR_ASSERTION;
+	}
 	memset(&exp, 0, sizeof(exp));
 	exp.rp_id = ap->rp_id;
 	exp.origins = origins;
@@ -238,7 +272,10 @@ vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 	if (v->q.state != TK_REQ_PENDING &&
 	    (rc = tk_store_request_state(ap, v->request_id, v->q.state)) != 0)
 		return rc;
-	if (v->q.state == TK_REQ_GRANTED &&
+	if (v->q.state == TK_REQ_GRANTED && v->req.kind == TK_REQ_CHANGE) {
+		if ((rc = tk_change_apply(ap, &v->req, v->now)) != 0)
+			return rc;
+	} else if (v->q.state == TK_REQ_GRANTED &&
 	    (rc = tk_grant_issue(ap, &v->req, &v->set, &v->q, v->now, jti,
 	    sizeof(jti))) != 0)
 		return rc;
@@ -255,7 +292,7 @@ vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 	if (v->q.state == TK_REQ_REJECTED)
 		return tk_apr_record(ap, v->person.name, "request.rejected",
 		    obj, NULL);
-	if (v->q.state == TK_REQ_GRANTED)
+	if (v->q.state == TK_REQ_GRANTED && v->req.kind != TK_REQ_CHANGE)
 		return tk_apr_record(ap, "twokey", "request.granted", obj,
 		    json_pack("{s:s}", "jti", jti));
 	return TK_APR_OK;
@@ -283,6 +320,8 @@ vote_refused(struct tk_approvals *ap, struct vote *v, const char *obj,
 	if (rc == 0 && v->expire)
 		rc = tk_store_request_state(ap, v->request_id,
 		    TK_REQ_EXPIRED);
+	if (rc == 0 && v->stale)
+		rc = tk_store_request_state(ap, v->request_id, TK_REQ_STALE);
 	if (rc == 0 && (rc = tk_apr_refuse(ap, v->person.id != 0 ?
 	    v->person.name : "-", "request.vote", obj, err, v->why)) == err)
 		rc = tk_store_commit(ap);
@@ -313,7 +352,7 @@ tk_approvals_vote(struct tk_approvals *ap, int64_t request_id,
 	if ((rc = tk_store_begin(ap)) != 0)
 		goto out;
 	if ((rc = vote_load(ap, v)) != 0 || (rc = vote_verify(ap, v)) != 0 ||
-	    (rc = vote_admit(ap, v)) != 0) {
+	    (rc = vote_fresh(ap, v)) != 0 || (rc = vote_admit(ap, v)) != 0) {
 		rc = vote_refused(ap, v, obj, rc);
 		goto out;
 	}
@@ -321,14 +360,19 @@ tk_approvals_vote(struct tk_approvals *ap, int64_t request_id,
 	    (rc = tk_store_commit(ap)) != 0) {
 		/* Nothing of the vote stays; the failure is journaled. */
 		tk_store_rollback(ap);
-		v->consume = v->flag_cloned = v->expire = 0;
+		v->consume = v->flag_cloned = v->expire = v->stale = 0;
 		rc = vote_refused(ap, v, obj, rc);
 		goto out;
 	}
+	/* A change that applied may have changed the policy in force. */
+	if (v->q.state == TK_REQ_GRANTED && v->req.kind == TK_REQ_CHANGE &&
+	    (rc = tk_policy_store_reload(ap)) != 0)
+		goto out;
 	rc = TK_APR_OK;
 out:
 	if (res != NULL && v != NULL) {
-		res->state = rc == 0 ? v->q.state : v->req.state;
+		res->state = rc == 0 ? v->q.state : v->stale ? TK_REQ_STALE :
+		    v->req.state;
 		res->approvals = v->q.approvals;
 		res->person = v->person.id;
 		(void)snprintf(res->reason, sizeof(res->reason), "%s",

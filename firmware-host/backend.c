@@ -1,9 +1,11 @@
 /*
  * What twokeyd serves from: the journal and the approvals store, both in
- * the state folder, and the policy the store applies. A policy changed in
- * the configuration file bypasses the quorum, so applying one is never
- * silent: it is journaled (old and new digests) before it takes effect,
- * and if the journal refuses the entry the old policy stays.
+ * the state folder. The policy in force is the approved one in the store
+ * (the quorum's); the configuration file's policy is handed to the store
+ * at start and on SIGHUP only to be compared: on the first start it
+ * becomes the approved one, afterwards a difference is journaled as
+ * "policy.drift", exposed in /metrics and GET /api/v1/policy, and not
+ * applied (docs/configuration.md explains why).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +64,7 @@ journal_event(struct tk_backend *b, const char *action, json_t *details)
 
 static int
 open_store(struct tk_backend *b, struct tk_policy *policy,
-    struct tk_approvals **out)
+    const char *source, struct tk_approvals **out)
 {
 	struct tk_approvals_config ac;
 	char path[4200];
@@ -72,6 +74,7 @@ open_store(struct tk_backend *b, struct tk_policy *policy,
 	memset(&ac, 0, sizeof(ac));
 	ac.db_path = path;
 	ac.policy = policy;
+	ac.policy_source = source;
 	ac.signer = b->signer;
 	ac.journal = b->journal;
 	ac.rp_id = b->cfg->rp_id;
@@ -149,7 +152,8 @@ tk_backend_open_state(const struct tk_config *cfg, struct tk_signer *signer,
 		code = TK_EXIT_CONFIG;
 		goto out;
 	}
-	if (open_journal(b) != 0 || open_store(b, b->policy, &b->ap) != 0)
+	if (open_journal(b) != 0 ||
+	    open_store(b, b->policy, "start", &b->ap) != 0)
 		goto out;
 	b->web.ap = b->ap;
 	b->web.lock = &b->lock;
@@ -182,9 +186,9 @@ tk_backend_set_policy(struct tk_backend *b, const char *policy_json)
 	tk_policy_id(b->policy_json, was);
 	tk_policy_id(policy_json, now);
 	pthread_mutex_lock(&b->lock);
-	if (journal_event(b, "policy.change", json_pack("{s:s,s:s,s:s}",
+	if (journal_event(b, "policy.reload", json_pack("{s:s,s:s,s:s}",
 	    "was", was, "now", now, "source", "configuration file")) != 0 ||
-	    open_store(b, p, &ap) != 0) {
+	    open_store(b, p, "reload", &ap) != 0) {
 		pthread_mutex_unlock(&b->lock);
 		goto out;
 	}
@@ -197,9 +201,9 @@ tk_backend_set_policy(struct tk_backend *b, const char *policy_json)
 	p = NULL;
 	json = NULL;
 	pthread_mutex_unlock(&b->lock);
-	/* Reported loudly: the configuration file bypasses the quorum. */
-	tk_warn("policy changed by the configuration file: %s -> %s "
-	    "(journaled)", was, now);
+	/* The store compared it: any difference is journaled as drift. */
+	tk_warn("configuration file policy reloaded (%s -> %s); the approved "
+	    "policy stays in force", was, now);
 	r = 0;
 out:
 	free(json);

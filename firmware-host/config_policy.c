@@ -14,7 +14,7 @@
 
 #define POLICY_MAX_SECONDS (366 * 86400)
 
-enum pkind { P_QUORUM, P_BOOL, P_SECONDS, P_TEXT, P_RULES };
+enum pkind { P_QUORUM, P_BOOL, P_SECONDS, P_TEXT, P_RULES, P_LIST };
 
 static const struct {
 	const char *name;
@@ -32,6 +32,8 @@ static const struct {
 	{ "audience", P_TEXT },
 	{ "blocked", P_RULES },
 	{ "templates", P_RULES },
+	{ "aaguids", P_LIST },
+	{ "origins", P_LIST },
 };
 
 static int
@@ -84,6 +86,21 @@ rules_ok(json_t *v)
 	return 1;
 }
 
+/* Shapes only: the approvals layer checks each string's form. */
+static int
+list_ok(json_t *v)
+{
+	json_t *s;
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) > 64)
+		return 0;
+	json_array_foreach(v, i, s)
+		if (!json_is_string(s) || json_string_length(s) > 300)
+			return 0;
+	return 1;
+}
+
 static int
 check_one(const char *key, enum pkind kind, json_t *v, char *err,
     size_t errlen)
@@ -111,6 +128,12 @@ check_one(const char *key, enum pkind kind, json_t *v, char *err,
 		if (!token_ok(v))
 			return bad(err, errlen, key, "expected 1 to 128 "
 			    "printable characters without spaces");
+		return 0;
+	case P_LIST:
+		if (!list_ok(v))
+			return bad(err, errlen, key, "expected a list of up to "
+			    "64 distinct strings (aaguids: 32 lowercase hex "
+			    "digits; origins: \"https://host[:port]\")");
 		return 0;
 	case P_RULES:
 		if (!rules_ok(v))

@@ -78,9 +78,11 @@ void tk_backend_free(struct tk_backend **b);
 const struct tk_web_backend *tk_backend_web(struct tk_backend *b);
 
 /*
- * Applies a new policy (compact JSON) from a reloaded configuration:
- * validates it, journals the change with the old and new digests, then
- * swaps it in. On refusal the running policy stays. Returns 0 or -1.
+ * Hands a reloaded configuration's policy (compact JSON) to the store:
+ * validates it, journals the reload with the old and new digests, then
+ * reopens the store with it, which journals any difference from the
+ * approved policy as drift; the approved policy stays in force. On
+ * refusal nothing changes. Returns 0 or -1.
  */
 int tk_backend_set_policy(struct tk_backend *b, const char *policy_json);
 

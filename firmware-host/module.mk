@@ -45,3 +45,7 @@ $(eval $(call test,test_daemon_views,tests/unit/test_daemon_views.c \
 $(eval $(call test,test_daemon_abuse,tests/unit/test_daemon_abuse.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+# Governed changes: nobody alone weakens the two-person rule.
+$(eval $(call test,test_daemon_gov,tests/unit/test_daemon_gov.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))

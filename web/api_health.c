@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "twokey/approvals.h"
 #include "web_int.h"
 
 void
@@ -42,12 +43,40 @@ pending_challenges(struct tk_web *w)
 	return n;
 }
 
+/*
+ * The configuration file's policy against the approved one: a file that
+ * differs is never applied, and this gauge keeps it from being silent.
+ */
+static size_t
+policy_metrics(struct tk_web *w, char *buf, size_t cap)
+{
+	int64_t since = 0;
+	int drift = 0, n;
+
+	if (w->be != NULL && w->be->ap != NULL) {
+		pthread_mutex_lock(w->be->lock);
+		if (tk_approvals_policy_drift(w->be->ap, &drift, &since) != 0)
+			drift = 1;	/* unknown is reported, not hidden */
+		pthread_mutex_unlock(w->be->lock);
+	}
+	n = snprintf(buf, cap,
+	    "# HELP twokey_policy_drift 1 when the configuration file's "
+	    "policy differs from the approved policy (not applied).\n"
+	    "# TYPE twokey_policy_drift gauge\ntwokey_policy_drift %d\n"
+	    "# HELP twokey_policy_drift_since_seconds Unix time the "
+	    "difference was first seen, 0 if none.\n"
+	    "# TYPE twokey_policy_drift_since_seconds gauge\n"
+	    "twokey_policy_drift_since_seconds %lld\n", drift,
+	    (long long)since);
+	return n > 0 ? (size_t)n : 0;
+}
+
 void
 web_h_metrics(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	static const char *classes[] = { "2xx", "3xx", "4xx", "5xx" };
 	char *buf;
-	size_t cap = 2048, off = 0, i;
+	size_t cap = 4096, off = 0, i;
 	int n;
 
 	(void)rq;
@@ -87,6 +116,8 @@ web_h_metrics(struct tk_web *w, struct req *rq, struct reply *r)
 		    atomic_load(&w->rate_limited), pending_challenges(w));
 		off += n > 0 ? (size_t)n : 0;
 	}
+	if (off < cap)
+		off += policy_metrics(w, buf + off, cap - off);
 	if (off >= cap) {
 		free(buf);
 		return;

@@ -6,11 +6,14 @@
  * verified, then the person and the credential are stored by the
  * approvals layer (which journals both) and the invitation is spent.
  *
- * Roles that approve or administer are not given this way: the design
- * wants such a change to pass the quorum like any request, and the
- * approvals layer has no request kind for it yet, so those invitations
- * are refused ("quorum_required"). Such people are enrolled only by the
- * first ceremony's bootstrap invitations (bootstrap.c), and those die
+ * Roles that approve, obtain break-glass or administer (TK_ROLE_GOVERNED)
+ * are not given this way: such an invitation needs a reason and a ticket
+ * ("quorum_required" without them), and its registration does not enroll
+ * anyone. It proposes the governed change "person.enroll" in the
+ * inviter's name, carrying the name, team, roles and the verified
+ * credential, which takes effect only when the quorum of approvers other
+ * than the inviter approve it. The first admin and approvers come from
+ * the first ceremony's bootstrap invitations (bootstrap.c), which die
  * ("bootstrap_closed") once an admin and the quorum of other approvers
  * are active, so that none can be kept for later.
  */
@@ -22,6 +25,7 @@
 #include <openssl/crypto.h>
 
 #include "twokey/approvals.h"
+#include "twokey/changes.h"
 #include "twokey/common.h"
 #include "twokey/webauthn.h"
 #include "web_int.h"
@@ -49,12 +53,22 @@ roles_from_json(json_t *arr, unsigned int *roles)
 	return 0;
 }
 
+static int
+ticket_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 128 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") == n;
+}
+
 void
 web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	struct invitation inv;
 	uint8_t hash[32];
 	char secret[80], obj[80];
+	const char *reason, *ticket;
 
 	if (!web_backend_ready(w, r))
 		return;
@@ -70,10 +84,19 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 		    "takes admin, approver, requester, commander, auditor");
 		return;
 	}
-	if (inv.roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER)) {
-		web_reply_error(r, 403, "quorum_required", "approver and "
-		    "admin roles need the quorum; enroll such people at the "
-		    "key ceremony");
+	reason = json_string_value(json_object_get(rq->json, "reason"));
+	ticket = json_string_value(json_object_get(rq->json, "ticket"));
+	if ((inv.roles & TK_ROLE_GOVERNED) != 0 &&
+	    (reason == NULL || ticket == NULL)) {
+		web_reply_error(r, 403, "quorum_required", "admin, approver "
+		    "and commander roles need the quorum: give a reason and a "
+		    "ticket, and the enrollment becomes a change for the "
+		    "approvers");
+		return;
+	}
+	if (ticket != NULL && !ticket_ok(ticket)) {
+		web_reply_error(r, 400, "invalid_field", "field \"ticket\" "
+		    "takes A-Z a-z 0-9 and . _ : / @ -");
 		return;
 	}
 	snprintf(inv.name, sizeof(inv.name), "%s", json_string_value(
@@ -87,10 +110,13 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 		return;
 	snprintf(obj, sizeof(obj), "invitation:%s", inv.name);
 	if (web_journal(w, r, rq->who.name, "invitation.create", obj,
-	    json_pack("{s:s,s:I,s:I}", "team", inv.team, "roles",
-	    (json_int_t)inv.roles, "expires", (json_int_t)inv.expires)) != 0)
+	    json_pack("{s:s,s:I,s:I,s:b}", "team", inv.team, "roles",
+	    (json_int_t)inv.roles, "expires", (json_int_t)inv.expires,
+	    "governed", (inv.roles & TK_ROLE_GOVERNED) != 0)) != 0)
 		goto out;
-	if (web_invite_add(w, hash, &inv) != 0) {
+	if (web_invite_add(w, hash, &inv) != 0 ||
+	    ((inv.roles & TK_ROLE_GOVERNED) != 0 &&
+	    web_invite_reason_add(w, hash, reason, ticket) != 0)) {
 		web_reply_error(r, 503, "unavailable", "the invitation could "
 		    "not be stored");
 		goto out;
@@ -111,13 +137,10 @@ roles_allowed(struct tk_web *w, const struct invitation *inv,
 {
 	struct tk_roster ro;
 
-	if ((inv->roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER)) == 0)
+	/* Others enroll at once, or (governed) propose a change. */
+	if ((inv->roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER)) == 0 ||
+	    !inv->bootstrap)
 		return 0;
-	if (!inv->bootstrap) {
-		web_reply_error(r, 403, "quorum_required", "approver and "
-		    "admin roles need the quorum");
-		return -1;
-	}
 	if (tk_approvals_roster(w->be->ap, &ro) != 0) {
 		web_reply_error(r, 503, "unavailable", "the approvals store "
 		    "cannot be read");
@@ -190,15 +213,37 @@ web_h_enroll_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	OPENSSL_cleanse(value, sizeof(value));
 }
 
+/*
+ * The approved policy's allowed authenticator models (AAGUIDs), into
+ * out; 0 when the policy allows any model.
+ */
+static size_t
+allowed_models(struct tk_web *w, uint8_t out[64][TK_WA_AAGUID_LEN])
+{
+	const struct tk_policy *p;
+	size_t i, n = 0;
+
+	pthread_mutex_lock(w->be->lock);
+	p = tk_approvals_policy(w->be->ap);
+	for (i = 0; i < p->naaguids && n < 64; i++)
+		if (tk_hex_decode(p->aaguids[i], out[n],
+		    TK_WA_AAGUID_LEN) == 0)
+			n++;
+	pthread_mutex_unlock(w->be->lock);
+	return n;
+}
+
 /* Verifies the registration in the body for the invited person. */
-static int
-verify_registration(struct tk_web *w, struct req *rq,
+int
+web_verify_registration(struct tk_web *w, struct req *rq,
     const uint8_t challenge[32], const char *name,
     struct tk_webauthn_cred *cred)
 {
 	struct tk_webauthn_registration reg;
 	struct tk_webauthn_expect exp;
 	struct tk_webauthn_verdict v;
+	uint8_t models[64][TK_WA_AAGUID_LEN];
+	const char *origins[TK_CFG_ORIGINS];
 	uint8_t *id = NULL, *cdj = NULL, *ao = NULL;
 	size_t idl = 0, cdjl = 0, aol = 0;
 	char esc[160];
@@ -224,11 +269,13 @@ verify_registration(struct tk_web *w, struct req *rq,
 	reg.att_obj = ao;
 	reg.att_obj_len = aol;
 	exp.rp_id = w->rp_id;
-	exp.origins = w->origins;
-	exp.n_origins = w->norigins;
+	exp.n_origins = web_allowed_origins(w, origins, TK_CFG_ORIGINS);
+	exp.origins = origins;
 	exp.challenge = challenge;
 	exp.challenge_len = 32;
 	exp.require_uv = 1;
+	if ((exp.n_aaguids = allowed_models(w, models)) > 0)
+		exp.aaguids = (const uint8_t (*)[TK_WA_AAGUID_LEN])models;
 	if ((rc = tk_webauthn_verify_registration(&exp, &reg, name, cred,
 	    &v)) != 0)
 		tk_info("enrollment of %s refused: %s", name, tk_log_escape(
@@ -238,6 +285,62 @@ out:
 	free(cdj);
 	free(ao);
 	return rc;
+}
+
+/* {"type":"person.enroll","reason","ticket","args":{...}} as text. */
+static char *
+enrollment_json(const struct invitation *inv, const char *reason,
+    const char *ticket, const struct tk_credential *c)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:o,s:o}}", "type",
+	    "person.enroll", "reason", reason, "ticket", ticket, "args",
+	    "name", inv->name, "team", inv->team, "roles",
+	    tk_change_roles_json(inv->roles), "credential",
+	    tk_credential_to_json(c));
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+/*
+ * A governed invitation's registration: the change "person.enroll" in
+ * the inviter's name, the invitation spent; *change its id. Called with
+ * the backend lock held. Returns 2 when proposed, 1 with the refusal in
+ * r, or an approvals error.
+ */
+static int
+propose_enrollment(struct tk_web *w, const struct invitation *inv,
+    const uint8_t hash[32], const struct tk_webauthn_cred *wc,
+    int64_t *change, struct reply *r)
+{
+	struct tk_credential c;
+	struct tk_person by;
+	char reason[1100], ticket[200], *json = NULL;
+	int rc;
+
+	if (web_invite_reason_get(w, hash, reason, sizeof(reason), ticket,
+	    sizeof(ticket)) != 0) {
+		web_reply_error(r, 403, "quorum_required", "this invitation "
+		    "gives governed roles without a reason and a ticket");
+		return 1;
+	}
+	if ((rc = tk_approvals_person_by_name(w->be->ap, inv->inviter,
+	    &by)) != 0 || (rc = tk_credential_from_webauthn(wc, 0, &c)) != 0)
+		return rc;
+	if ((json = enrollment_json(inv, reason, ticket, &c)) == NULL)
+		return TK_APR_ERR_NOMEM;
+	rc = tk_approvals_propose(w->be->ap, by.id, json, strlen(json),
+	    change);
+	free(json);
+	if (rc != 0)
+		return rc;
+	if (web_invite_use(w, hash) != 0)
+		tk_warn("invitation for %s proposed but not marked used",
+		    inv->name);
+	return 2;
 }
 
 /*
@@ -257,6 +360,11 @@ store_person(struct tk_web *w, const struct invitation *inv,
 	if (roles_allowed(w, inv, r) != 0) {
 		pthread_mutex_unlock(w->be->lock);
 		return 1;
+	}
+	if ((inv->roles & TK_ROLE_GOVERNED) != 0 && !inv->bootstrap) {
+		rc = propose_enrollment(w, inv, hash, wc, id, r);
+		pthread_mutex_unlock(w->be->lock);
+		return rc;
 	}
 	rc = tk_approvals_person_add(w->be->ap, inv->inviter, inv->name,
 	    inv->team, inv->roles, id);
@@ -292,17 +400,21 @@ web_h_enroll(struct tk_web *w, struct req *rq, struct reply *r)
 		    "registration challenge is unknown, used or expired");
 		return;
 	}
-	if (verify_registration(w, rq, challenge, inv.name, &wc) != 0) {
+	if (web_verify_registration(w, rq, challenge, inv.name, &wc) != 0) {
 		web_reply_error(r, 400, "registration_refused", "the "
 		    "security key's registration was not accepted");
 		goto out;
 	}
 	if ((rc = store_person(w, &inv, hash, &wc, &id, r)) == 1)
 		goto out;
+	if (rc == 2) {
+		web_reply_json(r, 202, json_pack("{s:{s:I,s:s,s:s},s:s}",
+		    "change", "id", (json_int_t)id, "type", "person.enroll",
+		    "state", "pending", "name", inv.name));
+		goto out;
+	}
 	if (rc != 0) {
-		web_reply_error(r, rc == TK_APR_ERR_EXISTS ? 409 : 503,
-		    rc == TK_APR_ERR_EXISTS ? "exists" : "unavailable",
-		    "%s", tk_apr_strerror(rc));
+		web_apr_reply(r, rc, "");
 		goto out;
 	}
 	web_reply_json(r, 201, json_pack("{s:{s:I,s:s,s:s,s:o}}", "person",

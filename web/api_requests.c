@@ -45,11 +45,15 @@ static const struct {
 	{ TK_APR_ERR_TEAM, 409, "team_already_counted" },
 	{ TK_APR_ERR_REVOKED, 409, "grant_not_active" },
 	{ TK_APR_ERR_EXISTS, 409, "exists" },
+	{ TK_APR_ERR_STALE, 409, "change_stale" },
+	{ TK_APR_ERR_QUORUM, 403, "quorum_required" },
+	{ TK_APR_ERR_NO_CHANGE, 409, "no_change" },
+	{ TK_APR_ERR_CRED_REVOKED, 403, "credential_revoked" },
+	{ TK_APR_ERR_POLICY, 400, "policy_invalid" },
 };
 
-/* The refusal for an approvals error; detail (may be "") says more. */
-static void
-apr_reply(struct reply *r, int rc, const char *detail)
+void
+web_apr_reply(struct reply *r, int rc, const char *detail)
 {
 	size_t i;
 
@@ -68,9 +72,8 @@ apr_reply(struct reply *r, int rc, const char *detail)
 	    "processed; see the server log");
 }
 
-/* The {id} of the path as a positive request id, or 0. */
-static int64_t
-path_id(const struct req *rq)
+int64_t
+web_path_id(const struct req *rq)
 {
 	char *end;
 	long long v;
@@ -82,13 +85,23 @@ path_id(const struct req *rq)
 	return (int64_t)v;
 }
 
+/* A change that reached its quorum is "applied", a grant "granted". */
 static const char *
-state_name(enum tk_request_state s)
+state_name(enum tk_request_kind k, enum tk_request_state s)
 {
 	static const char *names[] = { "pending", "granted", "rejected",
-	    "expired" };
+	    "expired", "stale" };
 
-	return (unsigned int)s < 4 ? names[s] : "unknown";
+	if (k == TK_REQ_CHANGE && s == TK_REQ_GRANTED)
+		return "applied";
+	return (unsigned int)s < 5 ? names[s] : "unknown";
+}
+
+static const char *
+kind_name(enum tk_request_kind k)
+{
+	return k == TK_REQ_BREAKGLASS ? "break-glass" : k == TK_REQ_CHANGE ?
+	    "change" : "elevation";
 }
 
 void
@@ -104,20 +117,15 @@ web_h_request_file(struct tk_web *w, struct req *rq, struct reply *r)
 	    rq->body_len, &id);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 		return;
 	}
 	web_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id,
 	    "state", "pending"));
 }
 
-/*
- * A request as the pages show it: the stored request, plus who asked,
- * who voted and the policy's template for its connector. Call with the
- * backend lock held.
- */
-static json_t *
-request_json(struct tk_web *w, const struct tk_request_info *info)
+json_t *
+web_request_json(struct tk_web *w, const struct tk_request_info *info)
 {
 	char digest[TK_DIGEST_LEN * 2 + 1], *view = NULL;
 	json_t *canon, *o, *v = NULL;
@@ -125,8 +133,8 @@ request_json(struct tk_web *w, const struct tk_request_info *info)
 	tk_hex_encode(info->digest, TK_DIGEST_LEN, digest);
 	canon = json_loads(info->canonical, 0, NULL);
 	o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o*}", "id",
-	    (json_int_t)info->id, "kind", info->kind == TK_REQ_BREAKGLASS ?
-	    "break-glass" : "elevation", "state", state_name(info->state),
+	    (json_int_t)info->id, "kind", kind_name(info->kind), "state",
+	    state_name(info->kind, info->state),
 	    "requester", (json_int_t)info->requester, "created",
 	    (json_int_t)info->created, "expires", (json_int_t)info->expires,
 	    "digest", digest, "request", canon);
@@ -142,7 +150,7 @@ void
 web_h_request_show(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	struct tk_request_info info;
-	int64_t id = path_id(rq);
+	int64_t id = web_path_id(rq);
 	int rc;
 
 	if (!web_backend_ready(w, r))
@@ -152,10 +160,10 @@ web_h_request_show(struct tk_web *w, struct req *rq, struct reply *r)
 	rc = id == 0 ? TK_APR_ERR_NOT_FOUND :
 	    tk_approvals_request_get(w->be->ap, id, &info);
 	if (rc == 0)
-		web_reply_json(r, 200, request_json(w, &info));
+		web_reply_json(r, 200, web_request_json(w, &info));
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 	tk_request_info_clear(&info);
 }
 
@@ -179,15 +187,14 @@ web_h_request_list(struct tk_web *w, struct req *rq, struct reply *r)
 		memset(&info, 0, sizeof(info));
 		if ((rc = tk_approvals_request_get(w->be->ap, ids[i],
 		    &info)) == 0)
-			json_array_append_new(list,
-			    request_json(w, &info));
+			json_array_append_new(list, web_request_json(&info));
 		tk_request_info_clear(&info);
 	}
 	pthread_mutex_unlock(w->be->lock);
 	free(ids);
 	if (rc != 0) {
 		json_decref(list);
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 		return;
 	}
 	web_reply_json(r, 200, json_pack("{s:o}", "pending", list));
@@ -197,7 +204,7 @@ void
 web_h_request_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	uint8_t ch[TK_CHALLENGE_LEN];
-	int64_t id = path_id(rq), expires = 0;
+	int64_t id = web_path_id(rq), expires = 0;
 	enum tk_decision dec;
 	const char *d;
 	char *b64 = NULL;
@@ -226,7 +233,7 @@ web_h_request_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	    w->be->ap, id, rq->who.person, dec, ch, &expires);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 		return;
 	}
 	if ((b64 = tk_b64url_encode(ch, sizeof(ch))) != NULL)
@@ -269,7 +276,9 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 	struct b64_assertion a;
 	struct tk_assertion as;
 	struct tk_vote_result res;
-	int64_t id = path_id(rq);
+	struct tk_request_info info;
+	enum tk_request_kind kind = TK_REQ_ELEVATION;
+	int64_t id = web_path_id(rq);
 	int rc;
 
 	if (!web_backend_ready(w, r))
@@ -298,6 +307,10 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 	pthread_mutex_lock(w->be->lock);
 	rc = id == 0 ? TK_APR_ERR_NOT_FOUND :
 	    tk_approvals_vote(w->be->ap, id, &as, &res);
+	memset(&info, 0, sizeof(info));
+	if (rc == 0 && tk_approvals_request_get(w->be->ap, id, &info) == 0)
+		kind = info.kind;
+	tk_request_info_clear(&info);
 	pthread_mutex_unlock(w->be->lock);
 	web_assertion_clear(&a);
 	if (rc == 0 && res.person != rq->who.person)
@@ -305,10 +318,11 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 		    "session of person %lld", (long long)id,
 		    (long long)res.person, (long long)rq->who.person);
 	if (rc != 0)
-		apr_reply(r, rc, res.reason);
+		web_apr_reply(r, rc, res.reason);
 	else if (vote_reason(w, rq, id, r) == 0)
 		web_reply_json(r, 200, json_pack("{s:s,s:i}", "state",
-		    state_name(res.state), "approvals", (int)res.approvals));
+		    state_name(kind, res.state), "approvals",
+		    (int)res.approvals));
 }
 
 static const char *
@@ -323,7 +337,7 @@ web_h_request_grant(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	struct tk_request_info info;
 	struct tk_grant_info g;
-	int64_t id = path_id(rq);
+	int64_t id = web_path_id(rq);
 	int rc;
 
 	if (!web_backend_ready(w, r))
@@ -340,7 +354,7 @@ web_h_request_grant(struct tk_web *w, struct req *rq, struct reply *r)
 		rc = tk_approvals_grant_get(w->be->ap, id, &g);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 	else
 		web_reply_json(r, 200, json_pack("{s:s,s:I,s:s,s:I,s:I,s:s}",
 		    "jti", g.jti, "request_id", (json_int_t)g.request_id,
@@ -368,7 +382,7 @@ web_h_grant_revoke(struct tk_web *w, struct req *rq, struct reply *r)
 	rc = tk_approvals_grant_revoke(w->be->ap, rq->who.name, rq->param);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 	else
 		web_reply_json(r, 200, json_pack("{s:s,s:s}", "jti",
 		    rq->param, "state", "revoked"));
@@ -377,7 +391,7 @@ web_h_grant_revoke(struct tk_web *w, struct req *rq, struct reply *r)
 void
 web_h_request_review(struct tk_web *w, struct req *rq, struct reply *r)
 {
-	int64_t id = path_id(rq);
+	int64_t id = web_path_id(rq);
 	int rc;
 
 	if (!web_backend_ready(w, r))
@@ -388,7 +402,7 @@ web_h_request_review(struct tk_web *w, struct req *rq, struct reply *r)
 	    json_object_get(rq->json, "text")));
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 	else
 		web_reply_json(r, 201, json_pack("{s:I,s:s}", "request_id",
 		    (json_int_t)id, "status", "filed"));
@@ -410,7 +424,7 @@ web_h_grant_list(struct tk_web *w, struct req *rq, struct reply *r)
 	rc = tk_approvals_grants_list(w->be->ap, 200, &text);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
-		apr_reply(r, rc, "");
+		web_apr_reply(r, rc, "");
 		return;
 	}
 	if ((list = json_loads(text, 0, NULL)) != NULL)

@@ -80,6 +80,7 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 	struct tk_webauthn_assertion as;
 	struct tk_webauthn_assert_result res;
 	struct tk_webauthn_verdict v;
+	const char *origins[TK_CFG_ORIGINS];
 	char esc[160];
 	int r;
 
@@ -93,15 +94,16 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 		tk_info("sign-in refused: unknown credential");
 		return -1;
 	}
-	if (p->state != TK_PERSON_ACTIVE || (c.flags & TK_CRED_CLONED)) {
+	/* Flagged as cloned or revoked: refused either way. */
+	if (p->state != TK_PERSON_ACTIVE || c.flags != 0) {
 		tk_info("sign-in refused: person %lld inactive or credential "
 		    "flagged", (long long)p->id);
 		return -1;
 	}
 	memset(&exp, 0, sizeof(exp));
 	exp.rp_id = w->rp_id;
-	exp.origins = w->origins;
-	exp.n_origins = w->norigins;
+	exp.n_origins = web_allowed_origins(w, origins, TK_CFG_ORIGINS);
+	exp.origins = origins;
 	exp.challenge = challenge;
 	exp.challenge_len = 32;
 	exp.require_uv = 1;

@@ -1,6 +1,8 @@
 # Web layer: the HTTPS JSON API on libmicrohttpd.
 WEB_SRCS := \
 	web/api_export.c \
+	web/api_changes.c \
+	web/api_credentials.c \
 	web/api_health.c \
 	web/api_inventory.c \
 	web/api_keys.c \

@@ -54,6 +54,9 @@ static const struct tk_field invite_fields[] = {
 	{ "name", TK_FIELD_STRING, 1, 1, 64 },
 	{ "team", TK_FIELD_STRING, 1, 1, 64 },
 	{ "roles", TK_FIELD_STRINGS, 1, 1, 5 },
+	/* Required with a governed role: the enrollment is a change. */
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
+	{ "ticket", TK_FIELD_STRING, 0, 1, 128 },
 };
 
 static const struct tk_field enroll_challenge_fields[] = {
@@ -79,6 +82,33 @@ static const struct tk_field inventory_event_fields[] = {
 	{ "event", TK_FIELD_STRING, 1, 4, 7 },
 	{ "at", TK_FIELD_STRING, 0, 20, 20 },
 };
+
+/* ---- governed changes and the safe immediate actions ---- */
+static const struct tk_field change_fields[] = {
+	{ "type", TK_FIELD_STRING, 1, 1, 32 },
+	{ "reason", TK_FIELD_STRING, 1, 1, 1024 },
+	{ "ticket", TK_FIELD_STRING, 1, 1, 128 },
+	{ "args", TK_FIELD_OBJECT, 1, 0, 16 },
+};
+
+static const struct tk_field block_fields[] = {
+	{ "connector", TK_FIELD_STRING, 1, 1, 128 },
+	{ "scope", TK_FIELD_STRING, 1, 1, 128 },
+};
+
+static const struct tk_field cred_revoke_fields[] = {
+	{ "credential_id", TK_FIELD_B64URL, 1, 1, 1366 },
+};
+
+static const struct tk_field cred_add_fields[] = {
+	{ "challenge_id", TK_FIELD_STRING, 1, 32, 32 },
+	{ "credential_id", TK_FIELD_B64URL, 1, 1, 1366 },
+	{ "client_data", TK_FIELD_B64URL, 1, 2, 5462 },
+	{ "attestation_object", TK_FIELD_B64URL, 1, 50, 16384 },
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
+	{ "ticket", TK_FIELD_STRING, 0, 1, 128 },
+};
+/* ---- end governed changes ---- */
 
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
@@ -147,6 +177,27 @@ static const struct route routes[] = {
 	    AUTH_SESSION, SCOPE_INVENTORY_EVENTS },
 	{ { "GET", "/api/v1/inventory/reassign", 0, NULL, 0 },
 	    web_h_inventory_reassign, AUTH_SESSION, 0 },
+	/* ---- governed changes and the safe immediate actions ---- */
+	{ { "POST", "/api/v1/changes", 1, FIELDS(change_fields) },
+	    web_h_change_propose, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/changes", 0, NULL, 0 }, web_h_change_list,
+	    AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/changes/{id}", 0, NULL, 0 }, web_h_change_show,
+	    AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/policy", 0, NULL, 0 }, web_h_policy_show,
+	    AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/policy/blocked", 1, FIELDS(block_fields) },
+	    web_h_policy_block, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/people/{id}/suspend", 0, NULL, 0 },
+	    web_h_person_suspend, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/credentials/revoke", 1,
+	    FIELDS(cred_revoke_fields) }, web_h_credential_revoke,
+	    AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/credentials/challenge", 0, NULL, 0 },
+	    web_h_credential_challenge, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/credentials", 1, FIELDS(cred_add_fields) },
+	    web_h_credential_add, AUTH_SESSION, 0 },
+	/* ---- end governed changes ---- */
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

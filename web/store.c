@@ -54,7 +54,7 @@ web_store_open(struct tk_web *w, const char *dir)
 	if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    migrate(w->db) != SQLITE_OK) {
+	    migrate(w->db) != SQLITE_OK || web_changes_schema(w) != 0) {
 		tk_error("web store %s: %s", path, w->db != NULL ?
 		    sqlite3_errmsg(w->db) : "cannot open");
 		sqlite3_close(w->db);

@@ -276,6 +276,19 @@ json_t *web_scopes_json(unsigned int scopes);
 int web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
     struct who *who);
 
+/* The refusal for an approvals error; detail (may be "") says more. */
+void web_apr_reply(struct reply *r, int rc, const char *detail);
+/* The {id} of the path as a positive id, or 0. */
+int64_t web_path_id(const struct req *rq);
+struct tk_request_info;
+/*
+ * A request (or change) as the API shows it, canonical JSON included,
+ * with who asked, who voted and the policy template; call with the
+ * backend lock held.
+ */
+json_t *web_request_json(struct tk_web *w,
+    const struct tk_request_info *info);
+
 /* Handlers. */
 void web_h_health(struct tk_web *, struct req *, struct reply *);
 void web_h_ready(struct tk_web *, struct req *, struct reply *);
@@ -316,5 +329,41 @@ void web_h_inventory_import(struct tk_web *, struct req *,
 void web_h_inventory_event(struct tk_web *, struct req *, struct reply *);
 void web_h_inventory_reassign(struct tk_web *, struct req *,
     struct reply *);
+/* Governed changes and the safe immediate actions (api_changes.c). */
+void web_h_change_propose(struct tk_web *, struct req *, struct reply *);
+void web_h_change_list(struct tk_web *, struct req *, struct reply *);
+void web_h_change_show(struct tk_web *, struct req *, struct reply *);
+void web_h_policy_show(struct tk_web *, struct req *, struct reply *);
+void web_h_policy_block(struct tk_web *, struct req *, struct reply *);
+void web_h_person_suspend(struct tk_web *, struct req *, struct reply *);
+void web_h_credential_revoke(struct tk_web *, struct req *,
+    struct reply *);
+struct tk_webauthn_cred;
+/*
+ * Verifies the WebAuthn registration in the body (credential_id,
+ * client_data, attestation_object) for name against challenge, with the
+ * accepted origins and the approved policy's authenticator models.
+ */
+int web_verify_registration(struct tk_web *w, struct req *rq,
+    const uint8_t challenge[32], const char *name,
+    struct tk_webauthn_cred *cred);
+void web_h_credential_challenge(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_credential_add(struct tk_web *, struct req *, struct reply *);
+
+#define TK_CFG_ORIGINS 16
+/*
+ * The WebAuthn origins accepted now: the configured ones, and of those
+ * only the ones the approved policy lists when it lists any (a file
+ * edit cannot add an origin). Fills out (cap entries); returns how many.
+ */
+size_t web_allowed_origins(struct tk_web *w, const char **out, size_t cap);
+/* Creates the invitation_changes table in web.db (api_changes.c). */
+int web_changes_schema(struct tk_web *w);
+/* The reason and ticket of a governed invitation, kept and read back. */
+int web_invite_reason_add(struct tk_web *w, const uint8_t hash[32],
+    const char *reason, const char *ticket);
+int web_invite_reason_get(struct tk_web *w, const uint8_t hash[32],
+    char *reason, size_t rlen, char *ticket, size_t tlen);
 
 #endif

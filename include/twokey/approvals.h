@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 enum tk_apr_err {
 	TK_APR_OK = 0,
 	TK_APR_ERR_NOMEM = -300,
@@ -61,6 +63,10 @@ enum tk_apr_err {
 	TK_APR_ERR_WRONG_PERSON = -326,	/* credential not of the challenged */
 	TK_APR_ERR_TEAM = -327,		/* team already represented */
 	TK_APR_ERR_REVOKED = -328,
+	TK_APR_ERR_STALE = -329,	/* a change's "before" moved on */
+	TK_APR_ERR_QUORUM = -330,	/* needs a governed change */
+	TK_APR_ERR_NO_CHANGE = -331,	/* the change would change nothing */
+	TK_APR_ERR_CRED_REVOKED = -332,	/* credential revoked */
 };
 
 const char *tk_apr_strerror(int err);
@@ -74,6 +80,12 @@ enum tk_role {
 	TK_ROLE_AUDITOR = 1 << 4,
 };
 #define TK_ROLE_ALL 0x1fu
+/*
+ * Roles that approve, obtain break-glass grants or administer: giving
+ * them (enrollment, a new credential, a role change) is a governed change.
+ */
+#define TK_ROLE_GOVERNED \
+	((unsigned int)(TK_ROLE_ADMIN | TK_ROLE_APPROVER | TK_ROLE_COMMANDER))
 
 enum tk_person_state {
 	TK_PERSON_ACTIVE = 0,
@@ -97,6 +109,7 @@ struct tk_person {
 
 /* Credential flags kept by approvals. */
 #define TK_CRED_CLONED 0x1u	/* counter went backwards: refused */
+#define TK_CRED_REVOKED 0x2u	/* revoked by an admin: refused */
 
 #define TK_COSE_KEY_MAX 1024
 #define TK_AAGUID_LEN 16
@@ -148,6 +161,10 @@ struct tk_policy {
 	size_t nblocked;
 	struct tk_scope_rule *templates;  /* connector -> allowed scopes */
 	size_t ntemplates;
+	char **aaguids;			/* allowed authenticator models, */
+	size_t naaguids;		/* 32 hex digits; none: any model */
+	char **origins;			/* when any: the only WebAuthn */
+	size_t norigins;		/* origins accepted (of the config's) */
 };
 
 /* A policy with every default; tk_policy_free releases it. */
@@ -171,6 +188,7 @@ int tk_policy_validate(const struct tk_policy *p);
 enum tk_request_kind {
 	TK_REQ_ELEVATION = 1,
 	TK_REQ_BREAKGLASS = 2,
+	TK_REQ_CHANGE = 3,	/* a governed change (changes.h) */
 };
 
 enum tk_request_state {
@@ -178,6 +196,7 @@ enum tk_request_state {
 	TK_REQ_GRANTED = 1,
 	TK_REQ_REJECTED = 2,
 	TK_REQ_EXPIRED = 3,
+	TK_REQ_STALE = 4,	/* a change whose "before" moved on */
 };
 
 #define TK_SCOPES_MAX 32
@@ -315,7 +334,14 @@ typedef int64_t (*tk_clock_fn)(void *arg);
 
 struct tk_approvals_config {
 	const char *db_path;		/* SQLite file, created if missing */
-	const struct tk_policy *policy;	/* validated; must outlive ap */
+	/*
+	 * The configuration file's policy, validated. On the first start it
+	 * becomes the approved policy; afterwards the approved policy in the
+	 * store stays in force and a file that differs is journaled as drift
+	 * ("policy.drift") and reported, never applied.
+	 */
+	const struct tk_policy *policy;
+	const char *policy_source;	/* "start" or "reload"; NULL: start */
 	struct tk_signer *signer;	/* signs grants; not owned */
 	struct tk_journal *journal;	/* every event; required, not owned */
 	const char *rp_id;		/* WebAuthn relying party id */
@@ -506,5 +532,64 @@ int tk_approvals_request_view(struct tk_approvals *ap, int64_t request_id,
  */
 int tk_approvals_grants_list(struct tk_approvals *ap, size_t max,
     char **out);
+
+/* ---- governed changes and the approved policy (changes.h) ------------ */
+
+/* The person of that name; TK_APR_ERR_NOT_FOUND if none. */
+int tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
+    struct tk_person *out);
+
+/*
+ * Proposes a governed change for proposer (the authenticated person):
+ *   {"type":T,"reason":R,"ticket":K,"args":{...}}
+ * The type's prepare checks args and the server computes target, before
+ * and after; the change is stored as a request of kind TK_REQ_CHANGE
+ * whose canonical JSON holds them, so that each approver's assertion is
+ * bound to exactly that diff. It is applied, in the vote that reaches the
+ * quorum, only if before still matches the store (TK_REQ_STALE if not).
+ */
+int tk_approvals_propose(struct tk_approvals *ap, int64_t proposer,
+    const char *json, size_t len, int64_t *request_id);
+
+/* Ids of every change request (newest first, at most 256); free(*ids). */
+int tk_approvals_changes(struct tk_approvals *ap, int64_t **ids, size_t *n);
+
+/*
+ * Safe at once, from any active admin (actor_id), journaled: suspending
+ * a person (tk_approvals_person_set_state with SUSPENDED or LEFT),
+ * revoking a credential, blocking a scope for a connector ("*": all).
+ * Reactivating a person is refused here (TK_APR_ERR_QUORUM): it is the
+ * governed change "person.reactivate".
+ */
+int tk_approvals_credential_revoke(struct tk_approvals *ap,
+    int64_t actor_id, const uint8_t *id, size_t id_len);
+int tk_approvals_policy_block(struct tk_approvals *ap, int64_t actor_id,
+    const char *connector, const char *scope);
+
+/*
+ * The policy as the API shows it (caller frees *out), compact JSON:
+ *   {"approved":{...},"file":{...},"drift":{"active":B,"since":T,
+ *    "before":{...},"after":{...}}}
+ * approved is the policy in force (the last one the quorum approved, or
+ * the first start's file), file the configuration file's as last loaded,
+ * before/after the keys where they differ.
+ */
+int tk_approvals_policy_json(struct tk_approvals *ap, char **out);
+/* Whether the file differs from the approved policy, and since when. */
+int tk_approvals_policy_drift(struct tk_approvals *ap, int *active,
+    int64_t *since);
+/*
+ * Drift events with from <= at < to, oldest first, as a JSON array
+ * (caller frees *out) of {"id","at","source","before","after"}: for the
+ * evidence pack, which lists them first.
+ */
+int tk_approvals_drift_events(struct tk_approvals *ap, int64_t from,
+    int64_t to, char **out);
+
+/* The policy in force (valid until the next change or reopen). */
+const struct tk_policy *tk_approvals_policy(struct tk_approvals *ap);
+
+/* The full canonical JSON object of a policy (every key); json_decref. */
+json_t *tk_policy_to_json(const struct tk_policy *p);
 
 #endif

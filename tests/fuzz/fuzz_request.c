@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "twokey/approvals.h"
 #include "twokey/common.h"
 
@@ -26,6 +28,29 @@ canonical_is_stable(const struct tk_request *r)
 	free(c2);
 }
 
+/*
+ * The stored (approved) form of a policy loads back to the same form:
+ * otherwise an unchanged file would be reported as drift.
+ */
+static void
+policy_round_trips(const struct tk_policy *p)
+{
+	struct tk_policy *q = NULL;
+	json_t *a, *b;
+	char *s;
+
+	if ((a = tk_policy_to_json(p)) == NULL ||
+	    (s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		abort();
+	if (tk_policy_from_json(s, strlen(s), &q) != 0 ||
+	    (b = tk_policy_to_json(q)) == NULL || !json_equal(a, b))
+		abort();
+	json_decref(a);
+	json_decref(b);
+	free(s);
+	tk_policy_free(&q);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tk_policy_from_json((const char *)data, size, &p) == 0) {
 		if (p->quorum < 2)
 			abort();
+		policy_round_trips(p);
 		tk_policy_free(&p);
 	}
 	(void)tk_challenge_from_client_data(data, size, ch);

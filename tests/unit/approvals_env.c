@@ -70,13 +70,21 @@ person(struct env *e, const char *name, const char *team,
 void
 enroll(struct env *e, struct key *k, int64_t person_id)
 {
+	struct tk_credential c;
+
+	registered(k, person_id, &c);
+	assert_int_equal(tk_approvals_credential_add(e->ap, "root", &c), 0);
+}
+
+void
+registered(struct key *k, int64_t person_id, struct tk_credential *c)
+{
 	static const uint8_t ch[32] = "registration-challenge-01234567";
 	struct softauthn_opts o;
 	struct softauthn_resp r;
 	struct tk_webauthn_registration reg;
 	struct tk_webauthn_expect exp;
 	struct tk_webauthn_cred w;
-	struct tk_credential c;
 	const char *origins[] = { ORIGIN };
 
 	memset(&r, 0, sizeof(r));
@@ -99,16 +107,55 @@ enroll(struct env *e, struct key *k, int64_t person_id)
 	exp.challenge_len = sizeof(ch);
 	assert_int_equal(tk_webauthn_verify_registration(&exp, &reg, "p", &w,
 	    NULL), 0);
-	assert_int_equal(tk_credential_from_webauthn(&w, person_id, &c), 0);
-	assert_int_equal(tk_approvals_credential_add(e->ap, "root", &c), 0);
+	assert_int_equal(tk_credential_from_webauthn(&w, person_id, c), 0);
 	softauthn_resp_clear(&r);
+}
+
+static void
+apr_open(struct env *e)
+{
+	struct tk_approvals_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.db_path = e->path;
+	cfg.policy = e->policy;
+	cfg.signer = signer;
+	cfg.journal = e->journal;
+	cfg.rp_id = RP;
+	cfg.origin = ORIGIN;
+	cfg.clock = clock_of;
+	cfg.clock_arg = e;
+	assert_int_equal(tk_approvals_open(&cfg, &e->ap), 0);
+}
+
+void
+apr_policy_in_force(struct env *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *o;
+	char *t;
+
+	tk_approvals_free(&e->ap);
+	assert_non_null(o = tk_policy_to_json(e->policy));
+	assert_non_null(t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS));
+	assert_int_equal(sqlite3_open(e->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO "
+	    "policy_approved(policy, at, source) VALUES (?, 0, 'test')", -1,
+	    &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(t);
+	json_decref(o);
+	apr_open(e);
 }
 
 int
 apr_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct tk_approvals_config cfg;
 	struct tk_journal_config jc;
 	char jpath[512];
 
@@ -124,16 +171,7 @@ apr_setup(void **state)
 	jc.signer = signer;
 	assert_int_equal(tk_journal_open(&jc, &e->journal), 0);
 	assert_non_null(e->policy = tk_policy_new());
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.db_path = e->path;
-	cfg.policy = e->policy;
-	cfg.signer = signer;
-	cfg.journal = e->journal;
-	cfg.rp_id = RP;
-	cfg.origin = ORIGIN;
-	cfg.clock = clock_of;
-	cfg.clock_arg = e;
-	assert_int_equal(tk_approvals_open(&cfg, &e->ap), 0);
+	apr_open(e);
 	e->requester = person(e, "rita", "dev", TK_ROLE_REQUESTER |
 	    TK_ROLE_APPROVER | TK_ROLE_COMMANDER);
 	e->alice = person(e, "alice", "ops", TK_ROLE_APPROVER);

@@ -58,12 +58,19 @@ int64_t clock_of(void *arg);
 int apr_group_setup(void **state);
 int apr_group_teardown(void **state);
 int apr_setup(void **state);
+/*
+ * Makes e->policy the approved policy in force, as a governed change
+ * would (written into the store, then the store reopened).
+ */
+void apr_policy_in_force(struct env *e);
 int apr_teardown(void **state);
 
 int64_t person(struct env *e, const char *name, const char *team,
     unsigned int roles);
 /* A security key registered for person through the real verifier. */
 void enroll(struct env *e, struct key *k, int64_t person_id);
+/* The same registration, not stored: the credential into *c. */
+void registered(struct key *k, int64_t person_id, struct tk_credential *c);
 int64_t file(struct env *e, const char *json);
 /* The key signs ch with counter; the assertion goes to request rid. */
 int sign_and_vote(struct env *e, struct key *k, int64_t rid,

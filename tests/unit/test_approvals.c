@@ -292,6 +292,7 @@ distinct_teams_policy_wants_two_teams(void **state)
 	int64_t rid;
 
 	e->policy->distinct_teams = 1;
+	apr_policy_in_force(e);
 	rid = file(e, ELEVATION);
 	assert_int_equal(vote(e, &e->ak, rid, TK_DECIDE_APPROVE, &res), 0);
 	assert_refused(e, rid, vote(e, &e->ck, rid, TK_DECIDE_APPROVE, &res),

@@ -452,17 +452,29 @@ breakglass_is_granted_by_bootstrapped_approvers_only(void **state)
 	int64_t id;
 
 	(void)state;
-	/* Alice invites a commander the ordinary way. */
+	/*
+	 * Alice invites a commander; the role is governed, so the
+	 * registration proposes her enrollment, which the bootstrapped
+	 * approvers carry.
+	 */
 	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
 	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
-	    "\"rita\",\"team\":\"dev\",\"roles\":[\"commander\"]}", &ans),
-	    201);
+	    "\"rita\",\"team\":\"dev\",\"roles\":[\"commander\"],"
+	    "\"reason\":\"on call\",\"ticket\":\"HR-1\"}", &ans), 201);
 	signout(&d);
 	inv = ans;
 	assert_int_equal(enroll(&d, json_string_value(json_object_get(inv,
-	    "invitation")), &rita, &ans), 201);
+	    "invitation")), &rita, &ans), 202);
+	id = (int64_t)json_integer_value(json_object_get(json_object_get(ans,
+	    "change"), "id"));
 	json_decref(ans);
 	json_decref(inv);
+	assert_int_equal(approve("bob", &bob, id, &ans), 200);
+	json_decref(ans);
+	assert_int_equal(approve("carol", &carol, id, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "applied");
+	json_decref(ans);
 	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
 	assert_int_equal(call("POST", "/api/v1/requests", "{\"kind\":"
 	    "\"break-glass\",\"incident\":\"INC-7\",\"scopes\":[\"db:admin\"],"

@@ -352,6 +352,7 @@ policy_may_let_an_overdue_commander_through(void **state)
 	(void)granted_break_glass(e);
 	e->now += e->policy->review_due;
 	e->policy->overdue_review_blocks = 0;
+	apr_policy_in_force(e);
 	(void)file(e, BREAKGLASS);
 }
 
@@ -517,6 +518,7 @@ grant_exists_exactly_when_the_rule_holds_end_to_end(void **state)
 	for (n = 0; n < runs; n++) {
 		e->policy->quorum = pick(4) == 0 ? 3 : 2;
 		e->policy->distinct_teams = pick(3) == 0;
+		apr_policy_in_force(e);
 		seq_make(e, &s, n);
 		want = seq_rule(&s, e->policy->quorum,
 		    e->policy->distinct_teams);
