@@ -5,7 +5,8 @@
 REQUESTS_SRCS := approvals/policy.c approvals/request.c \
 	approvals/challenge.c approvals/quorum.c approvals/store.c \
 	approvals/approvals.c approvals/flow.c approvals/vote.c \
-	approvals/grant.c approvals/evidence.c
+	approvals/grant.c approvals/evidence.c \
+	approvals/access.c
 $(eval $(call library,twokey-requests,$(REQUESTS_SRCS)))
 REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
 

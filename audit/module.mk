@@ -46,7 +46,8 @@ $(eval $(call bench,bench_verify,tests/bench/bench_verify.c, \
 # twokey-verify stays free of SQLite and the token ($^ of an archive rule
 # collects prerequisites from every rule of the target).
 AUDIT_SRCS := audit/journal.c audit/journal_open.c audit/journal_db.c \
-	audit/journal_leaf.c audit/journal_proof.c audit/journal_export.c
+	audit/journal_leaf.c audit/journal_proof.c audit/journal_export.c \
+	audit/journal_find.c
 $(eval $(call library,twokey-audit,$(AUDIT_SRCS)))
 AUDIT_LIB := $(BUILD)/libtwokey-audit.a
 
