@@ -55,6 +55,11 @@ AUDIT_EXPORT_SRCS := audit/export_load.c audit/export_verify.c \
 	audit/export_entries.c
 # verify_log.c is the "twokey-verify log" command (row in verify_main.c).
 $(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS) audit/verify_log.c)
+# Evidence packs: the reader (libarchive) and checker, and "twokey-verify
+# pack" (verify_pack.c).
+AUDIT_PACK_SRCS := audit/pack_read.c audit/pack_check.c \
+	audit/pack_approval.c
+$(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_PACK_SRCS) audit/verify_pack.c)
 
 # Journal tests use the real token fixture (tests/ and hsm/ are read
 # after this file: literal paths).
