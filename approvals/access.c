@@ -255,3 +255,13 @@ out:
 	json_decref(arr);
 	return rc;
 }
+
+void
+tk_approvals_settings(struct tk_approvals *ap,
+    struct tk_approvals_settings *out)
+{
+	out->policy = ap->policy;
+	out->rp_id = ap->rp_id;
+	out->origin = ap->origin;
+	out->require_uv = ap->require_uv;
+}

@@ -58,14 +58,12 @@ signing_time(CMS_ContentInfo *cms, struct tk_packcheck_report *rep)
 	BIO_free(b);
 }
 
-/* The signer under the pinned root, and the pack's own audit cert. */
+/* The signer under the pinned root. */
 static int
-check_signer(const struct tk_pack *p, X509 *signer, X509 *root,
-    struct tk_packcheck_report *rep)
+check_signer(X509 *signer, X509 *root, struct tk_packcheck_report *rep)
 {
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
-	X509 *audit = NULL;
 	int r = TK_PACKCHECK_ERR_NOMEM, v;
 
 	if ((store = X509_STORE_new()) == NULL ||
@@ -83,24 +81,18 @@ check_signer(const struct tk_pack *p, X509 *signer, X509 *root,
 		    X509_verify_cert_error_string(v));
 		goto out;
 	}
-	if ((audit = pem_cert(tk_pack_get(p, "certs/audit.pem"))) == NULL ||
-	    X509_cmp(audit, signer) != 0) {
-		r = pack_fail(rep, TK_PACKCHECK_ERR_CHAIN, "SHA256SUMS.p7s: "
-		    "the signer is not the pack's certs/audit.pem");
-		goto out;
-	}
 	X509_NAME_oneline(X509_get_subject_name(signer), rep->signer,
 	    (int)sizeof(rep->signer));
 	r = 0;
 out:
-	X509_free(audit);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	return r;
 }
 
+/* *signer (caller frees) once the signature and chain hold. */
 static int
-check_cms(const struct tk_pack *p, X509 *root,
+check_cms(const struct tk_pack *p, X509 *root, X509 **signer,
     struct tk_packcheck_report *rep)
 {
 	const struct tk_pack_file *sums = tk_pack_get(p, "SHA256SUMS");
@@ -138,8 +130,11 @@ check_cms(const struct tk_pack *p, X509 *root,
 		    "SHA256SUMS.p7s must have exactly one signer");
 		goto out;
 	}
-	if ((r = check_signer(p, sk_X509_value(signers, 0), root, rep)) == 0)
+	if ((r = check_signer(sk_X509_value(signers, 0), root, rep)) == 0) {
 		signing_time(cms, rep);
+		*signer = sk_X509_value(signers, 0);
+		X509_up_ref(*signer);
+	}
 out:
 	sk_X509_free(signers);
 	BIO_free(cont);
@@ -291,6 +286,7 @@ int
 tk_pack_check(const struct tk_pack *p, X509 *root,
     struct tk_packcheck_report *rep)
 {
+	X509 *signer = NULL, *audit = NULL;
 	int r;
 
 	if (rep == NULL)
@@ -301,10 +297,21 @@ tk_pack_check(const struct tk_pack *p, X509 *root,
 		return pack_fail(rep, TK_PACKCHECK_ERR_INVALID, "no pack or "
 		    "no root");
 	rep->files = p->nfiles;
-	if ((r = check_cms(p, root, rep)) != 0 ||
-	    (r = check_manifest(p, rep)) != 0 ||
-	    (r = check_journal(p, root, rep)) != 0 ||
+	if ((r = check_cms(p, root, &signer, rep)) != 0 ||
+	    (r = check_manifest(p, rep)) != 0)
+		goto out;
+	/* Signed files only from here on. */
+	if ((audit = pem_cert(tk_pack_get(p, "certs/audit.pem"))) == NULL ||
+	    X509_cmp(audit, signer) != 0) {
+		r = pack_fail(rep, TK_PACKCHECK_ERR_CHAIN, "SHA256SUMS.p7s: "
+		    "the signer is not the pack's certs/audit.pem");
+		goto out;
+	}
+	if ((r = check_journal(p, root, rep)) != 0 ||
 	    (r = pack_check_approvals(p, rep)) != 0)
-		return r;
-	return 0;
+		goto out;
+out:
+	X509_free(audit);
+	X509_free(signer);
+	return r;
 }

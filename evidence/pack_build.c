@@ -155,7 +155,6 @@ static int
 check_config(const struct tk_pack_config *c)
 {
 	if (c == NULL || c->ap == NULL || c->journal == NULL ||
-	    c->policy == NULL || c->rp_id == NULL || c->origin == NULL ||
 	    c->actor == NULL || c->actor[0] == '\0')
 		return TK_PACK_ERR_INVALID;
 	if (c->from < 0 || c->to <= c->from ||

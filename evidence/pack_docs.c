@@ -196,14 +196,18 @@ input_doc(const json_t *in, json_t **out)
 static int
 policy_doc(struct pbuild *b)
 {
-	const struct tk_policy *p = b->cfg->policy;
+	struct tk_approvals_settings set;
+	const struct tk_policy *p;
 	json_t *o;
 	int r;
 
+	tk_approvals_settings(b->cfg->ap, &set);
+	p = set.policy;
+
 	o = json_pack("{s:I, s:b, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I}",
 	    "quorum", (json_int_t)p->quorum, "distinct_teams",
-	    p->distinct_teams, "rp_id", b->cfg->rp_id, "origin",
-	    b->cfg->origin, "require_uv", b->cfg->require_uv,
+	    p->distinct_teams, "rp_id", set.rp_id, "origin", set.origin,
+	    "require_uv", set.require_uv,
 	    "challenge_ttl", (json_int_t)p->challenge_ttl,
 	    "pending_ttl", (json_int_t)p->pending_ttl,
 	    "breakglass_max_ttl", (json_int_t)p->breakglass_max_ttl,

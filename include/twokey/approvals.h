@@ -492,6 +492,16 @@ int tk_approvals_period_requests(struct tk_approvals *ap, int64_t from,
 int tk_approvals_period_grants(struct tk_approvals *ap, int64_t from,
     int64_t to, int64_t at, json_t **out);
 
+/* What the service enforces, for evidence packs; borrowed from ap. */
+struct tk_approvals_settings {
+	const struct tk_policy *policy;
+	const char *rp_id;
+	const char *origin;
+	int require_uv;
+};
+void tk_approvals_settings(struct tk_approvals *ap,
+    struct tk_approvals_settings *out);
+
 /* "active", "expired" or "revoked" at time at. */
 const char *tk_grant_state_at(int64_t expires, int64_t revoked, int64_t at);
 

@@ -56,7 +56,6 @@
 
 struct tk_approvals;
 struct tk_journal;
-struct tk_policy;
 
 enum tk_pack_err {
 	TK_PACK_OK = 0,
@@ -77,12 +76,8 @@ const char *tk_pack_strerror(int err);
 #define TK_PACK_MAX_BYTES ((size_t)64 * 1024 * 1024)	/* the archive */
 
 struct tk_pack_config {
-	struct tk_approvals *ap;
+	struct tk_approvals *ap;	/* its policy, rp_id and origin too */
 	struct tk_journal *journal;	/* its signer signs the pack */
-	const struct tk_policy *policy;
-	const char *rp_id;		/* WebAuthn relying party */
-	const char *origin;		/* the allowed WebAuthn origin */
-	int require_uv;
 	const char *actor;		/* who asked; journaled */
 	int64_t from, to;		/* the period [from, to), Unix s */
 	int64_t now;
