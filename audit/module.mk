@@ -79,3 +79,9 @@ $(eval $(call fuzzer,fuzz_export,tests/fuzz/fuzz_export.c \
 	$(AUDIT_EXPORT_SRCS) $(AUDIT_VERIFY_SRCS) common/log.c \
 	common/codec.c common/file.c))
 # ---- end journal ----------------------------------------------------------
+
+# The evidence pack reader and checker under libFuzzer (seeds: a real
+# pack from test_pack, gzip'd and plain).
+$(eval $(call fuzzer,fuzz_pack,tests/fuzz/fuzz_pack.c $(AUDIT_PACK_SRCS) \
+	$(AUDIT_EXPORT_SRCS) $(AUDIT_VERIFY_SRCS) common/log.c \
+	common/codec.c common/file.c))

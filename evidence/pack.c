@@ -282,6 +282,7 @@ pack_archive(struct pbuild *b, uint8_t **out, size_t *len)
 	if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open(a, &m, NULL, mem_write, NULL) != ARCHIVE_OK)
 		goto out;
 	for (i = 0; i < b->nfiles; i++)
