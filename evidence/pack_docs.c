@@ -67,6 +67,13 @@ journal_slice(struct pbuild *b)
 	return r;
 }
 
+/* Whether r is one of ours (a visitor's) rather than the journal's. */
+static int
+pack_own_err(int r)
+{
+	return r <= TK_PACK_ERR_NOMEM && r >= TK_PACK_ERR_TOOBIG;
+}
+
 /* Journal visitor: the leaf's "details" and "time" into an array. */
 static int
 collect_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
@@ -79,13 +86,29 @@ collect_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
 	return json_array_append_new(arr, o) == 0 ? 0 : TK_PACK_ERR_NOMEM;
 }
 
+/* The time of the registration entry of credential id, or null. */
+static json_t *
+enrolled_at(const json_t *regs, const char *id)
+{
+	const json_t *e;
+	const char *c;
+	size_t i;
+
+	json_array_foreach(regs, i, e) {
+		c = json_string_value(json_object_get(json_object_get(e,
+		    "details"), "credential"));
+		if (id != NULL && c != NULL && strcmp(c, id) == 0)
+			return json_incref(json_object_get(e, "time"));
+	}
+	return json_null();
+}
+
 /* Each credential's "enrolled": its registration entry's time. */
 static int
 add_enrolled(struct pbuild *b, uint64_t end)
 {
-	json_t *regs, *p, *c, *e, *d;
-	size_t i, k, m;
-	const char *id;
+	json_t *regs, *p, *c;
+	size_t i, k;
 	int r;
 
 	if ((regs = json_array()) == NULL)
@@ -93,21 +116,13 @@ add_enrolled(struct pbuild *b, uint64_t end)
 	if ((r = tk_journal_scan_action(b->cfg->journal, "credential.register",
 	    0, end, collect_leaf, regs)) != 0) {
 		json_decref(regs);
-		return r < -800 ? r : TK_PACK_ERR_JOURNAL;
+		return pack_own_err(r) ? r : TK_PACK_ERR_JOURNAL;
 	}
 	json_array_foreach(json_object_get(b->access, "people"), i, p) {
 		json_array_foreach(json_object_get(p, "credentials"), k, c) {
-			id = json_string_value(json_object_get(c, "id"));
-			(void)json_object_set_new(c, "enrolled", json_null());
-			json_array_foreach(regs, m, e) {
-				d = json_object_get(e, "details");
-				if (id != NULL && json_is_string(json_object_get(
-				    d, "credential")) && strcmp(id,
-				    json_string_value(json_object_get(d,
-				    "credential"))) == 0)
-					(void)json_object_set(c, "enrolled",
-					    json_object_get(e, "time"));
-			}
+			(void)json_object_set_new(c, "enrolled", enrolled_at(
+			    regs, json_string_value(json_object_get(c,
+			    "id"))));
 		}
 	}
 	json_decref(regs);
@@ -128,7 +143,7 @@ drift_events(struct pbuild *b)
 	if (b->jend > b->jfirst && (r = tk_journal_scan_action(
 	    b->cfg->journal, "policy.drift", b->jfirst, b->jend,
 	    collect_leaf, b->drift)) != 0)
-		return r < -800 ? r : TK_PACK_ERR_JOURNAL;
+		return pack_own_err(r) ? r : TK_PACK_ERR_JOURNAL;
 	return 0;
 }
 

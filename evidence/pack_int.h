@@ -22,7 +22,7 @@ struct pbuild {
 	struct pfile *files;
 	size_t nfiles, cap;
 	size_t bytes;
-	uint64_t jfirst, jend;		/* journal slice, jfirst == jend: none */
+	uint64_t jfirst, jend;		/* journal slice; equal: none */
 	json_t *access;			/* access.json */
 	json_t *grants;			/* grants.json */
 	json_t *requests;		/* array of request evidence */

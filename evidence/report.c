@@ -89,9 +89,10 @@ figures(FILE *f, const struct pbuild *b)
 	json_t *v;
 
 	fputs("<h2>Summary</h2>\n<table>\n", f);
-	json_object_foreach(b->counts, k, v)
+	json_object_foreach(b->counts, k, v) {
 		fprintf(f, "<tr><th>%s</th><td>%" JSON_INTEGER_FORMAT
 		    "</td></tr>\n", k, json_integer_value(v));
+	}
 	fputs("</table>\n", f);
 }
 

@@ -724,8 +724,7 @@ replace(struct tk_pack *p, const char *name, json_t *o)
 }
 
 static void
-forged_approvals_and_journal_edits_are_named_even_when_resigned(
-    void **state)
+resigned_packs_still_name_forged_approvals_and_entries(void **state)
 {
 	struct env *e = *state;
 	struct tk_packcheck_report rep;
@@ -831,7 +830,7 @@ main(void)
 		T(every_changed_added_or_removed_file_is_caught_by_both_paths),
 		T(a_pack_signed_by_another_token_is_refused),
 		T(same_period_gives_the_same_files_but_the_signing_time),
-		T(forged_approvals_and_journal_edits_are_named_even_when_resigned),
+		T(resigned_packs_still_name_forged_approvals_and_entries),
 		T(a_bad_period_is_refused_and_journals_nothing),
 		T(a_period_without_journal_entries_still_verifies),
 	};
