@@ -220,6 +220,9 @@ ballot_wrong(const json_t *b, const uint8_t digest[32],
 	if (CRYPTO_memcmp(ch, x.ch, 32) != 0)
 		why = "the challenge is not SHA-256(label, decision, digest, "
 		    "nonce)";
+	else if (json_integer_value(json_object_get(b, "alg")) != -7)
+		why = "the approver's key is not ES256, which this verifier "
+		    "does not check";
 	else if ((why = client_data_wrong(&x, ch, pol)) != NULL)
 		;
 	else if (CRYPTO_memcmp(x.ad, rp, 32) != 0)

@@ -96,6 +96,14 @@ figures(FILE *f, const struct pbuild *b)
 	fputs("</table>\n", f);
 }
 
+static const json_t *
+first_of(const json_t *o, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(o, a);
+
+	return v != NULL ? v : json_object_get(o, b);
+}
+
 static void
 drift(FILE *f, const struct pbuild *b)
 {
@@ -104,12 +112,14 @@ drift(FILE *f, const struct pbuild *b)
 	size_t i;
 
 	head(f, "Policy drift", cols, 4);
+	/* Journal entries, or another module's events (at, source...). */
 	json_array_foreach(b->drift, i, e) {
 		fputs("<tr class=\"bad\">", f);
-		time_cell(f, json_object_get(e, "time"));
-		cell(f, json_object_get(e, "actor"));
+		time_cell(f, first_of(e, "time", "at"));
+		cell(f, first_of(e, "actor", "source"));
 		cell(f, json_object_get(e, "action"));
-		cell(f, json_object_get(e, "details"));
+		cell(f, json_object_get(e, "details") != NULL ?
+		    json_object_get(e, "details") : e);
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -154,14 +164,6 @@ grants(FILE *f, const struct pbuild *b, int overdue_only)
 			    strcmp(st, "overdue") == 0);
 	}
 	fputs("</table>\n", f);
-}
-
-static const json_t *
-first_of(const json_t *o, const char *a, const char *b)
-{
-	const json_t *v = json_object_get(o, a);
-
-	return v != NULL ? v : json_object_get(o, b);
 }
 
 static void

@@ -824,6 +824,28 @@ a_period_without_journal_entries_still_verifies(void **state)
 	built_clear(&b);
 }
 
+static void
+twokey_verify_pack_names_usage_input_and_malformed_archives(void **state)
+{
+	const char *v = getenv("TWOKEY_BUILD");
+	char junk[600];
+
+	(void)state;
+	(void)snprintf(junk, sizeof(junk), "%s/junk.tar.gz", tmp);
+	write_file(junk, "not an archive", 14);
+	assert_int_equal(sh("'%s/twokey-verify' pack 2>/dev/null", v), 2);
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s' 2>/dev/null", v,
+	    junk), 2);
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
+	    "--extra 2>/dev/null", v, junk, root_pem), 2);
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s/none' "
+	    "2>/dev/null", v, junk, tmp), 5);
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s/none' --root '%s' "
+	    "2>/dev/null", v, tmp, root_pem), 3);
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
+	    ">/dev/null 2>&1", v, junk, root_pem), 4);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, apr_setup, apr_teardown)
 
 int
@@ -838,6 +860,7 @@ main(void)
 		T(resigned_packs_still_name_forged_approvals_and_entries),
 		T(a_bad_period_is_refused_and_journals_nothing),
 		T(a_period_without_journal_entries_still_verifies),
+		T(twokey_verify_pack_names_usage_input_and_malformed_archives),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, apr_group_teardown);
