@@ -1,8 +1,8 @@
 /*
  * report.html: the pack as a person reads it. Plain HTML with inline
- * CSS, no scripts, nothing fetched. Policy drift, overdue reviews and
- * flagged accounts come first, after the figures. Every value from the
- * store or the inputs is escaped.
+ * CSS, no scripts, nothing fetched. Policy drift comes first, then the
+ * figures, overdue reviews and flagged accounts, then the rest. Every
+ * value from the store or the inputs is escaped.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -287,8 +287,8 @@ pack_report(struct pbuild *b)
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return TK_PACK_ERR_NOMEM;
 	top(f, b);
-	figures(f, b);
 	drift(f, b);
+	figures(f, b);
 	grants(f, b, 1);
 	accounts(f, "Flagged service accounts", inv, 1);
 	requests(f, b);

@@ -22,7 +22,7 @@
  *   journal/...        the journal export of the period (export.h) with
  *                      per-entry proofs and no checkpoint past the period
  *   certs/root.pem, certs/audit.pem, certs/token.pem
- *   report.html        for people: figures, drift, overdue and flagged
+ *   report.html        for people: drift, figures, overdue and flagged
  *                      items first; plain HTML, no scripts
  *   SHA256SUMS         sha256sum(1) format, every file above, sorted
  *   SHA256SUMS.p7s     CMS SignedData (DER), detached, over SHA256SUMS,

@@ -311,6 +311,8 @@ pack_holds_the_state_it_came_from(void **state)
 	assert_non_null(html = tk_pack_get(b.pack, "report.html"));
 	s = (const char *)html->data;
 	assert_non_null(strstr(s, "Policy drift"));
+	assert_true(strstr(s, "Policy drift") < strstr(s, "<h2>Summary"));
+	assert_non_null(strstr(s, "policy.json"));
 	assert_true(strstr(s, "Policy drift") < strstr(s, "Flagged service"));
 	assert_true(strstr(s, "Flagged service") < strstr(s, "Requests filed"));
 	assert_true(strstr(s, "sa-old") < strstr(s, "sa-billing"));
