@@ -6,7 +6,7 @@ REQUESTS_SRCS := approvals/policy.c approvals/request.c \
 	approvals/challenge.c approvals/quorum.c approvals/store.c \
 	approvals/approvals.c approvals/flow.c approvals/vote.c \
 	approvals/grant.c approvals/evidence.c \
-	approvals/listing.c
+	approvals/listing.c approvals/access.c
 # Governed changes and the approved policy (changes.h).
 REQUESTS_SRCS += approvals/change.c approvals/change_people.c \
 	approvals/policy_store.c approvals/policy_gov.c

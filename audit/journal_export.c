@@ -24,10 +24,41 @@
 struct xw {
 	struct tk_journal *j;
 	int dfd;
+	unsigned int flags;
 	uint64_t first, end, latest;
 	uint64_t *sizes;	/* checkpoints written, ascending */
 	size_t nsizes;
+	int to_mem;		/* collect files in mem, not in dfd */
+	struct tk_journal_file *mem;
+	size_t nmem, capmem;
 };
+
+/* A copy of one file into x->mem. */
+static int
+put_mem(struct xw *x, const char *name, const void *data, size_t len)
+{
+	struct tk_journal_file *f, *nf;
+	size_t cap;
+
+	if (x->nmem == x->capmem) {
+		cap = x->capmem == 0 ? 64 : x->capmem * 2;
+		if ((nf = realloc(x->mem, cap * sizeof(*nf))) == NULL)
+			return TK_JOURNAL_ERR_NOMEM;
+		x->mem = nf;
+		x->capmem = cap;
+	}
+	f = &x->mem[x->nmem];
+	if ((f->name = strdup(name)) == NULL ||
+	    (f->data = malloc(len + 1)) == NULL) {
+		free(f->name);
+		return TK_JOURNAL_ERR_NOMEM;
+	}
+	memcpy(f->data, data, len);
+	f->data[len] = '\0';
+	f->len = len;
+	x->nmem++;
+	return 0;
+}
 
 static int
 put(struct xw *x, const char *name, const void *data, size_t len)
@@ -36,6 +67,8 @@ put(struct xw *x, const char *name, const void *data, size_t len)
 	ssize_t w;
 	int fd, r = TK_JOURNAL_ERR_IO;
 
+	if (x->to_mem)
+		return put_mem(x, name, data, len);
 	if ((fd = openat(x->dfd, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0644)) < 0) {
 		tk_error("export: cannot create %s: %s", name,
@@ -114,16 +147,14 @@ put_entries(struct xw *x)
 {
 	sqlite3_stmt *st = NULL;
 	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n, buflen = 0;
 	uint64_t want = x->first;
-	size_t n;
-	int fd, r = TK_JOURNAL_ERR_IO;
+	int r = TK_JOURNAL_ERR_NOMEM;
 
-	if ((fd = openat(x->dfd, "entries.jsonl", O_WRONLY | O_CREAT |
-	    O_EXCL | O_CLOEXEC, 0644)) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	/* In memory first, so that both sinks get the file through put(). */
+	if ((f = open_memstream(&buf, &buflen)) == NULL)
 		return r;
-	}
 	if (sqlite3_prepare_v2(x->j->rdb, "SELECT idx, leaf FROM entries"
 	    " WHERE idx >= ? AND idx < ? ORDER BY idx", -1, &st,
 	    NULL) != SQLITE_OK) {
@@ -146,7 +177,10 @@ put_entries(struct xw *x)
 out:
 	sqlite3_finalize(st);
 	if (fclose(f) != 0 && r == 0)
-		r = TK_JOURNAL_ERR_IO;
+		r = TK_JOURNAL_ERR_NOMEM;
+	if (r == 0)
+		r = put(x, "entries.jsonl", buf, buflen);
+	free(buf);
 	return r;
 }
 
@@ -198,7 +232,8 @@ put_checkpoints(struct xw *x)
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
 		r = put_checkpoint(x, (uint64_t)sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
-	if (r == 0 && x->latest > x->end)
+	if (r == 0 && x->latest > x->end &&
+	    (x->flags & TK_JOURNAL_EXPORT_NO_LATEST) == 0)
 		r = put_checkpoint(x, x->latest);
 	jdb_source(x->j->rdb, &src);
 	for (i = 0; r == 0 && i + 1 < x->nsizes; i++) {
@@ -361,7 +396,7 @@ export_locked(struct xw *x, uint64_t first, uint64_t end, const char *dir,
 	if ((r = jdb_exec(x->j->rdb, "BEGIN")) != 0)
 		return r;
 	if ((r = export_range(x, first, end)) == 0 &&
-	    (r = open_dir(dir, &x->dfd)) == 0 &&
+	    (x->to_mem || (r = open_dir(dir, &x->dfd)) == 0) &&
 	    (r = put_manifest(x, (flags & TK_JOURNAL_EXPORT_PROOFS) != 0)) ==
 	    0 && (r = put_entries(x)) == 0 && (r = put_prefix(x)) == 0 &&
 	    (r = put_checkpoints(x)) == 0 && (r = put_keys(x)) == 0 &&
@@ -383,6 +418,7 @@ tk_journal_export(struct tk_journal *j, uint64_t first, uint64_t end,
 	memset(&x, 0, sizeof(x));
 	x.j = j;
 	x.dfd = -1;
+	x.flags = flags;
 	pthread_mutex_lock(&j->rlock);
 	r = export_locked(&x, first, end, dir, flags);
 	pthread_mutex_unlock(&j->rlock);
@@ -392,4 +428,50 @@ tk_journal_export(struct tk_journal *j, uint64_t first, uint64_t end,
 	if (r != 0)
 		tk_error("export failed: %s", tk_journal_strerror(r));
 	return r;
+}
+
+void
+tk_journal_files_free(struct tk_journal_file **files, size_t n)
+{
+	size_t i;
+
+	if (files == NULL || *files == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free((*files)[i].name);
+		free((*files)[i].data);
+	}
+	free(*files);
+	*files = NULL;
+}
+
+int
+tk_journal_export_files(struct tk_journal *j, uint64_t first, uint64_t end,
+    unsigned int flags, struct tk_journal_file **files, size_t *n)
+{
+	struct xw x;
+	int r;
+
+	if (j == NULL || files == NULL || n == NULL ||
+	    (end != 0 && end <= first))
+		return TK_JOURNAL_ERR_INVALID;
+	*files = NULL;
+	*n = 0;
+	memset(&x, 0, sizeof(x));
+	x.j = j;
+	x.dfd = -1;
+	x.flags = flags;
+	x.to_mem = 1;
+	pthread_mutex_lock(&j->rlock);
+	r = export_locked(&x, first, end, NULL, flags);
+	pthread_mutex_unlock(&j->rlock);
+	free(x.sizes);
+	if (r != 0) {
+		tk_journal_files_free(&x.mem, x.nmem);
+		tk_error("export failed: %s", tk_journal_strerror(r));
+		return r;
+	}
+	*files = x.mem;
+	*n = x.nmem;
+	return 0;
 }

@@ -46,7 +46,8 @@ $(eval $(call bench,bench_verify,tests/bench/bench_verify.c, \
 # twokey-verify stays free of SQLite and the token ($^ of an archive rule
 # collects prerequisites from every rule of the target).
 AUDIT_SRCS := audit/journal.c audit/journal_open.c audit/journal_db.c \
-	audit/journal_leaf.c audit/journal_proof.c audit/journal_export.c
+	audit/journal_leaf.c audit/journal_proof.c audit/journal_export.c \
+	audit/journal_find.c
 $(eval $(call library,twokey-audit,$(AUDIT_SRCS)))
 AUDIT_LIB := $(BUILD)/libtwokey-audit.a
 
@@ -54,6 +55,11 @@ AUDIT_EXPORT_SRCS := audit/export_load.c audit/export_verify.c \
 	audit/export_entries.c
 # verify_log.c is the "twokey-verify log" command (row in verify_main.c).
 $(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS) audit/verify_log.c)
+# Evidence packs: the reader (libarchive) and checker, and "twokey-verify
+# pack" (verify_pack.c).
+AUDIT_PACK_SRCS := audit/pack_read.c audit/pack_check.c \
+	audit/pack_approval.c
+$(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_PACK_SRCS) audit/verify_pack.c)
 
 # Journal tests use the real token fixture (tests/ and hsm/ are read
 # after this file: literal paths).
@@ -73,3 +79,9 @@ $(eval $(call fuzzer,fuzz_export,tests/fuzz/fuzz_export.c \
 	$(AUDIT_EXPORT_SRCS) $(AUDIT_VERIFY_SRCS) common/log.c \
 	common/codec.c common/file.c))
 # ---- end journal ----------------------------------------------------------
+
+# The evidence pack reader and checker under libFuzzer (seeds: a real
+# pack from test_pack, gzip'd and plain).
+$(eval $(call fuzzer,fuzz_pack,tests/fuzz/fuzz_pack.c $(AUDIT_PACK_SRCS) \
+	$(AUDIT_EXPORT_SRCS) $(AUDIT_VERIFY_SRCS) common/log.c \
+	common/codec.c common/file.c))

@@ -23,6 +23,9 @@ enum verify_exit {
 	VX_KEY = 5,		/* a --key is unreadable, unsupported or bad */
 	VX_PROOF = 6,		/* the proof does not hold for the entry */
 	VX_INTERNAL = 7,	/* out of memory, cryptographic library */
+	VX_MANIFEST = 8,	/* pack: a file changed, extra or missing */
+	VX_APPROVAL = 9,	/* pack: an approval does not verify */
+	VX_QUORUM = 10,		/* pack: a grant lacks its approvers */
 };
 
 struct verify_cmd {
@@ -35,6 +38,8 @@ int verify_cmd_note(int argc, char **argv);
 int verify_cmd_proof(int argc, char **argv);
 /* audit/verify_log.c (journal exports, export.h) */
 int verify_cmd_log(int argc, char **argv);
+/* audit/verify_pack.c (evidence packs, packcheck.h) */
+int verify_cmd_pack(int argc, char **argv);
 
 /*
  * Prints "twokey-verify: CMD: message" on one line to stderr and returns

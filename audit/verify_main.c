@@ -26,6 +26,7 @@ static const struct verify_cmd commands[] = {
 	{ "log", verify_cmd_log,
 	    "EXPORT (--root ROOT.pem | --fingerprint SHA256)\n"
 	    "        [--since CHECKPOINT]" },
+	{ "pack", verify_cmd_pack, "PACK.tar.gz --root ROOT.pem" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -55,6 +56,12 @@ usage(FILE *f)
 	    "       (exit 6 names the first edited, deleted, inserted,\n"
 	    "       reordered or truncated entry); with --since, the log\n"
 	    "       only grew from that saved checkpoint.\n"
+	    "pack:  checks an evidence pack: SHA256SUMS.p7s signs SHA256SUMS\n"
+	    "       by the pack's audit certificate under the pinned root,\n"
+	    "       every file matches SHA256SUMS (none extra or missing),\n"
+	    "       the journal slice holds, every approval assertion\n"
+	    "       verifies against its request, every grant had its\n"
+	    "       quorum of distinct approvers.\n"
 	    "\nexit codes:\n"
 	    "  0  everything checked holds\n"
 	    "  1  signature: no trusted signature, a trusted one fails, or\n"
@@ -64,7 +71,10 @@ usage(FILE *f)
 	    "  4  malformed: a file does not parse\n"
 	    "  5  key: a --key is unreadable, unsupported or inconsistent\n"
 	    "  6  proof: the entry is not proven at that index\n"
-	    "  7  internal: out of memory or cryptographic library error\n");
+	    "  7  internal: out of memory or cryptographic library error\n"
+	    "  8  pack: a file changed, or is extra or missing\n"
+	    "  9  pack: an approval assertion or request digest fails\n"
+	    " 10  pack: a grant without its quorum of approvers\n");
 }
 
 struct opts {

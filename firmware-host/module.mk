@@ -8,7 +8,8 @@ $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 
 $(eval $(call program,twokeyd,$(TWOKEYD_SRCS),\
-	$(BUILD)/libtwokey-web.a $(BUILD)/libtwokey-requests.a \
+	$(BUILD)/libtwokey-web.a $(BUILD)/libtwokey-evidence.a \
+	$(BUILD)/libtwokey-requests.a \
 	$(BUILD)/libtwokey-approvals.a $(BUILD)/libtwokey-audit.a \
 	$(BUILD)/libtwokey-verify.a $(BUILD)/libtwokey-hsm.a \
 	$(BUILD)/libtwokey-common.a))
@@ -47,5 +48,9 @@ $(eval $(call test,test_daemon_abuse,tests/unit/test_daemon_abuse.c \
 	$(TWOKEYD_TEST_LIBS)))
 # Governed changes: nobody alone weakens the two-person rule.
 $(eval $(call test,test_daemon_gov,tests/unit/test_daemon_gov.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
+# GET /api/v1/evidence on the real daemon (evidence/pack.h).
+$(eval $(call test,test_daemon_evidence,tests/unit/test_daemon_evidence.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))

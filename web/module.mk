@@ -1,5 +1,6 @@
 # Web layer: the HTTPS JSON API on libmicrohttpd.
 WEB_SRCS := \
+	web/api_evidence.c \
 	web/api_export.c \
 	web/api_changes.c \
 	web/api_credentials.c \
@@ -27,6 +28,7 @@ $(eval $(call fuzzer,fuzz_web_body,tests/fuzz/fuzz_web_body.c \
 
 # web/openapi.json against the route table, both ways.
 $(eval $(call test,test_openapi,tests/unit/test_openapi.c,$(WEB_LIB) \
+	$(BUILD)/libtwokey-evidence.a \
 	$(BUILD)/libtwokey-requests.a $(BUILD)/libtwokey-approvals.a \
 	$(BUILD)/libtwokey-audit.a $(BUILD)/libtwokey-verify.a \
 	$(BUILD)/libtwokey-hsm.a $(BUILD)/libtwokey-common.a))

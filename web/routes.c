@@ -149,6 +149,8 @@ static const struct route routes[] = {
 	    web_h_grant_revoke, AUTH_SESSION, 0 },
 	{ { "GET", "/api/v1/journal/export", 0, NULL, 0 },
 	    web_h_journal_export, AUTH_SESSION, SCOPE_JOURNAL_READ },
+	{ { "GET", "/api/v1/evidence", 0, NULL, 0 }, web_h_evidence,
+	    AUTH_SESSION, SCOPE_JOURNAL_READ },
 	{ { "POST", "/api/v1/invitations", 1, FIELDS(invite_fields) },
 	    web_h_invite, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/enroll/challenge", 1,

@@ -486,6 +486,7 @@ dispatch(struct tk_web *w, struct MHD_Connection *conn, struct req *rq)
 	struct reply r = { 0 };
 	char msg[200];
 
+	rq->conn = conn;
 	if (rq->too_big)
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "the body is larger than this server "

@@ -51,8 +51,10 @@ struct req {
 	int via_key;			/* authenticated by an API key */
 	int csv;			/* raw body sent as text/csv */
 	char cookie[64];		/* the session cookie as sent */
+	struct MHD_Connection *conn;	/* for query arguments */
 };
 
+struct MHD_Connection;
 struct tk_web;
 typedef void (*handler_fn)(struct tk_web *, struct req *, struct reply *);
 
@@ -309,6 +311,9 @@ void web_h_request_review(struct tk_web *, struct req *, struct reply *);
 void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
 void web_h_grant_list(struct tk_web *, struct req *, struct reply *);
 void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
+void web_h_evidence(struct tk_web *, struct req *, struct reply *);
+/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC) to Unix seconds; 0 or -1. */
+int web_parse_date(const char *s, int64_t *out);
 void web_h_invite(struct tk_web *, struct req *, struct reply *);
 void web_h_enroll_challenge(struct tk_web *, struct req *,
     struct reply *);

@@ -502,6 +502,42 @@ int tk_approvals_grant_revoke(struct tk_approvals *ap, const char *actor,
 int tk_approvals_evidence(struct tk_approvals *ap, int64_t request_id,
     char **out);
 
+/* ---- evidence packs (approvals/access.c) --------------------------- */
+
+/*
+ * The access list: {"people":[{name, team, roles, state, credentials:
+ * [{id, alg, aaguid, fmt, sign_count, cloned, last_used}]}]}, people by
+ * name, credentials by id; last_used is the latest ballot before
+ * `before` (0 if none). Caller frees *out (json_decref).
+ */
+int tk_approvals_access_list(struct tk_approvals *ap, int64_t before,
+    json_t **out);
+
+/* Ids of the requests filed in [from, to), oldest first; free(*ids). */
+int tk_approvals_period_requests(struct tk_approvals *ap, int64_t from,
+    int64_t to, int64_t **ids, size_t *n);
+
+/*
+ * {"grants":[{jti, request, kind, issued, expires, ttl, state, revoked,
+ * review}]}: the grants issued in [from, to), with state, revocation and
+ * review ({due, filed, status: due|overdue|filed} or null) as of `at`.
+ */
+int tk_approvals_period_grants(struct tk_approvals *ap, int64_t from,
+    int64_t to, int64_t at, json_t **out);
+
+/* What the service enforces, for evidence packs; borrowed from ap. */
+struct tk_approvals_settings {
+	const struct tk_policy *policy;
+	const char *rp_id;
+	const char *origin;
+	int require_uv;
+};
+void tk_approvals_settings(struct tk_approvals *ap,
+    struct tk_approvals_settings *out);
+
+/* "active", "expired" or "revoked" at time at. */
+const char *tk_grant_state_at(int64_t expires, int64_t revoked, int64_t at);
+
 /* JWKS (RFC 7517) of the token key; caller frees *out. */
 int tk_approvals_jwks(struct tk_approvals *ap, char **out);
 

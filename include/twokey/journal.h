@@ -176,6 +176,12 @@ int tk_journal_tlog_proof(struct tk_journal *j, uint64_t index,
 
 /* Export flags. */
 #define TK_JOURNAL_EXPORT_PROOFS 0x1	/* proofs/<index>.tlog-proof */
+/*
+ * Leave out the journal's latest checkpoint when it lies beyond end, so
+ * that one range gives the same files however the journal grew since
+ * (evidence packs).
+ */
+#define TK_JOURNAL_EXPORT_NO_LATEST 0x2
 
 /*
  * Writes a self-contained export of entries [first, end) to the folder dir
@@ -186,5 +192,47 @@ int tk_journal_tlog_proof(struct tk_journal *j, uint64_t index,
  */
 int tk_journal_export(struct tk_journal *j, uint64_t first, uint64_t end,
     const char *dir, unsigned int flags);
+
+/* One file of an export built in memory (data NUL-terminated). */
+struct tk_journal_file {
+	char *name;			/* e.g. "checkpoints/7" */
+	uint8_t *data;
+	size_t len;
+};
+
+/*
+ * The export of tk_journal_export as files in memory, in the order they
+ * were made; free with tk_journal_files_free(files, n).
+ */
+int tk_journal_export_files(struct tk_journal *j, uint64_t first,
+    uint64_t end, unsigned int flags, struct tk_journal_file **files,
+    size_t *n);
+void tk_journal_files_free(struct tk_journal_file **files, size_t n);
+
+/*
+ * The first index whose entry time is at or after time (the leaf's
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" form); the journal's size when there is
+ * none. Entry times follow index order up to the milliseconds between
+ * queueing and writing, so this is the boundary of a period.
+ */
+int tk_journal_index_at(struct tk_journal *j, const char *time,
+    uint64_t *index);
+
+/* Called for each entry found; a nonzero return stops the scan. */
+typedef int (*tk_journal_visit_fn)(void *arg, uint64_t index,
+    const uint8_t *leaf, size_t len);
+
+/*
+ * Calls fn, in index order, for every entry with first <= index < end
+ * whose action is action. Returns 0, fn's nonzero value, or an error.
+ */
+int tk_journal_scan_action(struct tk_journal *j, const char *action,
+    uint64_t first, uint64_t end, tk_journal_visit_fn fn, void *arg);
+
+/*
+ * The signer that signs this journal's checkpoints (with the AUDIT key),
+ * for the other things that key signs (evidence packs). Not owned.
+ */
+struct tk_signer *tk_journal_signer(struct tk_journal *j);
 
 #endif

@@ -1,0 +1,255 @@
+/*
+ * Specifications of GET /api/v1/evidence on the real twokeyd: the pack of
+ * a period, made over verified TLS on a real SoftHSM2 token, verifies
+ * offline with twokey-verify; bad input is refused with a stable code and
+ * journals nothing.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "twokey/approvals.h"
+#include "twokey/common.h"
+#include "twokey/packcheck.h"
+#include "../lib/daemon_fixture.h"
+#include "../lib/softauthn.h"
+
+static struct tkd d;
+static struct tkd_key rita, alice, bob, carol, olga;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (tkd_init(&d, "evidence", ",\n\"rate_limit_per_minute\": 1000") !=
+	    0 || tkd_enroll(&d, "rita", "dev", TK_ROLE_REQUESTER |
+	    TK_ROLE_COMMANDER, &rita) != 0 ||
+	    tkd_enroll(&d, "alice", "ops", TK_ROLE_APPROVER, &alice) != 0 ||
+	    tkd_enroll(&d, "bob", "sec", TK_ROLE_APPROVER, &bob) != 0 ||
+	    tkd_enroll(&d, "carol", "audit", TK_ROLE_AUDITOR, &carol) != 0 ||
+	    tkd_enroll(&d, "olga", "ops", TK_ROLE_ADMIN, &olga) != 0)
+		return -1;
+	return tkd_start(&d);
+}
+
+static int
+teardown(void **state)
+{
+	int r;
+
+	(void)state;
+	r = tkd_stop(&d, SIGTERM);
+	softauthn_free(&rita.sa);
+	softauthn_free(&alice.sa);
+	softauthn_free(&bob.sa);
+	softauthn_free(&carol.sa);
+	softauthn_free(&olga.sa);
+	return r == 0 ? 0 : -1;
+}
+
+/* A request for name's break-glass, approved by alice and bob. */
+static void
+granted_breakglass(void)
+{
+	struct tkd_key *keys[] = { &alice, &bob };
+	const char *names[] = { "alice", "bob" };
+	char path[128];
+	json_t *ans, *req;
+	uint8_t *ch = NULL;
+	const char *s;
+	size_t i, len = 0;
+	int64_t id;
+
+	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/requests",
+	    "{\"kind\":\"break-glass\",\"incident\":\"INC-9\",\"scopes\":"
+	    "[\"db:admin\"],\"ttl\":3600,\"reason\":\"disk full\"}", NULL,
+	    &ans), 201);
+	id = (int64_t)json_integer_value(json_object_get(ans, "id"));
+	json_decref(ans);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(tkd_signin(&d, names[i], keys[i]), 200);
+		snprintf(path, sizeof(path), "/api/v1/requests/%lld/challenge",
+		    (long long)id);
+		assert_int_equal(tkd_call(&d, "POST", path,
+		    "{\"decision\":\"approve\"}", NULL, &ans), 200);
+		s = json_string_value(json_object_get(ans, "challenge"));
+		assert_non_null(s);
+		assert_int_equal(tk_b64url_decode(s, strlen(s), &ch, &len), 0);
+		json_decref(ans);
+		req = json_object();
+		assert_int_equal(tkd_assert(&d, keys[i], ch, len, req), 0);
+		free(ch);
+		s = json_dumps(req, JSON_COMPACT);
+		json_decref(req);
+		snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes",
+		    (long long)id);
+		assert_int_equal(tkd_call(&d, "POST", path, s, NULL, &ans),
+		    200);
+		free((void *)(uintptr_t)s);
+		json_decref(ans);
+	}
+}
+
+/* YYYY-MM-DD of today plus days. */
+static void
+day(int days, char out[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_equal(strftime(out, 11, "%Y-%m-%d", &tm), 10);
+}
+
+static int
+verify(const char *path)
+{
+	char cmd[4096];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s/twokey-verify' pack '%s' --root '%s'"
+	    " >/dev/null", getenv("TWOKEY_BUILD"), path, d.root_pem);
+	st = system(cmd);
+	assert_true(st != -1 && WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void
+an_auditor_gets_a_pack_that_verifies_offline(void **state)
+{
+	struct tk_packcheck_report rep;
+	struct tk_pack *p = NULL;
+	const struct tk_pack_file *f;
+	struct tkd_resp r;
+	char url[128], from[11], to[11], path[700];
+	json_t *pj;
+	FILE *out;
+
+	(void)state;
+	granted_breakglass();
+	day(-1, from);
+	day(2, to);
+	snprintf(url, sizeof(url), "/api/v1/evidence?from=%s&to=%s", from,
+	    to);
+	assert_int_equal(tkd_signin(&d, "carol", &carol), 200);
+	assert_int_equal(tkd_request(&d, "GET", url, NULL, NULL, 0, NULL, &r),
+	    0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.ctype, "application/gzip");
+	snprintf(path, sizeof(path), "%s/pack.tar.gz", d.dir);
+	assert_non_null(out = fopen(path, "w"));
+	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(verify(path), 0);
+	/* What it holds is the daemon's state. */
+	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
+	    &rep), 0);
+	assert_non_null(f = tk_pack_get(p, "pack.json"));
+	assert_non_null(pj = json_loads((const char *)f->data, 0, NULL));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    pj, "counts"), "requests")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    pj, "counts"), "break_glass")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    pj, "counts"), "people")), 5);
+	json_decref(pj);
+	tk_pack_free(&p);
+	tkd_resp_clear(&r);
+	assert_true(tkd_log_has(&d, "evidence pack made for carol", 2000));
+	/* An admin may as well; an approver may not. */
+	assert_int_equal(tkd_signin(&d, "olga", &olga), 200);
+	assert_int_equal(tkd_call(&d, "GET", url, NULL, NULL, NULL), 200);
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_int_equal(tkd_call(&d, "GET", url, NULL, NULL, NULL), 403);
+}
+
+/* The journal's size from the public checkpoint. */
+static long long
+journal_size(void)
+{
+	struct tkd_resp r;
+	long long n;
+	char *nl;
+
+	assert_int_equal(tkd_request(&d, "GET", "/api/v1/journal/checkpoint",
+	    NULL, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(nl = strchr(r.body, '\n'));
+	n = strtoll(nl + 1, NULL, 10);
+	tkd_resp_clear(&r);
+	return n;
+}
+
+static void
+refused(const char *query, long status, const char *code)
+{
+	char url[256];
+	json_t *ans = NULL;
+
+	snprintf(url, sizeof(url), "/api/v1/evidence%s", query);
+	assert_int_equal(tkd_call(&d, "GET", url, NULL, NULL, &ans), status);
+	if (code != NULL) {
+		assert_non_null(ans);
+		assert_string_equal(json_string_value(json_object_get(
+		    json_object_get(ans, "error"), "code")), code);
+	}
+	json_decref(ans);
+}
+
+static void
+bad_periods_are_refused_with_a_code_and_journal_nothing(void **state)
+{
+	long long before;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "carol", &carol), 200);
+	before = journal_size();
+	refused("", 400, "invalid_query");
+	refused("?from=2026-01-01", 400, "invalid_query");
+	refused("?to=2026-01-01", 400, "invalid_query");
+	refused("?from=2026-13-01&to=2027-01-01", 400, "invalid_date");
+	refused("?from=2026-02-30&to=2027-01-01", 400, "invalid_date");
+	refused("?from=yesterday&to=2027-01-01", 400, "invalid_date");
+	refused("?from=2026-01-01T00:00:00&to=2027-01-01", 400,
+	    "invalid_date");
+	refused("?from=2026-01-01T24:00:00Z&to=2027-01-01", 400,
+	    "invalid_date");
+	refused("?from=%2B2026-01-01&to=2027-01-01", 400, "invalid_date");
+	refused("?from=1969-12-31&to=2027-01-01", 400, "invalid_date");
+	refused("?from=2026-06-01&to=2026-01-01", 400, "invalid_period");
+	refused("?from=2026-06-01&to=2026-06-01", 400, "invalid_period");
+	refused("?from=2024-01-01&to=2026-01-01", 400, "period_too_long");
+	assert_int_equal(journal_size(), before);
+	/* Signed out: no session, no pack. */
+	d.cookie[0] = '\0';
+	refused("?from=2026-01-01&to=2026-02-01", 401, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(an_auditor_gets_a_pack_that_verifies_offline),
+		cmocka_unit_test(
+		    bad_periods_are_refused_with_a_code_and_journal_nothing),
+	};
+	int r;
+
+	r = cmocka_run_group_tests(tests, setup, teardown);
+	tkd_cleanup();
+	curl_global_cleanup();
+	return r;
+}
