@@ -39,3 +39,18 @@ $(eval $(call test,test_daemon_bootstrap,tests/unit/test_daemon_bootstrap.c \
 $(eval $(call test,test_daemon_abuse,tests/unit/test_daemon_abuse.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+
+# The twokey client. Its code is a library so that tests can run it in
+# their own process with a software security key (tk_cli_main).
+CLI_SRCS := firmware-host/cli.c firmware-host/cli_settings.c \
+	firmware-host/cli_http.c firmware-host/cli_session.c \
+	firmware-host/cli_fido.c firmware-host/cli_cmds.c \
+	firmware-host/cli_files.c firmware-host/cli_init.c \
+	firmware-host/cli_keys.c
+$(eval $(call library,twokey-cli,$(CLI_SRCS)))
+CLI_LIB := $(BUILD)/libtwokey-cli.a
+CLI_LIBS := $(CLI_LIB) $(CONFIG_LIB) $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a
+$(eval $(call program,twokey,firmware-host/cli_main.c,$(CLI_LIBS)))
+INSTALL_BIN += twokey
+INSTALL_MAN1 += docs/twokey.1
