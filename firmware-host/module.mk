@@ -54,3 +54,6 @@ CLI_LIBS := $(CLI_LIB) $(CONFIG_LIB) $(BUILD)/libtwokey-hsm.a \
 $(eval $(call program,twokey,firmware-host/cli_main.c,$(CLI_LIBS)))
 INSTALL_BIN += twokey
 INSTALL_MAN1 += docs/twokey.1
+CLI_TEST_LIBS := $(BUILD)/libtwokey-testlib.a $(CLI_LIBS)
+$(eval $(call test,test_cli_key,tests/unit/test_cli_key.c \
+	tests/lib/daemon_fixture.c,$(CLI_TEST_LIBS)))

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <cbor.h>
-#include <openssl/crypto.h>
 
 #include "softauthn.h"
 #include "softctap.h"
@@ -317,10 +316,11 @@ text_copy(cbor_item_t *s, char *out, size_t cap)
 	return 0;
 }
 
+/* clientDataHash: key 1 of makeCredential, key 2 of getAssertion. */
 static const uint8_t *
-cdh_of(cbor_item_t *req)
+cdh_of(cbor_item_t *req, uint8_t key)
 {
-	cbor_item_t *c = member(req, 1);
+	cbor_item_t *c = member(req, key);
 
 	return c != NULL && cbor_isa_bytestring(c) &&
 	    cbor_bytestring_is_definite(c) && cbor_bytestring_length(c) == 32 ?
@@ -395,7 +395,7 @@ static uint8_t
 make_cred(struct softctap *sc, cbor_item_t *req, cbor_item_t **resp)
 {
 	cbor_item_t *rp, *user, *uid, *opt, *rk, *ad, *sig, *st = NULL;
-	const uint8_t *cdh = cdh_of(req);
+	const uint8_t *cdh = cdh_of(req, 1);
 	char rp_id[256];
 
 	rp = member(req, 2);
@@ -469,7 +469,7 @@ static uint8_t
 get_assert(struct softctap *sc, cbor_item_t *req, cbor_item_t **resp)
 {
 	cbor_item_t *allow = member(req, 3), *ad, *sig;
-	const uint8_t *cdh = cdh_of(req);
+	const uint8_t *cdh = cdh_of(req, 2);
 	char rp_id[256];
 	int listed;
 
