@@ -167,7 +167,8 @@ usage_all(FILE *f)
 	fputs("usage: twokey COMMAND [OPTIONS] [ARGS]\n\n"
 	    "Commands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %s\n", commands[i].name);
+		fprintf(f, "  %.*s\n", (int)strcspn(commands[i].help, "\n"),
+		    commands[i].help);
 	fputs("\nEvery command but init talks to twokeyd over HTTPS:\n"
 	    "  --server URL     https://host[:port]   (TWOKEY_SERVER)\n"
 	    "  --ca FILE        the root certificate of the key ceremony "
@@ -223,6 +224,7 @@ add_list(struct cli *c, const char **list, size_t *n, const char *v,
 static int
 take_option(struct cli *c, int o, const char *v, const char **vals)
 {
+	c->given |= OPT(o);
 	switch (o) {
 	case O_SCOPE:
 		return add_list(c, c->scopes, &c->nscopes, v, "scopes");
@@ -235,14 +237,47 @@ take_option(struct cli *c, int o, const char *v, const char **vals)
 		c->token_only = 1;
 		break;
 	default:
-		if (c->given & OPT(o)) {
+		if (vals[o] != NULL) {
 			cli_errf(c, "--%s given twice", longopts[o].name);
 			return TK_CLI_EUSAGE;
 		}
 		vals[o] = v;
 		break;
 	}
-	c->given |= OPT(o);
+	return TK_CLI_OK;
+}
+
+/*
+ * Long options must be spelled out: getopt_long would take "--api-key
+ * SECRET" as --api-key-file and then name the "file" in an error.
+ * Nothing after "=" is ever echoed.
+ */
+static int
+exact_long_options(struct cli *c, int argc, char **argv)
+{
+	size_t n, i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--") == 0)
+			break;
+		if (strncmp(argv[a], "--", 2) != 0)
+			continue;
+		n = strcspn(argv[a] + 2, "=");
+		for (i = 0; longopts[i].name != NULL; i++)
+			if (strlen(longopts[i].name) == n &&
+			    strncmp(longopts[i].name, argv[a] + 2, n) == 0)
+				break;
+		if (longopts[i].name == NULL) {
+			cli_errf(c, "unknown option --%.*s", (int)(n > 40 ?
+			    40 : n), argv[a] + 2);
+			return TK_CLI_EUSAGE;
+		}
+		/* A value the next argument holds is skipped. */
+		if (longopts[i].has_arg == required_argument &&
+		    argv[a][2 + n] == '\0')
+			a++;
+	}
 	return TK_CLI_OK;
 }
 
@@ -251,6 +286,8 @@ parse_options(struct cli *c, int argc, char **argv, const char **vals)
 {
 	int ch, o, rc;
 
+	if ((rc = exact_long_options(c, argc, argv)) != TK_CLI_OK)
+		return rc;
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh (tests call us repeatedly) */
 	while ((ch = getopt_long(argc, argv, "s:u:o:h", longopts,
@@ -260,8 +297,9 @@ parse_options(struct cli *c, int argc, char **argv, const char **vals)
 				cli_errf(c, "option -%c needs a value",
 				    optopt);
 			else
-				cli_errf(c, "unknown option or missing value "
-				    "in \"%s\"", argv[optind - 1]);
+				cli_errf(c, "unknown option, or an option "
+				    "without its value, in \"%.40s\"",
+				    argv[optind - 1]);
 			return TK_CLI_EUSAGE;
 		}
 		if ((o = opt_index(ch)) < 0)

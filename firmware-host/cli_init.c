@@ -98,7 +98,7 @@ cli_cmd_init(struct cli *c)
 	int r, rc = TK_CLI_EFILE;
 
 	if (tk_config_load(conf, &cfg, err, sizeof(err)) != 0) {
-		cli_errf(c, "%s: %s", conf, err);
+		cli_errf(c, "%s", err);
 		goto done;
 	}
 	if (c->outdir != NULL)

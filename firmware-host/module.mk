@@ -57,3 +57,5 @@ INSTALL_MAN1 += docs/twokey.1
 CLI_TEST_LIBS := $(BUILD)/libtwokey-testlib.a $(CLI_LIBS)
 $(eval $(call test,test_cli_key,tests/unit/test_cli_key.c \
 	tests/lib/daemon_fixture.c,$(CLI_TEST_LIBS)))
+$(eval $(call test,test_cli,tests/unit/test_cli.c \
+	tests/lib/daemon_fixture.c,$(CLI_TEST_LIBS)))
