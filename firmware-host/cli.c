@@ -27,8 +27,8 @@ static int cmd_approve(struct cli *c) { return cli_cmd_vote(c, "approve"); }
 static int cmd_reject(struct cli *c) { return cli_cmd_vote(c, "reject"); }
 
 static const struct command commands[] = {
-	{ "init", cli_cmd_init, OPT(O_HELP) | OPT(O_JSON) | OPT(O_DCONFIG) | OPT(O_OUTDIR) |
-	    OPT(O_BOOTSTRAP) | OPT(O_TWOKEYD), 0, 0,
+	{ "init", cli_cmd_init, OPT(O_HELP) | OPT(O_JSON) | OPT(O_DCONFIG) |
+	    OPT(O_OUTDIR) | OPT(O_BOOTSTRAP) | OPT(O_TWOKEYD), 0, 0,
 	    "twokey init [--daemon-config FILE] [--out DIR]\n"
 	    "            [--bootstrap NAME:TEAM,NAME:TEAM,...] "
 	    "[--twokeyd PATH]\n"

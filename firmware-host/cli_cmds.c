@@ -120,9 +120,10 @@ print_request(FILE *f, json_t *q)
 	    when(json_integer_value(json_object_get(q, "expires")), t,
 	    sizeof(t)));
 	fputs("  scopes:", f);
-	json_array_foreach(json_object_get(req, "scopes"), i, s)
+	json_array_foreach(json_object_get(req, "scopes"), i, s) {
 		fprintf(f, " %s", cli_safe(json_string_value(s), esc,
 		    256));
+	}
 	fputc('\n', f);
 	if (json_object_get(req, "service_account") != NULL)
 		fprintf(f, "  service account: %s (connector %s)\n",
@@ -161,9 +162,11 @@ cli_cmd_requests(struct cli *c)
 		print_request(c->out, ans);
 	else if (json_array_size(json_object_get(ans, "pending")) == 0)
 		fputs("no pending requests\n", c->out);
-	else
-		json_array_foreach(json_object_get(ans, "pending"), i, q)
+	else {
+		json_array_foreach(json_object_get(ans, "pending"), i, q) {
 			print_request(c->out, q);
+		}
+	}
 	json_decref(ans);
 	return rc;
 }

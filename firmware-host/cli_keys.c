@@ -100,9 +100,11 @@ key_list(struct cli *c)
 			    "name")), esc + 64, 136), json_is_true(
 			    json_object_get(k, "revoked")) ? " (revoked)" :
 			    "");
-			json_array_foreach(json_object_get(k, "scopes"), j, s)
+			json_array_foreach(json_object_get(k, "scopes"), j,
+			    s) {
 				fprintf(c->out, " %s", cli_safe(
 				    json_string_value(s), esc, 64));
+			}
 			fputc('\n', c->out);
 		}
 	json_decref(ans);

@@ -309,8 +309,8 @@ a_server_the_ca_does_not_vouch_for_is_refused(void **state)
 static void
 a_refusal_shows_the_servers_code_and_message(void **state)
 {
-	const char *inv = file_in("inv", "tki_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	    "AAAAAAAAA", 0600);
+	const char *inv = file_in("inv", "tki_AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAA", 0600);
 
 	(void)state;
 	assert_int_equal(twokey("enroll", "--invitation-file", inv,
