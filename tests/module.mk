@@ -10,3 +10,6 @@ TESTLIB_SRCS := \
 	tests/lib/token_fixture.c
 $(eval $(call library,twokey-testlib,$(TESTLIB_SRCS)))
 TESTLIB_LIB := $(BUILD)/libtwokey-testlib.a
+
+$(eval $(call test,test_softctap,tests/unit/test_softctap.c,\
+	$(TESTLIB_LIB) $(BUILD)/libtwokey-common.a))
