@@ -108,7 +108,8 @@ main(void)
 		cmocka_unit_test(broken_json_names_the_place),
 		cmocka_unit_test(
 		    lengths_are_utf8_bytes_as_the_description_says),
-		cmocka_unit_test(invisible_and_direction_characters_are_refused),
+		cmocka_unit_test(
+		    invisible_and_direction_characters_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
