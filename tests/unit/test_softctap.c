@@ -130,9 +130,9 @@ exchange(void *h, uint32_t cid, uint8_t b4, uint16_t bcnt,
 	if (b4 & 0x80) {
 		pkt[6] = (uint8_t)(bcnt >> 8);
 		pkt[7] = (uint8_t)bcnt;
-		memcpy(pkt + 8, data, n);
-	} else
-		memcpy(pkt + 6, data, n);
+	}
+	if (n > 0)
+		memcpy(pkt + (b4 & 0x80 ? 8 : 6), data, n);
 	assert_int_equal(io->write(h, pkt, sizeof(pkt)), 65);
 	if (answer != NULL)
 		assert_int_equal(io->read(h, answer, 64, 0), 64);
