@@ -77,6 +77,9 @@ cli(struct softctap *key, const char *arg0, ...)
 	slurp(env.err, err, sizeof(err));
 	/* In the test's log, which make check shows on a failure. */
 	fprintf(stderr, "twokey %s: exit %d\n%s", arg0, rc, err);
+	/* Whatever happened, the session never shows. */
+	assert_null(strstr(out, "tk_session"));
+	assert_null(strstr(err, "tk_session"));
 	return rc;
 }
 
@@ -467,6 +470,8 @@ an_api_key_reads_without_any_security_key(void **state)
 	assert_int_equal(stat(keyfile, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	key = read_all(keyfile, &len);
+	key[strcspn(key, "\n")] = '\0';
+	assert_true(strlen(key) > 40);
 	assert_null(strstr(out, key));
 	setenv("TWOKEY_API_KEY_FILE", keyfile, 1);
 	/* No security key at all: the API key alone reads the list. */
@@ -477,7 +482,64 @@ an_api_key_reads_without_any_security_key(void **state)
 	    TK_CLI_EREFUSED);
 	assert_null(strstr(err, key));
 	unsetenv("TWOKEY_API_KEY_FILE");
+	/* From the environment it is read once and taken out of it. */
+	setenv("TWOKEY_API_KEY", key, 1);
+	assert_int_equal(cli(NULL, "requests", NULL), TK_CLI_OK);
+	assert_null(getenv("TWOKEY_API_KEY"));
 	tk_secret_free(key, len);
+}
+
+static void
+an_elevation_is_filed_for_a_service_account(void **state)
+{
+	struct softctap *dave = softctap_new();
+	char id[32];
+
+	(void)state;
+	assert_non_null(dave);
+	assert_int_equal(cli(alice, "invite", "dave", "--user", "alice",
+	    "--team", "dev", "--role", "requester", NULL), TK_CLI_OK);
+	assert_int_equal(cli(dave, "enroll", "--invitation-file",
+	    secret_file("dave", invited()), NULL), TK_CLI_OK);
+	assert_int_equal(cli(dave, "request", "elevation", "--user", "dave",
+	    "--service-account", "sa-billing", "--connector", "make",
+	    "--scope", "scenarios:write", "--duration", "30m", "--reason",
+	    "quarterly import", "--ticket", "CHG-42", NULL), TK_CLI_OK);
+	snprintf(id, sizeof(id), "%lld", filed_id());
+	assert_int_equal(cli(carol, "requests", id, "--user", "carol",
+	    "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"duration\": 1800"));
+	assert_non_null(strstr(out, "\"service_account\": \"sa-billing\""));
+	assert_non_null(strstr(out, "\"ticket\": \"CHG-42\""));
+	softctap_free(&dave);
+}
+
+static void
+a_revoked_api_key_reads_no_more(void **state)
+{
+	char keyfile[800], id[40];
+
+	(void)state;
+	snprintf(keyfile, sizeof(keyfile), "%s/audit.key", d.dir);
+	assert_int_equal(cli(alice, "api-key", "create", "auditbot", "--user",
+	    "alice", "--scope", "journal:read", "-o", keyfile, NULL),
+	    TK_CLI_OK);
+	assert_int_equal(sscanf(out, "api key %32[0-9a-f] (auditbot)", id),
+	    1);
+	/* Never over an existing file. */
+	assert_int_equal(cli(alice, "api-key", "create", "again", "--user",
+	    "alice", "--scope", "journal:read", "-o", keyfile, NULL),
+	    TK_CLI_EFILE);
+	assert_int_equal(cli(alice, "api-key", "list", "--user", "alice",
+	    NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, id));
+	assert_non_null(strstr(out, "auditbot"));
+	setenv("TWOKEY_API_KEY_FILE", keyfile, 1);
+	assert_int_equal(cli(NULL, "export", "-o", "-", NULL), TK_CLI_OK);
+	assert_int_equal(cli(alice, "api-key", "revoke", id, "--user",
+	    "alice", NULL), TK_CLI_OK);
+	assert_int_equal(cli(NULL, "export", "-o", "-", NULL), TK_CLI_EAUTH);
+	unsetenv("TWOKEY_API_KEY_FILE");
 }
 
 static void
@@ -505,6 +567,7 @@ main(void)
 		    a_spent_invitation_is_refused_with_the_servers_code),
 		cmocka_unit_test(invite_gives_a_code_the_invitee_enrolls_with),
 		cmocka_unit_test(a_request_is_filed_and_listed_for_approvers),
+		cmocka_unit_test(an_elevation_is_filed_for_a_service_account),
 		cmocka_unit_test(
 		    the_requesters_own_approval_is_refused_with_its_code),
 		cmocka_unit_test(two_approvals_with_usb_keys_grant_the_request),
@@ -517,6 +580,7 @@ main(void)
 		cmocka_unit_test(
 		    export_by_an_auditor_verifies_with_twokey_verify),
 		cmocka_unit_test(an_api_key_reads_without_any_security_key),
+		cmocka_unit_test(a_revoked_api_key_reads_no_more),
 		cmocka_unit_test(a_wrong_api_key_is_refused_and_never_echoed),
 	};
 
