@@ -18,49 +18,52 @@
 
 #define MAX_INVITATION	128
 
+/* One archive from path, of content type ctype, into f. */
 static int
-export_to(struct cli *c, FILE *f)
+fetch_to(struct cli *c, const char *path, const char *ctype, FILE *f)
 {
 	struct cli_resp r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	r.sink = f;
-	if ((rc = cli_http(c, "GET", "/api/v1/journal/export", NULL,
-	    AUTH_READ, &r)) != TK_CLI_OK)
+	if ((rc = cli_http(c, "GET", path, NULL, AUTH_READ, &r)) !=
+	    TK_CLI_OK)
 		return rc;
 	if (r.status != 200)
 		rc = cli_refused(c, &r);
-	else if (strcmp(r.ctype, "application/x-tar") != 0) {
-		cli_errf(c, "the export came back as \"%.64s\", not a tar "
-		    "archive", r.ctype);
+	else if (strcmp(r.ctype, ctype) != 0) {
+		cli_errf(c, "the answer came back as \"%.64s\", not %s",
+		    r.ctype, ctype);
 		rc = TK_CLI_EINTERNAL;
 	} else if (fflush(f) != 0 || ferror(f)) {
-		cli_errf(c, "cannot write the export: %s", strerror(errno));
+		cli_errf(c, "cannot write the answer: %s", strerror(errno));
 		rc = TK_CLI_EFILE;
-	} else if (c->output != NULL && strcmp(c->output, "-") != 0)
-		fprintf(c->err, "journal export: %zu bytes to %s\n", r.len,
-		    c->output);
+	} else if (strcmp(c->output, "-") != 0)
+		fprintf(c->err, "%zu bytes to %s\n", r.len, c->output);
 	cli_resp_clear(&r);
 	return rc;
 }
 
-int
-cli_cmd_export(struct cli *c)
+/*
+ * Downloads path to -o FILE: a temporary file beside it, renamed into
+ * place only when complete, so a failure leaves no partial archive.
+ */
+static int
+download(struct cli *c, const char *path, const char *ctype)
 {
 	char tmp[4096];
 	FILE *f = NULL;
 	int fd, rc;
 
 	if (c->output == NULL) {
-		cli_errf(c, "export: -o FILE is required (\"-\": standard "
-		    "output)");
+		cli_errf(c, "-o FILE is required (\"-\": standard output)");
 		return TK_CLI_EUSAGE;
 	}
 	if ((rc = cli_authenticate(c, AUTH_READ)) != TK_CLI_OK)
 		return rc;
 	if (strcmp(c->output, "-") == 0)
-		return export_to(c, c->out);
+		return fetch_to(c, path, ctype, c->out);
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", c->output) >=
 	    (int)sizeof(tmp) || (fd = mkstemp(tmp)) < 0 ||
 	    (f = fdopen(fd, "wb")) == NULL) {
@@ -69,7 +72,7 @@ cli_cmd_export(struct cli *c)
 		return TK_CLI_EFILE;
 	}
 	fchmod(fd, 0644);
-	rc = export_to(c, f);
+	rc = fetch_to(c, path, ctype, f);
 	if (fclose(f) != 0 && rc == TK_CLI_OK) {
 		cli_errf(c, "cannot write %s: %s", c->output, strerror(errno));
 		rc = TK_CLI_EFILE;
@@ -81,6 +84,12 @@ cli_cmd_export(struct cli *c)
 	if (rc != TK_CLI_OK)
 		unlink(tmp);
 	return rc;
+}
+
+int
+cli_cmd_export(struct cli *c)
+{
+	return download(c, "/api/v1/journal/export", "application/x-tar");
 }
 
 /* The code from a file readable by its owner only, or stdin. */
