@@ -10,6 +10,3 @@ TESTLIB_SRCS := \
 	tests/lib/token_fixture.c
 $(eval $(call library,twokey-testlib,$(TESTLIB_SRCS)))
 TESTLIB_LIB := $(BUILD)/libtwokey-testlib.a
-
-$(eval $(call test,test_softctap,tests/unit/test_softctap.c,\
-	$(TESTLIB_LIB) $(BUILD)/libtwokey-common.a))
