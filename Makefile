@@ -113,6 +113,7 @@ endef
 
 FUZZ_FLAGS  := -std=c11 -g -O1 -Iinclude -D_GNU_SOURCE \
 	       -DOPENSSL_API_COMPAT=30000 -DTWOKEY_FUZZING \
+	       -DTWOKEY_DATADIR='"$(DATADIR)"' \
 	       -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
 
