@@ -78,6 +78,15 @@ static const struct command commands[] = {
 	    "twokey grants ID... [--token] [--json]\n"
 	    "  The grants of your granted requests; --token prints only "
 	    "the JWT.\n" },
+	{ "review", cli_cmd_review, OPTS_COMMON | OPTS_KEY | OPT(O_TEXT),
+	    1, 1,
+	    "twokey review ID --text TEXT\n"
+	    "  Files the post-incident review of break-glass request ID "
+	    "(its commander).\n" },
+	{ "revoke", cli_cmd_revoke, OPTS_COMMON | OPTS_KEY, 1, 1,
+	    "twokey revoke GRANT\n"
+	    "  Ends an active grant early (admins, approvers, commanders); "
+	    "GRANT is its\n  id (jti), as twokey grants shows it.\n" },
 	{ "export", cli_cmd_export, OPTS_COMMON | OPTS_KEY | OPT(O_KEYFILE) |
 	    OPT(O_OUTPUT), 0, 0,
 	    "twokey export -o FILE.tar\n"
@@ -121,11 +130,14 @@ static const struct option longopts[] = {
 	{ "out", required_argument, NULL, 'O' },
 	{ "bootstrap", required_argument, NULL, 'B' },
 	{ "twokeyd", required_argument, NULL, 'Y' },
+	{ "from", required_argument, NULL, 'W' },
+	{ "to", required_argument, NULL, 'X' },
+	{ "text", required_argument, NULL, 'x' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* The short letter of each enum cli_opt, in its order. */
-static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBY  ";
+static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBYWXx";
 
 void
 cli_errf(struct cli *c, const char *fmt, ...)
@@ -377,6 +389,7 @@ run(struct cli *c, int argc, char **argv)
 	c->account = vals[O_ACCOUNT];
 	c->connector = vals[O_CONNECTOR];
 	c->duration = vals[O_DURATION];
+	c->text = vals[O_TEXT];
 	c->incident = vals[O_INCIDENT];
 	c->ticket = vals[O_TICKET];
 	c->team = vals[O_TEAM];

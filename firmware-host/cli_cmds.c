@@ -412,3 +412,63 @@ out:
 	json_decref(ans);
 	return rc;
 }
+
+int
+cli_cmd_review(struct cli *c)
+{
+	char path[96];
+	json_t *body = NULL, *ans = NULL;
+	long long id;
+	int rc;
+
+	if ((rc = parse_id(c, c->args[0], &id)) != TK_CLI_OK)
+		return rc;
+	if (c->text == NULL) {
+		cli_errf(c, "review: --text is required");
+		return TK_CLI_EUSAGE;
+	}
+	if ((body = json_pack("{s:s}", "text", c->text)) == NULL)
+		return TK_CLI_EINTERNAL;
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/review", id);
+	if ((rc = cli_signin(c)) != TK_CLI_OK ||
+	    (rc = cli_call(c, "POST", path, body, AUTH_SESSION, 201,
+	    &ans)) != TK_CLI_OK)
+		goto out;
+	if (c->json)
+		rc = cli_print_json(c, ans);
+	else
+		fprintf(c->out, "request %lld: review %s\n", id,
+		    str(ans, "status"));
+out:
+	json_decref(body);
+	json_decref(ans);
+	return rc;
+}
+
+int
+cli_cmd_revoke(struct cli *c)
+{
+	const char *jti = c->args[0];
+	char path[192];
+	json_t *ans = NULL;
+	size_t n = strlen(jti);
+	int rc;
+
+	if (n == 0 || n > 127 || strspn(jti, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+		cli_errf(c, "revoke: a grant id is 1 to 127 of A-Z a-z 0-9 "
+		    "_ -");
+		return TK_CLI_EUSAGE;
+	}
+	snprintf(path, sizeof(path), "/api/v1/grants/%s/revoke", jti);
+	if ((rc = cli_signin(c)) != TK_CLI_OK ||
+	    (rc = cli_call(c, "POST", path, NULL, AUTH_SESSION, 200,
+	    &ans)) != TK_CLI_OK)
+		return rc;
+	if (c->json)
+		rc = cli_print_json(c, ans);
+	else
+		fprintf(c->out, "grant %s: %s\n", jti, str(ans, "state"));
+	json_decref(ans);
+	return rc;
+}

@@ -18,7 +18,7 @@ enum cli_opt {
 	O_JSON, O_HELP, O_SCOPE, O_REASON, O_ACCOUNT, O_CONNECTOR,
 	O_DURATION, O_INCIDENT, O_TICKET, O_TEAM, O_ROLE, O_INVFILE,
 	O_OUTPUT, O_TOKEN, O_DCONFIG, O_OUTDIR, O_BOOTSTRAP, O_TWOKEYD,
-	O_FROM, O_TO, O__COUNT
+	O_FROM, O_TO, O_TEXT, O__COUNT
 };
 
 #define OPT(o)		(1UL << (o))
@@ -59,7 +59,7 @@ struct cli {
 	const char		*reason, *account, *connector, *incident;
 	const char		*ticket, *team, *invfile, *output, *dconfig;
 	const char		*outdir, *bootstrap, *twokeyd, *from, *to;
-	const char		*duration;
+	const char		*duration, *text;
 	const char		*config;
 	int			 token_only;
 	char			**args;
@@ -121,5 +121,7 @@ int cli_cmd_invite(struct cli *c);
 int cli_cmd_enroll(struct cli *c);
 int cli_cmd_init(struct cli *c);
 int cli_cmd_apikey(struct cli *c);
+int cli_cmd_review(struct cli *c);
+int cli_cmd_revoke(struct cli *c);
 
 #endif

@@ -157,8 +157,8 @@ static void
 help_names_every_command_and_each_has_its_own(void **state)
 {
 	static const char *cmds[] = { "init", "status", "enroll", "invite",
-	    "request", "requests", "approve", "reject", "grants", "export",
-	    "api-key" };
+	    "request", "requests", "approve", "reject", "grants", "review",
+	    "revoke", "export", "api-key" };
 	char want[64];
 	size_t i;
 
@@ -200,6 +200,9 @@ wrong_commands_and_options_are_usage_errors(void **state)
 	assert_int_equal(twokey("approve", "seven", "--server", server,
 	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
 	one_line_saying("a request id is a positive number");
+	assert_int_equal(twokey("revoke", "../../x", "--server", server,
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("a grant id is");
 	assert_int_equal(twokey("request", "coffee", "--scope", "a",
 	    "--reason", "r", "--server", server, "--ca", d.root_pem, NULL),
 	    TK_CLI_EUSAGE);

@@ -298,6 +298,39 @@ grants_gives_the_requester_the_signed_token(void **state)
 }
 
 static void
+a_grant_is_revoked_and_its_review_filed(void **state)
+{
+	char id[32], jti[160];
+	json_t *j;
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", breakglass);
+	assert_int_equal(cli(rita, "grants", id, "--user", "rita", "--json",
+	    NULL), TK_CLI_OK);
+	assert_non_null(j = json_loads(out, 0, NULL));
+	snprintf(jti, sizeof(jti), "%s", json_string_value(json_object_get(
+	    json_array_get(j, 0), "jti")));
+	json_decref(j);
+	assert_true(strlen(jti) > 8);
+	assert_int_equal(cli(bob, "revoke", jti, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, ": revoked"));
+	/* Twice: the server says why not. */
+	assert_int_equal(cli(bob, "revoke", jti, "--user", "bob", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "grant_not_active"));
+	assert_int_equal(cli(rita, "grants", id, "--user", "rita", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "  revoked  "));
+	/* The review: its commander only. */
+	assert_int_equal(cli(bob, "review", id, "--user", "bob", "--text",
+	    "not mine", NULL), TK_CLI_EREFUSED);
+	assert_int_equal(cli(rita, "review", id, "--user", "rita", "--text",
+	    "replica promoted; the disk had filled", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "review"));
+}
+
+static void
 reject_signs_a_rejection(void **state)
 {
 	char id[32];
@@ -572,6 +605,7 @@ main(void)
 		    the_requesters_own_approval_is_refused_with_its_code),
 		cmocka_unit_test(two_approvals_with_usb_keys_grant_the_request),
 		cmocka_unit_test(grants_gives_the_requester_the_signed_token),
+		cmocka_unit_test(a_grant_is_revoked_and_its_review_filed),
 		cmocka_unit_test(reject_signs_a_rejection),
 		cmocka_unit_test(a_touch_refused_on_the_key_exits_6),
 		cmocka_unit_test(a_key_without_a_credential_here_exits_6),
