@@ -10,6 +10,7 @@
 #   make lint       80 columns, banned functions, cppcheck
 #   make fuzz       libFuzzer harnesses (clang), short runs
 #   make bench      benchmarks, figures as ratios against a baseline
+#   make check-browser  the main job in Debian's chromium (tests/browser/)
 #   make run        the appliance on its embedded defaults under ./state
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -119,8 +120,8 @@ FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
 
 include $(sort $(wildcard */module.mk))
 
-.PHONY: all deps check check-run check-asan lint fuzz bench run install \
-	clean tests
+.PHONY: all deps check check-run check-asan check-browser lint fuzz \
+	bench run install clean tests
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -141,6 +142,14 @@ check-run: tests
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-run
+
+# The main job in a real browser against make run's daemon, on a fresh
+# state folder and a free port (tests/browser/e2e.js). Needs
+# deploy/install-deps.sh --browser; a missing chromium fails, never skips.
+# playwright-core comes from npm at the version package-lock.json pins.
+check-browser: all
+	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@node tests/browser/e2e.js $(BUILD)
 
 lint:
 	@sh tools/lint.sh

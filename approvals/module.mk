@@ -5,8 +5,15 @@
 REQUESTS_SRCS := approvals/policy.c approvals/request.c \
 	approvals/challenge.c approvals/quorum.c approvals/store.c \
 	approvals/approvals.c approvals/flow.c approvals/vote.c \
-	approvals/grant.c approvals/evidence.c
-$(eval $(call library,twokey-requests,$(REQUESTS_SRCS)))
+	approvals/grant.c approvals/evidence.c \
+	approvals/listing.c
+# The inventory of service accounts shares the approvals store (its
+# tables are created when the store opens), so it is built into the same
+# library; see approvals/INVENTORY.md.
+INVENTORY_SRCS := approvals/inventory.c approvals/inventory_doc.c \
+	approvals/inventory_store.c approvals/inventory_plan.c \
+	approvals/inventory_ops.c approvals/inventory_report.c
+$(eval $(call library,twokey-requests,$(REQUESTS_SRCS) $(INVENTORY_SRCS)))
 REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
 
 $(eval $(call test,test_quorum,tests/unit/test_quorum.c,$(REQUESTS_LIB) \
@@ -69,3 +76,20 @@ $(eval $(call program,twokey-softauthn-seeds,tests/tools/softauthn_seeds.c,\
 
 $(eval $(call test,test_webauthn_cbor,tests/unit/test_webauthn_cbor.c,\
 	$(APPROVALS_LIB) $(BUILD)/libtwokey-common.a))
+
+
+# ---- inventory: service accounts (in libtwokey-requests.a) --------------
+$(eval $(call test,test_inventory,tests/unit/test_inventory.c \
+	tests/unit/approvals_env.c,$(REQUESTS_TEST_LIBS)))
+
+$(eval $(call fuzzer,fuzz_inventory,tests/fuzz/fuzz_inventory.c \
+	approvals/inventory.c approvals/inventory_doc.c approvals/policy.c \
+	approvals/request.c common/codec.c common/log.c))
+# Over HTTPS on the real twokeyd (built by firmware-host/module.mk).
+$(eval $(call test,test_daemon_inventory,tests/unit/test_daemon_inventory.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(BUILD)/libtwokey-testlib.a $(REQUESTS_LIB) \
+	$(BUILD)/libtwokey-approvals.a $(BUILD)/libtwokey-audit.a \
+	$(BUILD)/libtwokey-verify.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a))
+# ---- end inventory --------------------------------------------------------

@@ -295,29 +295,44 @@ rule_has(const struct tk_scope_rule *r, const char *scope)
 	return 0;
 }
 
+int
+tk_policy_scope_verdict(const struct tk_policy *p, const char *connector,
+    const char *scope)
+{
+	size_t i;
+	int rc = TK_APR_OK;
+
+	for (i = 0; i < p->nblocked; i++) {
+		if (strcmp(p->blocked[i].connector, "*") != 0 &&
+		    strcmp(p->blocked[i].connector, connector) != 0)
+			continue;
+		if (rule_has(&p->blocked[i], scope))
+			return TK_APR_ERR_BLOCKED_SCOPE;
+	}
+	for (i = 0; i < p->ntemplates; i++)
+		if (strcmp(p->templates[i].connector, connector) == 0 &&
+		    !rule_has(&p->templates[i], scope))
+			rc = TK_APR_ERR_SCOPE_TEMPLATE;
+	return rc;
+}
+
+/* A blocked scope anywhere outweighs a scope outside the template. */
 static int
 scopes_allowed(const struct tk_policy *p, const struct tk_request *req)
 {
 	const char *conn = req->kind == TK_REQ_ELEVATION ? req->connector :
 	    "break-glass";
-	size_t i, k;
+	size_t k;
+	int v, rc = TK_APR_OK;
 
-	for (i = 0; i < p->nblocked; i++) {
-		if (strcmp(p->blocked[i].connector, "*") != 0 &&
-		    strcmp(p->blocked[i].connector, conn) != 0)
-			continue;
-		for (k = 0; k < req->nscopes; k++)
-			if (rule_has(&p->blocked[i], req->scopes[k]))
-				return TK_APR_ERR_BLOCKED_SCOPE;
+	for (k = 0; k < req->nscopes; k++) {
+		v = tk_policy_scope_verdict(p, conn, req->scopes[k]);
+		if (v == TK_APR_ERR_BLOCKED_SCOPE)
+			return v;
+		if (v != TK_APR_OK)
+			rc = v;
 	}
-	for (i = 0; i < p->ntemplates; i++) {
-		if (strcmp(p->templates[i].connector, conn) != 0)
-			continue;
-		for (k = 0; k < req->nscopes; k++)
-			if (!rule_has(&p->templates[i], req->scopes[k]))
-				return TK_APR_ERR_SCOPE_TEMPLATE;
-	}
-	return TK_APR_OK;
+	return rc;
 }
 
 int

@@ -12,6 +12,7 @@
 #include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "internal.h"
+#include "inventory_int.h"
 
 #define SCHEMA_VERSION 1
 
@@ -140,6 +141,9 @@ tk_store_open(struct tk_approvals *ap, const char *path)
 		rc = TK_APR_ERR_DB;
 		goto out;
 	}
+	/* Tables of other files, created if missing (no version bump). */
+	if ((rc = tk_inv_store_schema(ap)) != 0)
+		goto out;
 	rc = TK_APR_OK;
 out:
 	return rc;

@@ -66,7 +66,13 @@ if [ ! -f "$conf" ]; then
   $user_line
   "rp_id": "localhost",
   "origins": ["https://localhost:$port"],
-  "web_root": "$top/web/www"
+  "web_root": "$top/web/www",
+  # Everyone in a demo comes from 127.0.0.1, which the per-address
+  # limits count as one client (the defaults, 10 attempts a minute and
+  # 8 connections, are for a real network; each browser keeps several
+  # connections open).
+  "rate_limit_per_minute": 100,
+  "max_connections_per_address": 64
 }
 CONF
 fi

@@ -17,7 +17,9 @@
 #include "twokey/common.h"
 #include "web_int.h"
 
-static const char *scope_names[] = { "requests:read", "journal:read" };
+/* Bit i of a key's scopes is scope_names[i]. */
+static const char *scope_names[] = { "requests:read", "journal:read",
+    "inventory:events" };
 #define NSCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
 
 json_t *
@@ -73,7 +75,7 @@ web_h_apikey_create(struct tk_web *w, struct req *rq, struct reply *r)
 	if (scopes_from_json(json_object_get(rq->json, "scopes"),
 	    &k.scopes) != 0) {
 		web_reply_error(r, 400, "invalid_field", "field \"scopes\" "
-		    "takes requests:read and journal:read");
+		    "takes requests:read, journal:read and inventory:events");
 		return;
 	}
 	snprintf(k.name, sizeof(k.name), "%s", json_string_value(

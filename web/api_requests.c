@@ -55,6 +55,9 @@ apr_reply(struct reply *r, int rc, const char *detail)
 
 	for (i = 0; i < sizeof(apr_errors) / sizeof(apr_errors[0]); i++)
 		if (apr_errors[i].rc == rc) {
+			/* The detail often says the same in the same words. */
+			if (strcmp(detail, tk_apr_strerror(rc)) == 0)
+				detail = "";
 			web_reply_error(r, apr_errors[i].status,
 			    apr_errors[i].code, "%s%s%s", tk_apr_strerror(rc),
 			    detail[0] != '\0' ? ": " : "", detail);
@@ -108,20 +111,31 @@ web_h_request_file(struct tk_web *w, struct req *rq, struct reply *r)
 	    "state", "pending"));
 }
 
+/*
+ * A request as the pages show it: the stored request, plus who asked,
+ * who voted and the policy's template for its connector. Call with the
+ * backend lock held.
+ */
 static json_t *
-request_json(const struct tk_request_info *info)
+request_json(struct tk_web *w, const struct tk_request_info *info)
 {
-	char digest[TK_DIGEST_LEN * 2 + 1];
-	json_t *canon;
+	char digest[TK_DIGEST_LEN * 2 + 1], *view = NULL;
+	json_t *canon, *o, *v = NULL;
 
 	tk_hex_encode(info->digest, TK_DIGEST_LEN, digest);
 	canon = json_loads(info->canonical, 0, NULL);
-	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o*}", "id",
+	o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s,s:o*}", "id",
 	    (json_int_t)info->id, "kind", info->kind == TK_REQ_BREAKGLASS ?
 	    "break-glass" : "elevation", "state", state_name(info->state),
 	    "requester", (json_int_t)info->requester, "created",
 	    (json_int_t)info->created, "expires", (json_int_t)info->expires,
 	    "digest", digest, "request", canon);
+	if (o != NULL && tk_approvals_request_view(w->be->ap, info->id,
+	    &view) == 0 && (v = json_loads(view, 0, NULL)) != NULL)
+		json_object_update(o, v);
+	json_decref(v);
+	free(view);
+	return o;
 }
 
 void
@@ -137,11 +151,11 @@ web_h_request_show(struct tk_web *w, struct req *rq, struct reply *r)
 	pthread_mutex_lock(w->be->lock);
 	rc = id == 0 ? TK_APR_ERR_NOT_FOUND :
 	    tk_approvals_request_get(w->be->ap, id, &info);
+	if (rc == 0)
+		web_reply_json(r, 200, request_json(w, &info));
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
 		apr_reply(r, rc, "");
-	else
-		web_reply_json(r, 200, request_json(&info));
 	tk_request_info_clear(&info);
 }
 
@@ -165,7 +179,8 @@ web_h_request_list(struct tk_web *w, struct req *rq, struct reply *r)
 		memset(&info, 0, sizeof(info));
 		if ((rc = tk_approvals_request_get(w->be->ap, ids[i],
 		    &info)) == 0)
-			json_array_append_new(list, request_json(&info));
+			json_array_append_new(list,
+			    request_json(w, &info));
 		tk_request_info_clear(&info);
 	}
 	pthread_mutex_unlock(w->be->lock);
@@ -223,6 +238,31 @@ web_h_request_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	OPENSSL_cleanse(ch, sizeof(ch));
 }
 
+/*
+ * The voter's reason (the pages ask for one on a rejection), journaled
+ * right after the vote it explains, in the voter's name. The assertion
+ * does not sign it: it is a note, not part of the decision. 0, or -1
+ * with a 503 in r.
+ */
+static int
+vote_reason(struct tk_web *w, struct req *rq, int64_t id, struct reply *r)
+{
+	const char *reason;
+	char obj[32];
+
+	reason = json_string_value(json_object_get(rq->json, "reason"));
+	if (reason == NULL)
+		return 0;
+	snprintf(obj, sizeof(obj), "request/%lld", (long long)id);
+	if (web_journal(w, r, rq->who.name, "vote.reason", obj,
+	    json_pack("{s:s}", "reason", reason)) != 0) {
+		web_reply_error(r, 503, "unavailable", "the vote is recorded "
+		    "but its reason could not be journaled");
+		return -1;
+	}
+	return 0;
+}
+
 void
 web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 {
@@ -266,7 +306,7 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 		    (long long)res.person, (long long)rq->who.person);
 	if (rc != 0)
 		apr_reply(r, rc, res.reason);
-	else
+	else if (vote_reason(w, rq, id, r) == 0)
 		web_reply_json(r, 200, json_pack("{s:s,s:i}", "state",
 		    state_name(res.state), "approvals", (int)res.approvals));
 }
@@ -352,4 +392,28 @@ web_h_request_review(struct tk_web *w, struct req *rq, struct reply *r)
 	else
 		web_reply_json(r, 201, json_pack("{s:I,s:s}", "request_id",
 		    (json_int_t)id, "status", "filed"));
+}
+
+/* Every signed-in person may see that grants exist; the token itself
+ * goes to its requester only (web_h_request_grant). */
+void
+web_h_grant_list(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	char *text = NULL;
+	json_t *list;
+	int rc;
+
+	(void)rq;
+	if (!web_backend_ready(w, r))
+		return;
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_grants_list(w->be->ap, 200, &text);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0) {
+		apr_reply(r, rc, "");
+		return;
+	}
+	if ((list = json_loads(text, 0, NULL)) != NULL)
+		web_reply_json(r, 200, json_pack("{s:o}", "grants", list));
+	free(text);
 }

@@ -2,6 +2,7 @@
 WEB_SRCS := \
 	web/api_export.c \
 	web/api_health.c \
+	web/api_inventory.c \
 	web/api_keys.c \
 	web/api_people.c \
 	web/api_public.c \

@@ -43,6 +43,7 @@ static const struct tk_field challenge_fields[] = {
 
 static const struct tk_field vote_fields[] = {
 	ASSERTION_FIELDS,
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
 };
 
 static const struct tk_field review_fields[] = {
@@ -69,7 +70,14 @@ static const struct tk_field enroll_fields[] = {
 
 static const struct tk_field apikey_fields[] = {
 	{ "name", TK_FIELD_STRING, 1, 1, 64 },
-	{ "scopes", TK_FIELD_STRINGS, 1, 1, 2 },
+	{ "scopes", TK_FIELD_STRINGS, 1, 1, 3 },
+};
+
+/* A rotation or use of an inventory account's credential. */
+static const struct tk_field inventory_event_fields[] = {
+	{ "account", TK_FIELD_STRING, 1, 1, 64 },
+	{ "event", TK_FIELD_STRING, 1, 4, 7 },
+	{ "at", TK_FIELD_STRING, 0, 20, 20 },
 };
 
 #define FIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
@@ -105,6 +113,8 @@ static const struct route routes[] = {
 	    web_h_request_grant, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/requests/{id}/review", 1,
 	    FIELDS(review_fields) }, web_h_request_review, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/grants", 0, NULL, 0 }, web_h_grant_list,
+	    AUTH_SESSION, SCOPE_REQUESTS_READ },
 	{ { "POST", "/api/v1/grants/{jti}/revoke", 0, NULL, 0 },
 	    web_h_grant_revoke, AUTH_SESSION, 0 },
 	{ { "GET", "/api/v1/journal/export", 0, NULL, 0 },
@@ -122,6 +132,21 @@ static const struct route routes[] = {
 	    AUTH_SESSION, 0 },
 	{ { "DELETE", "/api/v1/api-keys/{id}", 0, NULL, 0 },
 	    web_h_apikey_revoke, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/inventory/accounts", 0, NULL, 0 },
+	    web_h_inventory_list, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/inventory/accounts/{id}", 0, NULL, 0 },
+	    web_h_inventory_show, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/inventory/export", 0, NULL, 0 },
+	    web_h_inventory_export, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/inventory/export.csv", 0, NULL, 0 },
+	    web_h_inventory_export_csv, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/inventory/import", TK_WEB_BODY_RAW, NULL, 0 },
+	    web_h_inventory_import, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/inventory/events", 1,
+	    FIELDS(inventory_event_fields) }, web_h_inventory_event,
+	    AUTH_SESSION, SCOPE_INVENTORY_EVENTS },
+	{ { "GET", "/api/v1/inventory/reassign", 0, NULL, 0 },
+	    web_h_inventory_reassign, AUTH_SESSION, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

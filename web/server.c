@@ -199,6 +199,19 @@ json_content_type(struct MHD_Connection *conn)
 	    strcasecmp(ct, ";charset=utf-8") == 0;
 }
 
+/* text/csv, for routes that take a document (TK_WEB_BODY_RAW). */
+static int
+csv_content_type(struct MHD_Connection *conn)
+{
+	const char *ct;
+
+	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	return ct != NULL && (strcasecmp(ct, "text/csv") == 0 ||
+	    strcasecmp(ct, "text/csv; charset=utf-8") == 0 ||
+	    strcasecmp(ct, "text/csv;charset=utf-8") == 0);
+}
+
 static enum MHD_Result
 refuse_with(struct tk_web *w, struct MHD_Connection *conn, struct reply *r,
     unsigned int status, const char *code, const char *msg)
@@ -403,10 +416,16 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "this resource takes no body");
 	if (rq->route->info.body) {
-		if (!json_content_type(conn))
+		if (rq->route->info.body == TK_WEB_BODY_RAW &&
+		    csv_content_type(conn))
+			rq->csv = 1;
+		else if (!json_content_type(conn))
 			return refuse(w, conn,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-			    "unsupported_media_type", "send the body as "
+			    "unsupported_media_type",
+			    rq->route->info.body == TK_WEB_BODY_RAW ?
+			    "send the body as Content-Type: application/json "
+			    "or text/csv" : "send the body as "
 			    "Content-Type: application/json");
 		/*
 		 * Too large: refused at once when the client waits for
@@ -471,7 +490,7 @@ dispatch(struct tk_web *w, struct MHD_Connection *conn, struct req *rq)
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "the body is larger than this server "
 		    "accepts");
-	if (rq->route->info.body) {
+	if (rq->route->info.body == TK_WEB_BODY_JSON) {
 		rq->json = tk_web_parse_body(rq->body, rq->body_len, msg,
 		    sizeof(msg));
 		if (rq->json == NULL)

@@ -49,6 +49,7 @@ struct req {
 	json_t *json;			/* parsed body, owned */
 	struct who who;
 	int via_key;			/* authenticated by an API key */
+	int csv;			/* raw body sent as text/csv */
 	char cookie[64];		/* the session cookie as sent */
 };
 
@@ -245,7 +246,8 @@ struct invitation {
 /* API key scopes. */
 #define SCOPE_REQUESTS_READ 0x1u	/* list and show requests */
 #define SCOPE_JOURNAL_READ 0x2u	/* the journal export */
-#define SCOPES_ALL 0x3u
+#define SCOPE_INVENTORY_EVENTS 0x4u	/* rotation and use reports */
+#define SCOPES_ALL 0x7u
 
 struct apikey {
 	char id[33];		/* public id, hex */
@@ -292,6 +294,7 @@ void web_h_request_vote(struct tk_web *, struct req *, struct reply *);
 void web_h_request_grant(struct tk_web *, struct req *, struct reply *);
 void web_h_request_review(struct tk_web *, struct req *, struct reply *);
 void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
+void web_h_grant_list(struct tk_web *, struct req *, struct reply *);
 void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
 void web_h_invite(struct tk_web *, struct req *, struct reply *);
 void web_h_enroll_challenge(struct tk_web *, struct req *,
@@ -302,5 +305,16 @@ void web_h_apikey_list(struct tk_web *, struct req *, struct reply *);
 void web_h_apikey_revoke(struct tk_web *, struct req *, struct reply *);
 void web_h_jwks(struct tk_web *, struct req *, struct reply *);
 void web_h_checkpoint(struct tk_web *, struct req *, struct reply *);
+void web_h_inventory_list(struct tk_web *, struct req *, struct reply *);
+void web_h_inventory_show(struct tk_web *, struct req *, struct reply *);
+void web_h_inventory_export(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_inventory_export_csv(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_inventory_import(struct tk_web *, struct req *,
+    struct reply *);
+void web_h_inventory_event(struct tk_web *, struct req *, struct reply *);
+void web_h_inventory_reassign(struct tk_web *, struct req *,
+    struct reply *);
 
 #endif

@@ -236,6 +236,15 @@ int tk_request_canonical(const struct tk_request *req,
 int tk_policy_check_request(const struct tk_policy *p,
     const struct tk_request *req, const struct tk_person *requester);
 
+/*
+ * One scope on one connector: TK_APR_ERR_BLOCKED_SCOPE when a blocked
+ * rule for the connector or for "*" lists it, TK_APR_ERR_SCOPE_TEMPLATE
+ * when the connector has a template that lacks it, else 0. Requests and
+ * the service-account inventory are judged by this one rule.
+ */
+int tk_policy_scope_verdict(const struct tk_policy *p, const char *connector,
+    const char *scope);
+
 /* ---- the decision rule (pure) ---------------------------------------- */
 
 enum tk_decision {
@@ -479,5 +488,23 @@ int tk_approvals_review_file(struct tk_approvals *ap, int64_t request_id,
     int64_t person, const char *text);
 int tk_approvals_reviews_overdue(struct tk_approvals *ap, int64_t **ids,
     size_t *n);
+
+/*
+ * For the people deciding on a request, as compact JSON (caller frees
+ * *out): requester_name, requester_team, votes [{person, team, decision,
+ * at}] in order, and template: the policy's allowed scopes for the
+ * request's connector ("break-glass" for break-glass), or null when the
+ * policy has none for it.
+ */
+int tk_approvals_request_view(struct tk_approvals *ap, int64_t request_id,
+    char **out);
+
+/*
+ * The newest max grants as a compact JSON array (caller frees *out), each
+ * {jti, request_id, kind, requester, issued, expires, revoked, state,
+ * review_due, review_filed} (0 where there is no review); never the JWT.
+ */
+int tk_approvals_grants_list(struct tk_approvals *ap, size_t max,
+    char **out);
 
 #endif

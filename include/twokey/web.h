@@ -157,10 +157,19 @@ json_t *tk_web_parse_body(const char *body, size_t len, char *msg,
 
 /* ---- the route table, for the OpenAPI test ------------------------- */
 
+/*
+ * Bodies: none; one JSON object checked against fields by the gate; or a
+ * document (application/json or text/csv, within the size limit) that
+ * the handler parses and validates itself.
+ */
+#define TK_WEB_BODY_NONE 0
+#define TK_WEB_BODY_JSON 1
+#define TK_WEB_BODY_RAW 2
+
 struct tk_web_route_info {
 	const char *method;	/* "GET", "POST", "DELETE" */
 	const char *path;	/* OpenAPI template, "/api/v1/requests/{id}" */
-	int body;		/* takes a JSON object body */
+	int body;		/* TK_WEB_BODY_* */
 	const struct tk_field *fields;	/* the body's fields */
 	size_t nfields;
 };

@@ -114,6 +114,12 @@ int tkd_enroll(struct tkd *d, const char *name, const char *team,
     unsigned int roles, struct tkd_key *key);
 
 /*
+ * Sets a person's state (enum tk_person_state) directly in the state
+ * folder, journaled as the ceremony; the daemon must not be running.
+ */
+int tkd_person_state(struct tkd *d, int64_t person, int state);
+
+/*
  * Signs in with key over HTTPS (challenge, assertion, session): on
  * success d->cookie and d->csrf hold the session. Returns the HTTP
  * status of the last step, or -1.

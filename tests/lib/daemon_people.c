@@ -261,3 +261,17 @@ tkd_register(struct tkd *d, struct tkd_key *key, const uint8_t *challenge,
 	softauthn_resp_clear(&r);
 	return rc;
 }
+
+int
+tkd_person_state(struct tkd *d, int64_t person, int state)
+{
+	struct store s;
+	int rc;
+
+	if (store_open(d, &s) != 0)
+		return -1;
+	rc = tk_approvals_person_set_state(s.ap, "ceremony", person,
+	    (enum tk_person_state)state) == 0 ? 0 : -1;
+	store_close(&s);
+	return rc;
+}

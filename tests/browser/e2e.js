@@ -1,0 +1,421 @@
+/*
+ * The main job of twokey in a real browser. Debian's chromium, driven by
+ * playwright-core, with one DevTools WebAuthn virtual authenticator per
+ * person playing their security key, against the daemon of `make run`
+ * (deploy/run-embedded.sh) on a fresh state folder and a free port:
+ *
+ *   alice, bob and carol enroll with the bootstrap links make run prints;
+ *   alice (admin) invites dave (incident commander), erin (requester) and
+ *   frank (auditor) on the invite page; each enrolls a key; dave asks for
+ *   a break-glass token; his own approval is refused on the page with the
+ *   server's message; bob and carol approve with a key touch; the grant
+ *   appears with its expiry; dave files the post-incident review; bob
+ *   rejects dave's second request with a reason; a key whose signature
+ *   does not verify is refused on the sign-in page; frank exports the
+ *   journal from the page, and twokey-verify accepts it.
+ *
+ * A screenshot of each page is kept in the run's temporary folder, whose
+ * path is printed. Usage: node e2e.js BUILD_DIR (from the project root,
+ * or with TWOKEY_TOP set). Exit 0 on success, 1 on any failure; a missing
+ * chromium is a failure, never a skip.
+ */
+"use strict";
+
+const { spawn, execFileSync } = require("child_process");
+const crypto = require("crypto");
+const fs = require("fs");
+const https = require("https");
+const net = require("net");
+const os = require("os");
+const path = require("path");
+
+const top = process.env.TWOKEY_TOP || path.resolve(__dirname, "../..");
+const build = path.resolve(top, process.argv[2] || "build");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const started = Date.now();
+
+let daemon = null;
+let browser = null;
+let step = "start";
+
+function log(msg) {
+	const s = ((Date.now() - started) / 1000).toFixed(1);
+	console.log(`[${s}s] ${msg}`);
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.on("error", reject);
+		srv.listen(0, "127.0.0.1", () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+/* GET url over TLS trusting only the ceremony's root certificate. */
+function get(url, ca) {
+	return new Promise((resolve, reject) => {
+		const req = https.get(url, { ca }, (res) => {
+			res.resume();
+			res.on("end", () => resolve(res.statusCode));
+		});
+		req.on("error", reject);
+		req.setTimeout(2000, () => req.destroy(new Error("timeout")));
+	});
+}
+
+/*
+ * Starts make run's script with its own state folder and port; resolves
+ * with the bootstrap links it printed once the daemon answers.
+ */
+async function startDaemon(tmp, port) {
+	const state = path.join(tmp, "state");
+	let out = "";
+
+	daemon = spawn("sh", [path.join(top, "deploy/run-embedded.sh"),
+	    build], { cwd: top, env: Object.assign({}, process.env,
+	    { TWOKEY_STATE: state, TWOKEY_PORT: String(port) }),
+	    stdio: ["ignore", "pipe", "pipe"] });
+	const logFile = fs.createWriteStream(path.join(tmp, "daemon.log"));
+	daemon.stdout.on("data", (d) => { out += d; logFile.write(d); });
+	daemon.stderr.on("data", (d) => logFile.write(d));
+	let exited = null;
+	daemon.on("exit", (code) => { exited = code; });
+	const root = path.join(state, "ceremony/root.pem");
+	for (let i = 0; i < 600; i++) {
+		if (exited !== null)
+			throw new Error(`make run's daemon exited (${exited}); ` +
+			    `see ${tmp}/daemon.log`);
+		if (fs.existsSync(root) && /enroll\.html#/.test(out)) {
+			try {
+				if (await get(`https://localhost:${port}/healthz`,
+				    fs.readFileSync(root)) === 200)
+					break;
+			} catch (e) {
+				/* not yet listening */
+			}
+		}
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	const links = {};
+	const re = /^ {2}(\w+) \(team [^)]*\):\n {4}(https:\/\/\S+)$/gm;
+	let m;
+	while ((m = re.exec(out)) !== null)
+		links[m[1]] = m[2];
+	for (const who of ["alice", "bob", "carol"])
+		if (!links[who])
+			throw new Error(`no enrollment link for ${who} in make ` +
+			    `run's output; see ${tmp}/daemon.log`);
+	return { state, links, root };
+}
+
+/* base64 SHA-256 of the TLS certificate's public key, for chromium. */
+function spkiHash(certPath) {
+	const cert = new crypto.X509Certificate(fs.readFileSync(certPath));
+	const der = cert.publicKey.export({ type: "spki", format: "der" });
+	return crypto.createHash("sha256").update(der).digest("base64");
+}
+
+/* A person: own browser context, own page, own virtual security key. */
+async function person(name, base) {
+	const context = await browser.newContext({ baseURL: base,
+	    viewport: { width: 420, height: 900 } });
+	const page = await context.newPage();
+	const cdp = await context.newCDPSession(page);
+	await cdp.send("WebAuthn.enable", { enableUI: false });
+	const { authenticatorId } = await cdp.send(
+	    "WebAuthn.addVirtualAuthenticator", { options: {
+		protocol: "ctap2", transport: "usb", hasResidentKey: true,
+		hasUserVerification: true, isUserVerified: true,
+		automaticPresenceSimulation: true } });
+	page.setDefaultTimeout(20000);
+	return { name, context, page, cdp, authenticatorId };
+}
+
+async function shot(p, tmp, label) {
+	const file = path.join(tmp, "screenshots", `${label}.png`);
+	await p.page.screenshot({ path: file, fullPage: true });
+}
+
+/* The page's message box once it says something of kind (ok/error). */
+async function message(page, selector, kind) {
+	const box = page.locator(`${selector}.msg.${kind}`);
+	await box.waitFor();
+	return (await box.textContent()).trim();
+}
+
+async function enroll(p, link, tmp, label) {
+	step = `${p.name} enrolls`;
+	await p.page.goto(link);
+	if (label)
+		await shot(p, tmp, label);
+	await p.page.click("#enroll-button");
+	const text = await message(p.page, "#msg", "ok");
+	if (!text.includes(`enrolled, ${p.name}`))
+		throw new Error(`enrollment of ${p.name}: ${text}`);
+	const { credentials } = await p.cdp.send("WebAuthn.getCredentials",
+	    { authenticatorId: p.authenticatorId });
+	if (credentials.length !== 1)
+		throw new Error(`${p.name}'s key holds ` +
+		    `${credentials.length} credentials`);
+	log(`${p.name} enrolled a key`);
+}
+
+async function signIn(p, tmp, label) {
+	step = `${p.name} signs in`;
+	await p.page.goto("/index.html");
+	await p.page.fill("#name", p.name);
+	if (label)
+		await shot(p, tmp, label);
+	await p.page.click("#signin-button");
+	await p.page.waitForURL(/requests\.html$/);
+	await p.page.locator("#signout").waitFor();
+	log(`${p.name} signed in`);
+}
+
+async function invite(admin, name, team, roles) {
+	step = `${admin.name} invites ${name}`;
+	await admin.page.goto("/invite.html");
+	await admin.page.locator("#signout").waitFor();
+	await admin.page.fill("#name", name);
+	await admin.page.fill("#team", team);
+	for (const r of ["requester", "commander", "auditor"])
+		await admin.page.setChecked(`#role-${r}`, roles.includes(r));
+	await admin.page.click("#invite-submit");
+	await message(admin.page, "#msg", "ok");
+	const link = await admin.page.inputValue("#link");
+	if (!/\/enroll\.html#tki_/.test(link))
+		throw new Error(`invitation link for ${name}: ${link}`);
+	log(`${admin.name} invited ${name} (${roles.join(", ")})`);
+	return link;
+}
+
+/* Files a break-glass request on its page; its id. */
+async function breakglass(p, incident, scopes, reason) {
+	step = `${p.name} asks for break-glass (${incident})`;
+	await p.page.goto("/breakglass.html");
+	await p.page.locator("#signout").waitFor();
+	await p.page.fill("#incident", incident);
+	await p.page.fill("#scopes", scopes);
+	await p.page.selectOption("#ttl", "3600");
+	await p.page.fill("#reason", reason);
+	await p.page.click("#bg-submit");
+	const filed = await message(p.page, "#msg", "ok");
+	const id = Number((/Request (\d+) is filed/.exec(filed) || [])[1]);
+	if (!id)
+		throw new Error(`break-glass request: ${filed}`);
+	log(`${p.name} filed break-glass request ${id}`);
+	return id;
+}
+
+/* Approve request id on the requests page; the card's message. */
+async function approve(p, id, kind) {
+	step = `${p.name} approves request ${id}`;
+	await p.page.goto("/requests.html");
+	const card = p.page.locator(`#req-${id}`);
+	await card.waitFor();
+	await card.locator("button.approve").click();
+	return message(card, ".msg", kind);
+}
+
+/* The auditor downloads the journal from the page; twokey-verify. */
+async function exportAndVerify(auditor, tmp, root) {
+	step = "the journal is exported and verified";
+	const dir = path.join(tmp, "export");
+	fs.mkdirSync(dir);
+	const [download] = await Promise.all([
+	    auditor.page.waitForEvent("download"),
+	    auditor.page.click("#export")]);
+	const failure = await download.failure();
+	if (failure !== null)
+		throw new Error(`journal export: ${failure}`);
+	await download.saveAs(path.join(dir, "export.tar"));
+	execFileSync("tar", ["-xf", "export.tar"], { cwd: dir });
+	const out = execFileSync(path.join(build, "twokey-verify"), ["log",
+	    path.join(dir, "journal"), "--root", root], { encoding: "utf8" });
+	log(`twokey-verify: ${out.trim().split("\n").slice(0, 2).join(";")}`);
+}
+
+async function mainJob(tmp) {
+	const port = await freePort();
+	step = "make run's daemon starts";
+	const { state, links, root } = await startDaemon(tmp, port);
+	const base = `https://localhost:${port}`;
+	log(`daemon up at ${base}, state ${state}`);
+	const spki = spkiHash(path.join(state, "daemon/tls/cert.pem"));
+
+	step = "chromium starts";
+	if (!fs.existsSync(chromiumPath))
+		throw new Error(`${chromiumPath} is missing: run ` +
+		    "deploy/install-deps.sh --browser");
+	const { chromium } = require("playwright-core");
+	browser = await chromium.launch({ executablePath: chromiumPath,
+	    headless: true, args: [
+		/* CI runs as root, and chromium's sandbox refuses root. */
+		"--no-sandbox",
+		/* Trust the appliance's own certificate, that key only. */
+		`--ignore-certificate-errors-spki-list=${spki}`,
+		"--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync"] });
+	log(`chromium ${browser.version()}`);
+
+	const p = {};
+	for (const n of ["alice", "bob", "carol", "dave", "erin", "frank"])
+		p[n] = await person(n, base);
+
+	await enroll(p.alice, links.alice, tmp, "01-enroll");
+	await enroll(p.bob, links.bob);
+	await enroll(p.carol, links.carol);
+
+	await signIn(p.alice, tmp, "02-signin");
+	await shot(p.alice, tmp, "03-requests-empty");
+	const inv = {
+		dave: await invite(p.alice, "dave", "ops", ["commander"]),
+		erin: await invite(p.alice, "erin", "dev", ["requester"]),
+		frank: await invite(p.alice, "frank", "audit", ["auditor"]),
+	};
+	await shot(p.alice, tmp, "04-invite");
+	for (const n of ["dave", "erin", "frank"])
+		await enroll(p[n], inv[n]);
+
+	/* A key whose answer does not verify: refused, and said so. */
+	step = "erin's key gives a bad signature";
+	await p.erin.cdp.send("WebAuthn.setResponseOverrideBits", {
+	    authenticatorId: p.erin.authenticatorId, isBogusSignature: true });
+	await p.erin.page.goto("/index.html");
+	await p.erin.page.fill("#name", "erin");
+	await p.erin.page.click("#signin-button");
+	const refused = await message(p.erin.page, "#msg", "error");
+	if (!/^Sign-in refused: .*\(signin_failed\)\. Use the key/
+	    .test(refused))
+		throw new Error(`bad signature: ${refused}`);
+	await shot(p.erin, tmp, "12-key-refused");
+	await p.erin.cdp.send("WebAuthn.setResponseOverrideBits", {
+	    authenticatorId: p.erin.authenticatorId });
+	log(`erin's bad signature refused: "${refused}"`);
+
+	await signIn(p.dave);
+	const id = await breakglass(p.dave, "INC-4242", "db:admin, db:read",
+	    "primary database refuses writes");
+	await shot(p.dave, tmp, "05-breakglass");
+
+	const self = await approve(p.dave, id, "error");
+	if (!/refused: requester cannot approve \(self_approval\)\. You asked/
+	    .test(self))
+		throw new Error(`dave's own approval: ${self}`);
+	await shot(p.dave, tmp, "06-self-approval-refused");
+	log(`dave's own approval refused: "${self}"`);
+
+	await signIn(p.bob);
+	const card = p.bob.page.locator(`#req-${id}`);
+	await card.waitFor();
+	const facts = await card.textContent();
+	for (const want of ["Asked by", "dave (team ops)", "INC-4242",
+	    "db:admin", "db:read", "primary database refuses writes",
+	    "60 min", "Open until"])
+		if (!facts.includes(want))
+			throw new Error(`request card lacks "${want}"`);
+	await shot(p.bob, tmp, "07-request-before-approval");
+	const first = await approve(p.bob, id, "ok");
+	if (!/pending \(1 approval counted\)/.test(first))
+		throw new Error(`bob's approval: ${first}`);
+	log(`bob approved: "${first}"`);
+
+	await signIn(p.carol);
+	const second = await approve(p.carol, id, "ok");
+	if (!/granted \(2 approvals counted\)/.test(second))
+		throw new Error(`carol's approval: ${second}`);
+	await shot(p.carol, tmp, "08-approved");
+	log(`carol approved: "${second}"`);
+
+	step = "dave sees the grant";
+	await p.dave.page.goto("/grants.html");
+	const grant = p.dave.page.locator(`#grant-${id}`);
+	await grant.waitFor();
+	const expires = (await grant.locator(".expires").textContent()).trim();
+	if (!/^\d{4}-\d\d-\d\d \d\d:\d\d \(in (59|60) min\)$/.test(expires))
+		throw new Error(`grant expiry shows "${expires}"`);
+	await grant.locator("text=Show my token").click();
+	await grant.locator("textarea.token").waitFor();
+	const token = await grant.locator("textarea.token").inputValue();
+	if (!/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/.test(token))
+		throw new Error("no grant token shown");
+	await shot(p.dave, tmp, "09-grant");
+	log(`grant for request ${id} shown, expires ${expires}`);
+
+	step = "dave files the post-incident review";
+	await grant.locator("textarea[id^=review-]").fill(
+	    "disk full on the primary; writes resumed after cleanup");
+	await grant.locator("text=File review").click();
+	await message(grant, ".msg", "ok");
+	await shot(p.dave, tmp, "10-review-filed");
+
+	const other = await breakglass(p.dave, "INC-4243", "db:admin",
+	    "just in case");
+	step = "bob rejects with a reason";
+	await p.bob.page.goto("/requests.html");
+	const rcard = p.bob.page.locator(`#req-${other}`);
+	await rcard.waitFor();
+	await rcard.locator("text=Reject...").click();
+	await rcard.locator("textarea").fill("no incident: INC-4243 is closed");
+	await shot(p.bob, tmp, "11-reject-with-reason");
+	await rcard.locator("text=Reject with security key").click();
+	const rejected = await message(rcard, ".msg", "ok");
+	if (!/rejection is recorded. The request is now rejected/
+	    .test(rejected))
+		throw new Error(`bob's rejection: ${rejected}`);
+	log(`bob rejected request ${other}: "${rejected}"`);
+
+	await signIn(p.frank, tmp);
+	await exportAndVerify(p.frank, tmp, root);
+}
+
+async function stopDaemon() {
+	if (daemon === null || daemon.exitCode !== null)
+		return;
+	const done = new Promise((r) => daemon.on("exit", r));
+	/* run-embedded.sh ends in exec twokeyd: this pid is the daemon. */
+	daemon.kill("SIGTERM");
+	await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
+	if (daemon.exitCode === null)
+		daemon.kill("SIGKILL");
+}
+
+(async function () {
+	const tmp = fs.mkdtempSync(path.join(os.tmpdir(),
+	    "twokey-browser."));
+	let rc = 0;
+
+	/* The daemon drops root to its own account, which must reach its
+	 * state folder inside this one. */
+	fs.chmodSync(tmp, 0o711);
+	fs.mkdirSync(path.join(tmp, "screenshots"));
+	try {
+		await mainJob(tmp);
+		log("browser end-to-end: passed");
+	} catch (e) {
+		rc = 1;
+		console.error(`browser end-to-end FAILED at "${step}": ` +
+		    `${e && e.stack ? e.stack : e}`);
+		if (browser !== null) {
+			for (const c of browser.contexts())
+				for (const pg of c.pages())
+					await pg.screenshot({ path: path.join(tmp,
+					    "screenshots", `failure-${Date.now()}` +
+					    ".png") }).catch(() => {});
+		}
+	}
+	if (browser !== null)
+		await browser.close().catch(() => {});
+	await stopDaemon();
+	/* The token and its PIN files go; on failure they stay to look at. */
+	if (rc === 0)
+		fs.rmSync(path.join(tmp, "state"), { recursive: true,
+		    force: true });
+	console.log(`screenshots: ${path.join(tmp, "screenshots")}`);
+	console.log(`daemon log: ${path.join(tmp, "daemon.log")}`);
+	log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	process.exit(rc);
+}());

@@ -1,0 +1,51 @@
+/*
+ * Enrollment by invitation: the registration challenge bound to the
+ * invitation, the key's registration (WebAuthn create), the person.
+ */
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+	var form = document.getElementById("enroll");
+	var msg = document.getElementById("msg");
+	var code = document.getElementById("code");
+	var button = document.getElementById("enroll-button");
+
+	if (location.hash.length > 1) {
+		code.value = decodeURIComponent(location.hash.slice(1));
+		/* Out of the address bar and the history. */
+		history.replaceState(null, "", location.pathname);
+	}
+	form.addEventListener("submit", async function (ev) {
+		var inv = code.value.trim(), ch, reg, r;
+
+		ev.preventDefault();
+		if (inv === "") {
+			tk.say(msg, "error", "Paste the invitation code " +
+			    "first.");
+			code.focus();
+			return;
+		}
+		button.disabled = true;
+		tk.say(msg, "info", "Touch your security key now.");
+		try {
+			ch = await tk.api("POST", "/api/v1/enroll/challenge",
+			    { invitation: inv });
+			reg = await tk.keyCreate(ch.challenge, ch.rp_id,
+			    ch.name, ch.timeout_ms);
+			reg.invitation = inv;
+			reg.challenge_id = ch.challenge_id;
+			r = await tk.api("POST", "/api/v1/enroll", reg);
+			tk.rememberCredential(reg.credential_id);
+			tk.say(msg, "ok", "Your key is enrolled, " +
+			    r.person.name + " (team " + r.person.team +
+			    ", roles " + r.person.roles.join(", ") + "). " +
+			    "You can sign in with it now.");
+			code.value = "";
+			document.getElementById("next").hidden = false;
+		} catch (e) {
+			tk.say(msg, "error", "Enrollment refused: " +
+			    tk.describe(e));
+			button.disabled = false;
+		}
+	});
+});
