@@ -73,11 +73,12 @@ static const struct command commands[] = {
 	{ "reject", cmd_reject, OPTS_COMMON | OPTS_KEY, 1, 1,
 	    "twokey reject ID\n"
 	    "  Rejects request ID with a touch of the security key.\n" },
-	{ "grants", cli_cmd_grants, OPTS_COMMON | OPTS_KEY | OPT(O_TOKEN),
-	    1, CLI_MAX_LIST,
-	    "twokey grants ID... [--token] [--json]\n"
-	    "  The grants of your granted requests; --token prints only "
-	    "the JWT.\n" },
+	{ "grants", cli_cmd_grants, OPTS_COMMON | OPTS_KEY | OPT(O_TOKEN) |
+	    OPT(O_KEYFILE), 0, CLI_MAX_LIST,
+	    "twokey grants [ID...] [--token] [--json]\n"
+	    "  Without ids, the newest grants (who, what, until when, "
+	    "review); with ids,\n  the grants of your granted requests "
+	    "with their tokens (--token: only the\n  JWTs).\n" },
 	{ "review", cli_cmd_review, OPTS_COMMON | OPTS_KEY | OPT(O_TEXT),
 	    1, 1,
 	    "twokey review ID --text TEXT\n"

@@ -335,6 +335,58 @@ out:
 	return rc;
 }
 
+static void
+print_grant(struct cli *c, json_t *g)
+{
+	char t1[32], t2[32], esc[200];
+	json_int_t due = json_integer_value(json_object_get(g, "review_due"));
+	json_int_t filed = json_integer_value(json_object_get(g,
+	    "review_filed"));
+
+	fprintf(c->out, "grant %s  request %lld  %s  %s  %s  expires %s",
+	    cli_safe(str(g, "jti"), esc, 130), (long long)json_integer_value(
+	    json_object_get(g, "request_id")), str(g, "kind"),
+	    cli_safe(str(g, "requester"), esc + 130, 70), str(g, "state"),
+	    when(json_integer_value(json_object_get(g, "expires")), t1,
+	    sizeof(t1)));
+	if (filed > 0)
+		fprintf(c->out, "  review filed %s", when(filed, t2,
+		    sizeof(t2)));
+	else if (due > 0)
+		fprintf(c->out, "  review due %s", when(due, t2, sizeof(t2)));
+	fputc('\n', c->out);
+}
+
+/* The newest grants, without tokens: a sign-in or an API key. */
+static int
+grants_list(struct cli *c)
+{
+	json_t *ans = NULL, *g;
+	size_t i;
+	int rc;
+
+	if (c->token_only) {
+		cli_errf(c, "grants: --token needs request ids (tokens go to "
+		    "their requesters only)");
+		return TK_CLI_EUSAGE;
+	}
+	if ((rc = cli_authenticate(c, AUTH_READ)) != TK_CLI_OK ||
+	    (rc = cli_call(c, "GET", "/api/v1/grants", NULL, AUTH_READ, 200,
+	    &ans)) != TK_CLI_OK)
+		return rc;
+	if (c->json)
+		rc = cli_print_json(c, ans);
+	else if (json_array_size(json_object_get(ans, "grants")) == 0)
+		fputs("no grants\n", c->out);
+	else {
+		json_array_foreach(json_object_get(ans, "grants"), i, g) {
+			print_grant(c, g);
+		}
+	}
+	json_decref(ans);
+	return rc;
+}
+
 int
 cli_cmd_grants(struct cli *c)
 {
@@ -343,6 +395,10 @@ cli_cmd_grants(struct cli *c)
 	long long id;
 	int i, rc = TK_CLI_OK;
 
+	if (c->nargs == 0) {
+		json_decref(all);
+		return grants_list(c);
+	}
 	for (i = 0; i < c->nargs && rc == TK_CLI_OK; i++)
 		rc = parse_id(c, c->args[i], &id);
 	if (all == NULL || rc != TK_CLI_OK ||

@@ -328,6 +328,13 @@ a_grant_is_revoked_and_its_review_filed(void **state)
 	assert_int_equal(cli(rita, "review", id, "--user", "rita", "--text",
 	    "replica promoted; the disk had filled", NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, "review"));
+	/* The list, for anyone signed in: revoked, review filed. */
+	assert_int_equal(cli(carol, "grants", "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, jti));
+	assert_non_null(strstr(out, "break-glass  rita  revoked"));
+	assert_non_null(strstr(out, "review filed"));
+	assert_null(strstr(out, "eyJ"));	/* no token in the list */
 }
 
 static void
@@ -510,6 +517,8 @@ an_api_key_reads_without_any_security_key(void **state)
 	/* No security key at all: the API key alone reads the list. */
 	assert_int_equal(cli(NULL, "requests", "--json", NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, "\"pending\""));
+	assert_int_equal(cli(NULL, "grants", "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"grants\""));
 	/* A scope the key lacks is the server's refusal, key not shown. */
 	assert_int_equal(cli(NULL, "export", "-o", "-", NULL),
 	    TK_CLI_EREFUSED);
