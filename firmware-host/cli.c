@@ -93,6 +93,13 @@ static const struct command commands[] = {
 	    "twokey export -o FILE.tar\n"
 	    "  The whole signed journal as a tar archive (auditors); check "
 	    "it with\n  twokey-verify after extracting it.\n" },
+	{ "evidence", cli_cmd_evidence, OPTS_COMMON | OPTS_KEY |
+	    OPT(O_KEYFILE) | OPT(O_FROM) | OPT(O_TO) | OPT(O_OUTPUT), 0, 0,
+	    "twokey evidence --from DATE --to DATE -o PACK.tar.gz\n"
+	    "  The signed evidence pack of the period [from, to) (admins, "
+	    "auditors); DATE\n  is YYYY-MM-DD (00:00 UTC) or "
+	    "YYYY-MM-DDTHH:MM:SSZ. Check it with\n  twokey-verify pack "
+	    "PACK.tar.gz --root root.pem.\n" },
 	{ "api-key", cli_cmd_apikey, OPTS_COMMON | OPTS_KEY | OPT(O_SCOPE) |
 	    OPT(O_OUTPUT), 1, 2,
 	    "twokey api-key create NAME --scope SCOPE [--scope SCOPE] "

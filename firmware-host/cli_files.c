@@ -92,6 +92,38 @@ cli_cmd_export(struct cli *c)
 	return download(c, "/api/v1/journal/export", "application/x-tar");
 }
 
+/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; the server checks the values. */
+static int
+date_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i, n = strlen(s);
+
+	if (n != 10 && n != 20)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' :
+		    s[i] != shape[i])
+			return 0;
+	return 1;
+}
+
+int
+cli_cmd_evidence(struct cli *c)
+{
+	char path[128];
+
+	if (c->from == NULL || c->to == NULL || !date_ok(c->from) ||
+	    !date_ok(c->to)) {
+		cli_errf(c, "evidence: --from and --to are dates, "
+		    "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		return TK_CLI_EUSAGE;
+	}
+	snprintf(path, sizeof(path), "/api/v1/evidence?from=%s&to=%s",
+	    c->from, c->to);
+	return download(c, path, "application/gzip");
+}
+
 /* The code from a file readable by its owner only, or stdin. */
 static int
 read_invitation(struct cli *c, char *code, size_t cap)

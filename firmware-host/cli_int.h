@@ -117,6 +117,7 @@ int cli_cmd_request(struct cli *c);
 int cli_cmd_vote(struct cli *c, const char *decision);
 int cli_cmd_grants(struct cli *c);
 int cli_cmd_export(struct cli *c);
+int cli_cmd_evidence(struct cli *c);
 int cli_cmd_invite(struct cli *c);
 int cli_cmd_enroll(struct cli *c);
 int cli_cmd_init(struct cli *c);

@@ -158,7 +158,7 @@ help_names_every_command_and_each_has_its_own(void **state)
 {
 	static const char *cmds[] = { "init", "status", "enroll", "invite",
 	    "request", "requests", "approve", "reject", "grants", "review",
-	    "revoke", "export", "api-key" };
+	    "revoke", "export", "evidence", "api-key" };
 	char want[64];
 	size_t i;
 
@@ -210,6 +210,10 @@ wrong_commands_and_options_are_usage_errors(void **state)
 	    "--reason", "r", "--duration", "1y", "--server", server, "--ca",
 	    d.root_pem, NULL), TK_CLI_EUSAGE);
 	one_line_saying("--duration");
+	assert_int_equal(twokey("evidence", "--from", "2026-01-01", "--to",
+	    "2026-13", "-o", "x", "--server", server, "--ca", d.root_pem,
+	    NULL), TK_CLI_EUSAGE);
+	one_line_saying("--from and --to are dates");
 	assert_int_equal(twokey("status", "--server", server, "--server",
 	    server, "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
 	one_line_saying("--server given twice");

@@ -450,8 +450,9 @@ untar(const char *tar, size_t len, const char *dir)
 	return r;
 }
 
+/* twokey-verify KIND PATH --root root.pem: its exit code. */
 static int
-verify_log(const char *dir)
+verify(const char *kind, const char *path)
 {
 	char prog[1024];
 	pid_t pid;
@@ -460,7 +461,7 @@ verify_log(const char *dir)
 	snprintf(prog, sizeof(prog), "%s/twokey-verify",
 	    getenv("TWOKEY_BUILD"));
 	if ((pid = fork()) == 0) {
-		execl(prog, "twokey-verify", "log", dir, "--root", d.root_pem,
+		execl(prog, "twokey-verify", kind, path, "--root", d.root_pem,
 		    (char *)NULL);
 		_exit(127);
 	}
@@ -487,12 +488,38 @@ export_by_an_auditor_verifies_with_twokey_verify(void **state)
 	assert_int_equal(untar(buf, len, dir), 0);
 	free(buf);
 	snprintf(dir, sizeof(dir), "%s/export/journal", d.dir);
-	assert_int_equal(verify_log(dir), 0);
+	assert_int_equal(verify("log", dir), 0);
 	/* An admin is no auditor: refused, and no file is left behind. */
 	snprintf(tar, sizeof(tar), "%s/admin.tar", d.dir);
 	assert_int_equal(cli(alice, "export", "-o", tar, "--user", "alice",
 	    NULL), TK_CLI_EREFUSED);
 	assert_int_equal(access(tar, F_OK), -1);
+}
+
+static void
+an_evidence_pack_verifies_with_twokey_verify(void **state)
+{
+	char pack[800], *buf;
+	size_t len;
+
+	(void)state;
+	snprintf(pack, sizeof(pack), "%s/pack.tar.gz", d.dir);
+	assert_int_equal(cli(audrey, "evidence", "--from", "2026-01-01",
+	    "--to", "2027-01-01", "-o", pack, "--user", "audrey", NULL),
+	    TK_CLI_OK);
+	buf = read_all(pack, &len);
+	assert_true(len > 100);
+	assert_int_equal((uint8_t)buf[0], 0x1f);
+	assert_int_equal((uint8_t)buf[1], 0x8b);
+	free(buf);
+	assert_int_equal(verify("pack", pack), 0);
+	/* A period the server refuses: its code, and no file. */
+	snprintf(pack, sizeof(pack), "%s/backwards.tar.gz", d.dir);
+	assert_int_equal(cli(audrey, "evidence", "--from", "2027-01-01",
+	    "--to", "2026-01-01", "-o", pack, "--user", "audrey", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 400"));
+	assert_int_equal(access(pack, F_OK), -1);
 }
 
 static void
@@ -622,6 +649,7 @@ main(void)
 		    an_unknown_credential_is_refused_at_sign_in_exit_4),
 		cmocka_unit_test(
 		    export_by_an_auditor_verifies_with_twokey_verify),
+		cmocka_unit_test(an_evidence_pack_verifies_with_twokey_verify),
 		cmocka_unit_test(an_api_key_reads_without_any_security_key),
 		cmocka_unit_test(a_revoked_api_key_reads_no_more),
 		cmocka_unit_test(a_wrong_api_key_is_refused_and_never_echoed),
