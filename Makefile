@@ -66,6 +66,7 @@ FUZZERS   :=
 INSTALL_BIN :=
 INSTALL_SBIN :=
 INSTALL_LIBEXEC :=
+INSTALL_MAN1 :=
 
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 
@@ -172,6 +173,8 @@ install: all
 		install -m 0750 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/$$p; done
 	for p in $(INSTALL_LIBEXEC); do \
 		install -m 0750 $(BUILD)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
+	for m in $(INSTALL_MAN1); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done
 	install -d -m 0755 $(DESTDIR)$(DATADIR)
 	install -m 0755 deploy/softhsm-setup.sh deploy/tpm2-setup.sh \
 		$(DESTDIR)$(DATADIR)/

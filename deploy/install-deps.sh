@@ -23,6 +23,7 @@ libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
 libseccomp-dev libarchive-dev libsystemd-dev
 libcmocka-dev
 ca-certificates curl
+man-db groff-base
 "
 
 # Optional: a software TPM 2.0 as a second real PKCS#11 backend.

@@ -15,6 +15,29 @@ $(eval $(call program,twokeyd,$(TWOKEYD_SRCS),\
 	$(BUILD)/libtwokey-common.a))
 INSTALL_SBIN += twokeyd
 
+# The twokey client. Its code is a library so that tests can run it in
+# their own process with a software security key (tk_cli_main).
+CLI_SRCS := firmware-host/cli.c firmware-host/cli_settings.c \
+	firmware-host/cli_http.c firmware-host/cli_session.c \
+	firmware-host/cli_fido.c firmware-host/cli_cmds.c \
+	firmware-host/cli_files.c firmware-host/cli_init.c \
+	firmware-host/cli_keys.c
+$(eval $(call library,twokey-cli,$(CLI_SRCS)))
+CLI_LIB := $(BUILD)/libtwokey-cli.a
+CLI_LIBS := $(CLI_LIB) $(CONFIG_LIB) $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a
+$(eval $(call program,twokey,firmware-host/cli_main.c,$(CLI_LIBS)))
+INSTALL_BIN += twokey
+INSTALL_MAN1 += docs/twokey.1
+CLI_TEST_LIBS := $(BUILD)/libtwokey-testlib.a $(CLI_LIBS)
+$(eval $(call test,test_cli_key,tests/unit/test_cli_key.c \
+	tests/lib/daemon_fixture.c,$(CLI_TEST_LIBS)))
+$(eval $(call test,test_cli,tests/unit/test_cli.c \
+	tests/lib/daemon_fixture.c,$(CLI_TEST_LIBS)))
+# The software security key itself (tests/lib/softctap.c).
+$(eval $(call test,test_softctap,tests/unit/test_softctap.c,\
+	$(BUILD)/libtwokey-testlib.a $(BUILD)/libtwokey-common.a))
+
 $(eval $(call test,test_config,tests/unit/test_config.c,\
 	$(CONFIG_LIB) $(BUILD)/libtwokey-common.a))
 TWOKEYD_TEST_LIBS := $(BUILD)/libtwokey-testlib.a \

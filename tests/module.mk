@@ -6,6 +6,7 @@
 # firmware-host, hsm) use the literal path $(BUILD)/libtwokey-testlib.a.
 TESTLIB_SRCS := \
 	tests/lib/softauthn.c \
+	tests/lib/softctap.c \
 	tests/lib/token_fixture.c
 $(eval $(call library,twokey-testlib,$(TESTLIB_SRCS)))
 TESTLIB_LIB := $(BUILD)/libtwokey-testlib.a

@@ -199,8 +199,9 @@ client_data(const struct softauthn_opts *o, const char *type,
 	return 0;
 }
 
+/* Signs authData || clientDataHash, as an authenticator does. */
 static int
-sign(EVP_PKEY *k, const struct buf *ad, const struct softauthn_resp *r,
+sign_cdh(EVP_PKEY *k, const struct buf *ad, const uint8_t *cdh,
     uint8_t **sig, size_t *siglen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -211,7 +212,7 @@ sign(EVP_PKEY *k, const struct buf *ad, const struct softauthn_resp *r,
 	if (ctx == NULL || msg == NULL)
 		goto out;
 	memcpy(msg, ad->p, ad->n);
-	SHA256(r->client_data, r->client_data_len, msg + ad->n);
+	memcpy(msg + ad->n, cdh, SHA256_DIGEST_LENGTH);
 	if (EVP_DigestSignInit(ctx, NULL, EVP_PKEY_get_id(k) ==
 	    EVP_PKEY_ED25519 ? NULL : EVP_sha256(), NULL, k) != 1 ||
 	    EVP_DigestSign(ctx, NULL, siglen, msg, ad->n +
@@ -228,6 +229,16 @@ out:
 	free(msg);
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
+}
+
+static int
+sign(EVP_PKEY *k, const struct buf *ad, const struct softauthn_resp *r,
+    uint8_t **sig, size_t *siglen)
+{
+	uint8_t cdh[SHA256_DIGEST_LENGTH];
+
+	SHA256(r->client_data, r->client_data_len, cdh);
+	return sign_cdh(k, ad, cdh, sig, siglen);
 }
 
 static cbor_item_t *
@@ -475,4 +486,38 @@ out:
 	if (rc != 0)
 		softauthn_resp_clear(r);
 	return rc;
+}
+
+const uint8_t *
+softauthn_cred_id(const struct softauthn *sa, size_t *len)
+{
+	*len = sizeof(sa->id);
+	return sa->id;
+}
+
+int
+softauthn_ctap_auth_data(const struct softauthn *sa, const char *rp_id,
+    uint32_t counter, int attested, uint8_t **out, size_t *len)
+{
+	struct softauthn_opts o;
+	struct buf ad = { NULL, 0 };
+
+	softauthn_opts_init(&o, rp_id, "", NULL, 0);
+	o.counter = counter;
+	if (auth_data(sa, &o, attested, &ad) != 0)
+		return -1;
+	*out = ad.p;
+	*len = ad.n;
+	return 0;
+}
+
+int
+softauthn_ctap_sign(const struct softauthn *sa, const uint8_t *ad,
+    size_t adlen, const uint8_t cdh[32], uint8_t **sig, size_t *siglen)
+{
+	struct buf b;
+
+	b.p = (uint8_t *)(uintptr_t)ad;
+	b.n = adlen;
+	return sign_cdh(sa->key, &b, cdh, sig, siglen);
 }

@@ -67,6 +67,19 @@ int softauthn_get_assertion(struct softauthn *sa,
     const struct softauthn_opts *o, struct softauthn_resp *r);
 void softauthn_resp_clear(struct softauthn_resp *r);
 
+/*
+ * The same key for a CTAP2 device (softctap.c), which gets a
+ * clientDataHash instead of the client data: the credential id (32
+ * bytes, owned by sa); authData for rp_id with flags UP|UV, counter and,
+ * when attested, the AT flag and the attested credential data (free());
+ * and a DER ES256/EdDSA signature over authData || cdh (free()).
+ */
+const uint8_t *softauthn_cred_id(const struct softauthn *sa, size_t *len);
+int softauthn_ctap_auth_data(const struct softauthn *sa, const char *rp_id,
+    uint32_t counter, int attested, uint8_t **out, size_t *len);
+int softauthn_ctap_sign(const struct softauthn *sa, const uint8_t *ad,
+    size_t adlen, const uint8_t cdh[32], uint8_t **sig, size_t *siglen);
+
 /* PEM of the attestation CA used with x5c (NUL-terminated, owned). */
 const char *softauthn_ca_pem(const struct softauthn *sa);
 

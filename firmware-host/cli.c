@@ -1,0 +1,440 @@
+/*
+ * twokey, the command-line client: options, settings, help and the
+ * command table. Settings come from an option, else the environment,
+ * else the settings file (JSON); secrets never from the command line,
+ * where the process list shows them. docs/twokey.1 is the manual.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "twokey/common.h"
+#include "cli_int.h"
+
+struct command {
+	const char	*name;
+	int		(*run)(struct cli *);
+	unsigned long	 opts;
+	int		 min_args;
+	int		 max_args;
+	const char	*help;
+};
+
+static int cmd_approve(struct cli *c) { return cli_cmd_vote(c, "approve"); }
+static int cmd_reject(struct cli *c) { return cli_cmd_vote(c, "reject"); }
+
+static const struct command commands[] = {
+	{ "init", cli_cmd_init, OPT(O_HELP) | OPT(O_JSON) | OPT(O_DCONFIG) |
+	    OPT(O_OUTDIR) | OPT(O_BOOTSTRAP) | OPT(O_TWOKEYD), 0, 0,
+	    "twokey init [--daemon-config FILE] [--out DIR]\n"
+	    "            [--bootstrap NAME:TEAM,NAME:TEAM,...] "
+	    "[--twokeyd PATH]\n"
+	    "  On the appliance, as its administrator, daemon stopped: the "
+	    "key ceremony\n  on the token of twokeyd's configuration "
+	    "(default /etc/twokey/twokeyd.conf);\n  prints the root "
+	    "certificate's SHA-256 fingerprint. With --bootstrap, then\n"
+	    "  the first enrollment (twokeyd --bootstrap): one-time "
+	    "invitation codes.\n" },
+	{ "status", cli_cmd_status, OPTS_COMMON, 0, 0,
+	    "twokey status [--json]\n"
+	    "  Whether the server is alive and ready, and its journal's "
+	    "latest checkpoint.\n" },
+	{ "enroll", cli_cmd_enroll, OPTS_COMMON | OPT(O_DEVICE) |
+	    OPT(O_INVFILE), 0, 0,
+	    "twokey enroll --invitation-file FILE [--device PATH]\n"
+	    "  Registers the security key for the invitation in FILE "
+	    "(\"-\": standard input).\n" },
+	{ "invite", cli_cmd_invite, OPTS_COMMON | OPTS_KEY | OPT(O_TEAM) |
+	    OPT(O_ROLE), 1, 1,
+	    "twokey invite NAME --team TEAM --role ROLE [--role ROLE...]\n"
+	    "  Invites a person (admins). Prints the one-time invitation "
+	    "code.\n" },
+	{ "request", cli_cmd_request, OPTS_COMMON | OPTS_KEY | OPT(O_SCOPE) |
+	    OPT(O_REASON) | OPT(O_ACCOUNT) | OPT(O_CONNECTOR) |
+	    OPT(O_DURATION) | OPT(O_INCIDENT) | OPT(O_TICKET), 1, 1,
+	    "twokey request elevation --service-account SA --connector C\n"
+	    "               --scope S [--scope S...] --duration D "
+	    "--reason TEXT [--ticket T]\n"
+	    "twokey request break-glass --incident ID --scope S "
+	    "[--scope S...]\n"
+	    "               --duration D --reason TEXT\n"
+	    "  Files a request as the signed-in person; prints its id. "
+	    "D: seconds, or\n  a number with s, m, h or d.\n" },
+	{ "requests", cli_cmd_requests, OPTS_COMMON | OPTS_KEY |
+	    OPT(O_KEYFILE), 0, 1,
+	    "twokey requests [ID] [--json]\n"
+	    "  The pending requests, or one request with its state.\n" },
+	{ "approve", cmd_approve, OPTS_COMMON | OPTS_KEY, 1, 1,
+	    "twokey approve ID\n"
+	    "  Approves request ID with a touch of the security key.\n" },
+	{ "reject", cmd_reject, OPTS_COMMON | OPTS_KEY, 1, 1,
+	    "twokey reject ID\n"
+	    "  Rejects request ID with a touch of the security key.\n" },
+	{ "grants", cli_cmd_grants, OPTS_COMMON | OPTS_KEY | OPT(O_TOKEN) |
+	    OPT(O_KEYFILE), 0, CLI_MAX_LIST,
+	    "twokey grants [ID...] [--token] [--json]\n"
+	    "  Without ids, the newest grants (who, what, until when, "
+	    "review); with ids,\n  the grants of your granted requests "
+	    "with their tokens (--token: only the\n  JWTs).\n" },
+	{ "review", cli_cmd_review, OPTS_COMMON | OPTS_KEY | OPT(O_TEXT),
+	    1, 1,
+	    "twokey review ID --text TEXT\n"
+	    "  Files the post-incident review of break-glass request ID "
+	    "(its commander).\n" },
+	{ "revoke", cli_cmd_revoke, OPTS_COMMON | OPTS_KEY, 1, 1,
+	    "twokey revoke GRANT\n"
+	    "  Ends an active grant early (admins, approvers, commanders); "
+	    "GRANT is its\n  id (jti), as twokey grants shows it.\n" },
+	{ "export", cli_cmd_export, OPTS_COMMON | OPTS_KEY | OPT(O_KEYFILE) |
+	    OPT(O_OUTPUT), 0, 0,
+	    "twokey export -o FILE.tar\n"
+	    "  The whole signed journal as a tar archive (auditors); check "
+	    "it with\n  twokey-verify after extracting it.\n" },
+	{ "evidence", cli_cmd_evidence, OPTS_COMMON | OPTS_KEY |
+	    OPT(O_KEYFILE) | OPT(O_FROM) | OPT(O_TO) | OPT(O_OUTPUT), 0, 0,
+	    "twokey evidence --from DATE --to DATE -o PACK.tar.gz\n"
+	    "  The signed evidence pack of the period [from, to) (admins, "
+	    "auditors); DATE\n  is YYYY-MM-DD (00:00 UTC) or "
+	    "YYYY-MM-DDTHH:MM:SSZ. Check it with\n  twokey-verify pack "
+	    "PACK.tar.gz --root root.pem.\n" },
+	{ "api-key", cli_cmd_apikey, OPTS_COMMON | OPTS_KEY | OPT(O_SCOPE) |
+	    OPT(O_OUTPUT), 1, 2,
+	    "twokey api-key create NAME --scope SCOPE [--scope SCOPE] "
+	    "[-o FILE]\n"
+	    "twokey api-key list\n"
+	    "twokey api-key revoke ID\n"
+	    "  API keys for read-only automation (admins); scopes "
+	    "requests:read,\n  journal:read. A new key is shown once: "
+	    "written to FILE (a new file,\n  mode 0600), else printed.\n" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct option longopts[] = {
+	{ "server", required_argument, NULL, 's' },
+	{ "ca", required_argument, NULL, 'C' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "api-key-file", required_argument, NULL, 'K' },
+	{ "device", required_argument, NULL, 'D' },
+	{ "credential", required_argument, NULL, 'I' },
+	{ "config", required_argument, NULL, 'F' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "scope", required_argument, NULL, 'S' },
+	{ "reason", required_argument, NULL, 'r' },
+	{ "service-account", required_argument, NULL, 'a' },
+	{ "connector", required_argument, NULL, 'n' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "incident", required_argument, NULL, 'i' },
+	{ "ticket", required_argument, NULL, 't' },
+	{ "team", required_argument, NULL, 'T' },
+	{ "role", required_argument, NULL, 'R' },
+	{ "invitation-file", required_argument, NULL, 'V' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "token", no_argument, NULL, 'k' },
+	{ "daemon-config", required_argument, NULL, 'c' },
+	{ "out", required_argument, NULL, 'O' },
+	{ "bootstrap", required_argument, NULL, 'B' },
+	{ "twokeyd", required_argument, NULL, 'Y' },
+	{ "from", required_argument, NULL, 'W' },
+	{ "to", required_argument, NULL, 'X' },
+	{ "text", required_argument, NULL, 'x' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The short letter of each enum cli_opt, in its order. */
+static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBYWXx";
+
+void
+cli_errf(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("twokey: ", c->err);
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	fflush(c->err);
+}
+
+/* s with control characters escaped, for echoing what others sent. */
+const char *
+cli_safe(const char *s, char *buf, size_t cap)
+{
+	if (s == NULL)
+		return "";
+	return tk_log_escape(buf, cap, s, strlen(s));
+}
+
+int
+cli_print_json(struct cli *c, json_t *j)
+{
+	if (j == NULL || json_dumpf(j, c->out, JSON_INDENT(2) |
+	    JSON_SORT_KEYS) != 0)
+		return TK_CLI_EINTERNAL;
+	fputc('\n', c->out);
+	return TK_CLI_OK;
+}
+
+static void
+usage_all(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: twokey COMMAND [OPTIONS] [ARGS]\n\n"
+	    "Commands:\n", f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %.*s\n", (int)strcspn(commands[i].help, "\n"),
+		    commands[i].help);
+	fputs("\nEvery command but init talks to twokeyd over HTTPS:\n"
+	    "  --server URL     https://host[:port]   (TWOKEY_SERVER)\n"
+	    "  --ca FILE        the root certificate of the key ceremony "
+	    "(TWOKEY_CA)\n"
+	    "  --user NAME      who signs in with the security key "
+	    "(TWOKEY_USER)\n"
+	    "  --device PATH    the security key (TWOKEY_DEVICE); default: "
+	    "the first found\n"
+	    "  --credential ID  its credential id, base64url, for keys "
+	    "without resident\n"
+	    "                   credentials (TWOKEY_CREDENTIAL)\n"
+	    "  --api-key-file FILE  an API key for read-only automation "
+	    "(TWOKEY_API_KEY_FILE)\n"
+	    "  --config FILE    settings file (TWOKEY_CONFIG; default\n"
+	    "                   ~/.config/twokey/config.json)\n"
+	    "  --json           data as JSON\n\n"
+	    "twokey COMMAND --help describes a command; man twokey, the "
+	    "rest.\n", f);
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+opt_index(int ch)
+{
+	const char *p = ch > 0 && ch != ' ' ? strchr(optletters, ch) : NULL;
+
+	return p != NULL ? (int)(p - optletters) : -1;
+}
+
+static int
+add_list(struct cli *c, const char **list, size_t *n, const char *v,
+    const char *what)
+{
+	if (*n == CLI_MAX_LIST) {
+		cli_errf(c, "at most %d %s", CLI_MAX_LIST, what);
+		return TK_CLI_EUSAGE;
+	}
+	list[(*n)++] = v;
+	return TK_CLI_OK;
+}
+
+/* Stores one option's value; flag values go to vals[] for settings. */
+static int
+take_option(struct cli *c, int o, const char *v, const char **vals)
+{
+	c->given |= OPT(o);
+	switch (o) {
+	case O_SCOPE:
+		return add_list(c, c->scopes, &c->nscopes, v, "scopes");
+	case O_ROLE:
+		return add_list(c, c->roles, &c->nroles, v, "roles");
+	case O_JSON:
+		c->json = 1;
+		break;
+	case O_TOKEN:
+		c->token_only = 1;
+		break;
+	default:
+		if (vals[o] != NULL) {
+			cli_errf(c, "--%s given twice", longopts[o].name);
+			return TK_CLI_EUSAGE;
+		}
+		vals[o] = v;
+		break;
+	}
+	return TK_CLI_OK;
+}
+
+/*
+ * Long options must be spelled out: getopt_long would take "--api-key
+ * SECRET" as --api-key-file and then name the "file" in an error.
+ * Nothing after "=" is ever echoed.
+ */
+static int
+exact_long_options(struct cli *c, int argc, char **argv)
+{
+	size_t n, i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--") == 0)
+			break;
+		if (strncmp(argv[a], "--", 2) != 0)
+			continue;
+		n = strcspn(argv[a] + 2, "=");
+		for (i = 0; longopts[i].name != NULL; i++)
+			if (strlen(longopts[i].name) == n &&
+			    strncmp(longopts[i].name, argv[a] + 2, n) == 0)
+				break;
+		if (longopts[i].name == NULL) {
+			cli_errf(c, "unknown option --%.*s", (int)(n > 40 ?
+			    40 : n), argv[a] + 2);
+			return TK_CLI_EUSAGE;
+		}
+		/* A value the next argument holds is skipped. */
+		if (longopts[i].has_arg == required_argument &&
+		    argv[a][2 + n] == '\0')
+			a++;
+	}
+	return TK_CLI_OK;
+}
+
+static int
+parse_options(struct cli *c, int argc, char **argv, const char **vals)
+{
+	int ch, o, rc;
+
+	if ((rc = exact_long_options(c, argc, argv)) != TK_CLI_OK)
+		return rc;
+	opterr = 0;
+	optind = 0;	/* glibc: start afresh (tests call us repeatedly) */
+	while ((ch = getopt_long(argc, argv, "s:u:o:h", longopts,
+	    NULL)) != -1) {
+		if (ch == '?' || ch == ':') {
+			if (optopt != 0 && opt_index(optopt) >= 0)
+				cli_errf(c, "option -%c needs a value",
+				    optopt);
+			else
+				cli_errf(c, "unknown option, or an option "
+				    "without its value, in \"%.40s\"",
+				    argv[optind - 1]);
+			return TK_CLI_EUSAGE;
+		}
+		if ((o = opt_index(ch)) < 0)
+			return TK_CLI_EUSAGE;
+		if ((rc = take_option(c, o, optarg, vals)) != TK_CLI_OK)
+			return rc;
+	}
+	c->args = argv + optind;
+	c->nargs = argc - optind;
+	return TK_CLI_OK;
+}
+
+static int
+check_options(struct cli *c, const struct command *cmd)
+{
+	unsigned long extra = c->given & ~cmd->opts;
+	int o;
+
+	for (o = 0; o < O__COUNT; o++)
+		if (extra & OPT(o)) {
+			cli_errf(c, "%s does not take --%s (see twokey %s "
+			    "--help)", cmd->name, longopts[o].name,
+			    cmd->name);
+			return TK_CLI_EUSAGE;
+		}
+	if (c->nargs - 1 < cmd->min_args || c->nargs - 1 > cmd->max_args) {
+		cli_errf(c, "wrong number of arguments; usage:");
+		fputs(cmd->help, c->err);
+		return TK_CLI_EUSAGE;
+	}
+	return TK_CLI_OK;
+}
+
+static void
+cli_done(struct cli *c)
+{
+	if (c->signed_in)
+		cli_signout(c);
+	cli_settings_free(c);
+	OPENSSL_cleanse(c->cookie, sizeof(c->cookie));
+	OPENSSL_cleanse(c->csrf, sizeof(c->csrf));
+	fflush(c->out);
+	fflush(c->err);
+}
+
+static int
+run(struct cli *c, int argc, char **argv)
+{
+	const char *vals[O__COUNT];
+	const struct command *cmd;
+	int rc;
+
+	memset(vals, 0, sizeof(vals));
+	if ((rc = parse_options(c, argc, argv, vals)) != TK_CLI_OK)
+		return rc;
+	if (c->nargs == 0 || strcmp(c->args[0], "help") == 0) {
+		usage_all(c->nargs == 0 && !(c->given & OPT(O_HELP)) ?
+		    c->err : c->out);
+		return c->nargs == 0 && !(c->given & OPT(O_HELP)) ?
+		    TK_CLI_EUSAGE : TK_CLI_OK;
+	}
+	if ((cmd = find_command(c->args[0])) == NULL) {
+		cli_errf(c, "unknown command \"%.64s\" (twokey --help lists "
+		    "them)", c->args[0]);
+		return TK_CLI_EUSAGE;
+	}
+	if (c->given & OPT(O_HELP)) {
+		fputs(cmd->help, c->out);
+		return TK_CLI_OK;
+	}
+	if ((rc = check_options(c, cmd)) != TK_CLI_OK)
+		return rc;
+	c->config = vals[O_CONFIG];
+	c->reason = vals[O_REASON];
+	c->account = vals[O_ACCOUNT];
+	c->connector = vals[O_CONNECTOR];
+	c->duration = vals[O_DURATION];
+	c->text = vals[O_TEXT];
+	c->incident = vals[O_INCIDENT];
+	c->ticket = vals[O_TICKET];
+	c->team = vals[O_TEAM];
+	c->invfile = vals[O_INVFILE];
+	c->output = vals[O_OUTPUT];
+	c->dconfig = vals[O_DCONFIG];
+	c->outdir = vals[O_OUTDIR];
+	c->bootstrap = vals[O_BOOTSTRAP];
+	c->twokeyd = vals[O_TWOKEYD];
+	c->from = vals[O_FROM];
+	c->to = vals[O_TO];
+	/* init runs on the appliance and needs no server settings. */
+	if (cmd->run != cli_cmd_init &&
+	    (rc = cli_settings(c, vals)) != TK_CLI_OK)
+		return rc;
+	c->args++;
+	c->nargs--;
+	return cmd->run(c);
+}
+
+int
+tk_cli_main(int argc, char **argv, const struct tk_cli_env *env)
+{
+	struct cli c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.out = env != NULL && env->out != NULL ? env->out : stdout;
+	c.err = env != NULL && env->err != NULL ? env->err : stderr;
+	c.in = env != NULL && env->in != NULL ? env->in : stdin;
+	if (env != NULL && env->fido_io != NULL) {
+		c.fido_io = env->fido_io;
+		c.fido_path = env->fido_path;
+	}
+	cli_http_global(1);
+	rc = run(&c, argc, argv);
+	cli_done(&c);
+	cli_http_global(0);
+	return rc;
+}

@@ -1,0 +1,455 @@
+/*
+ * Specification of the twokey program as users meet it: run as a child
+ * process ($TWOKEY_BUILD/twokey), against the real twokeyd over verified
+ * TLS where a server is needed, and against real SoftHSM2 tokens for
+ * `twokey init`. Each case checks the exit code of docs/twokey.1 and
+ * the one message on standard error. The security-key paths are in
+ * test_cli_key.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "twokey/cli.h"
+#include "twokey/common.h"
+#include "../lib/daemon_fixture.h"
+#include "../lib/softauthn.h"
+#include "../lib/token_fixture.h"
+
+static struct tkd d;
+static char server[64];
+static char out[65536], err[65536];
+
+static void
+slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* Runs prog (NULL: twokey) with args; stdout, stderr to out, err. */
+static int
+run_prog(const char *prog, const char *arg0, va_list ap)
+{
+	const char *argv[32];
+	char path[1024], o[800], e[800];
+	int n = 1, st;
+	pid_t pid;
+
+	if (prog == NULL) {
+		snprintf(path, sizeof(path), "%s/twokey",
+		    getenv("TWOKEY_BUILD"));
+		prog = path;
+	}
+	argv[0] = prog;
+	for (argv[n] = arg0; argv[n] != NULL && n < 31;)
+		argv[++n] = va_arg(ap, const char *);
+	argv[n] = NULL;
+	snprintf(o, sizeof(o), "%s/out.txt", d.dir);
+	snprintf(e, sizeof(e), "%s/err.txt", d.dir);
+	if ((pid = fork()) == 0) {
+		if (freopen(o, "w", stdout) == NULL ||
+		    freopen(e, "w", stderr) == NULL)
+			_exit(99);
+		execvp(prog, (char *const *)(uintptr_t)argv);
+		_exit(98);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	slurp(o, out, sizeof(out));
+	slurp(e, err, sizeof(err));
+	fprintf(stderr, "%s %s: exit %d\n%s", prog, arg0,
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1, err);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static int
+twokey(const char *arg0, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, arg0);
+	rc = run_prog(NULL, arg0, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+program(const char *prog, const char *arg0, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, arg0);
+	rc = run_prog(prog, arg0, ap);
+	va_end(ap);
+	return rc;
+}
+
+static const char *
+file_in(const char *name, const char *text, mode_t mode)
+{
+	static char path[8][800];
+	static int slot;
+	FILE *f;
+
+	slot = (slot + 1) % 8;
+	snprintf(path[slot], sizeof(path[slot]), "%s/%s", d.dir, name);
+	assert_non_null(f = fopen(path[slot], "w"));
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fchmod(fileno(f), mode), 0);
+	assert_int_equal(fclose(f), 0);
+	return path[slot];
+}
+
+/* Only one line on standard error, naming the problem. */
+static void
+one_line_saying(const char *what)
+{
+	assert_non_null(strstr(err, what));
+	assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+}
+
+static int
+setup(void **state)
+{
+	char cfg[800];
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "cli", ""), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	snprintf(server, sizeof(server), "https://localhost:%u", d.port);
+	snprintf(cfg, sizeof(cfg), "%s/xdg", d.dir);
+	setenv("XDG_CONFIG_HOME", cfg, 1);
+	unsetenv("TWOKEY_SERVER");
+	unsetenv("TWOKEY_CA");
+	unsetenv("TWOKEY_CONFIG");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	tkd_stop(&d, 15);
+	tkd_cleanup();
+	return 0;
+}
+
+static void
+help_names_every_command_and_each_has_its_own(void **state)
+{
+	static const char *cmds[] = { "init", "status", "enroll", "invite",
+	    "request", "requests", "approve", "reject", "grants", "review",
+	    "revoke", "export", "evidence", "api-key" };
+	char want[64];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(twokey("--help", NULL), TK_CLI_OK);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(want, sizeof(want), "twokey %s ", cmds[i]);
+		assert_non_null(strstr(out, want));
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_int_equal(twokey(cmds[i], "--help", NULL), TK_CLI_OK);
+		snprintf(want, sizeof(want), "twokey %s", cmds[i]);
+		assert_memory_equal(out, want, strlen(want));
+		assert_string_equal(err, "");
+	}
+}
+
+static void
+wrong_commands_and_options_are_usage_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(twokey(NULL), TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "usage: twokey"));
+	assert_int_equal(twokey("frobnicate", NULL), TK_CLI_EUSAGE);
+	one_line_saying("unknown command \"frobnicate\"");
+	assert_int_equal(twokey("status", "--bogus", NULL), TK_CLI_EUSAGE);
+	one_line_saying("unknown option --bogus");
+	/* No abbreviations, and no value echoed. */
+	assert_int_equal(twokey("status", "--serv=https://x", NULL),
+	    TK_CLI_EUSAGE);
+	one_line_saying("unknown option --serv\n");
+	assert_int_equal(twokey("status", "--server", NULL), TK_CLI_EUSAGE);
+	assert_int_equal(twokey("status", "--scope", "x", "--server",
+	    server, NULL), TK_CLI_EUSAGE);
+	one_line_saying("status does not take --scope");
+	assert_int_equal(twokey("approve", "--server", server, "--ca",
+	    d.root_pem, NULL), TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "wrong number of arguments"));
+	assert_int_equal(twokey("approve", "seven", "--server", server,
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("a request id is a positive number");
+	assert_int_equal(twokey("revoke", "../../x", "--server", server,
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("a grant id is");
+	assert_int_equal(twokey("request", "coffee", "--scope", "a",
+	    "--reason", "r", "--server", server, "--ca", d.root_pem, NULL),
+	    TK_CLI_EUSAGE);
+	assert_int_equal(twokey("request", "elevation", "--scope", "a",
+	    "--reason", "r", "--duration", "1y", "--server", server, "--ca",
+	    d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("--duration");
+	assert_int_equal(twokey("evidence", "--from", "2026-01-01", "--to",
+	    "2026-13", "-o", "x", "--server", server, "--ca", d.root_pem,
+	    NULL), TK_CLI_EUSAGE);
+	one_line_saying("--from and --to are dates");
+	assert_int_equal(twokey("status", "--server", server, "--server",
+	    server, "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("--server given twice");
+}
+
+static void
+the_server_and_its_ca_must_be_named_and_https(void **state)
+{
+	(void)state;
+	assert_int_equal(twokey("status", NULL), TK_CLI_EUSAGE);
+	one_line_saying("no server");
+	assert_int_equal(twokey("status", "--server", server, NULL),
+	    TK_CLI_EUSAGE);
+	one_line_saying("no CA file");
+	assert_int_equal(twokey("status", "--server", "http://localhost:1",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("plain HTTP is never used");
+	assert_int_equal(twokey("status", "--server",
+	    "https://localhost:1/api?x", "--ca", d.root_pem, NULL),
+	    TK_CLI_EUSAGE);
+	assert_int_equal(twokey("status", "--server", server, "--ca",
+	    "/nonexistent/root.pem", NULL), TK_CLI_EFILE);
+	one_line_saying("cannot read the CA file /nonexistent/root.pem");
+}
+
+static void
+status_reports_a_ready_server_and_its_journal(void **state)
+{
+	(void)state;
+	assert_int_equal(twokey("status", "--server", server, "--ca",
+	    d.root_pem, NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "ready    yes"));
+	assert_non_null(strstr(out, "journal  twokey/localhost/journal"));
+	assert_string_equal(err, "");
+	assert_int_equal(twokey("status", "--json", "--server", server,
+	    "--ca", d.root_pem, NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"ready\": true"));
+}
+
+static void
+settings_come_from_the_environment_and_the_file(void **state)
+{
+	char text[1600];
+	const char *cfg;
+
+	(void)state;
+	snprintf(text, sizeof(text), "{\"server\": \"%s\", \"ca\": \"%s\"}",
+	    server, d.root_pem);
+	cfg = file_in("settings.json", text, 0644);
+	assert_int_equal(twokey("status", "--config", cfg, NULL), TK_CLI_OK);
+	setenv("TWOKEY_SERVER", server, 1);
+	setenv("TWOKEY_CA", d.root_pem, 1);
+	assert_int_equal(twokey("status", NULL), TK_CLI_OK);
+	/* An option beats the environment. */
+	assert_int_equal(twokey("status", "--server", "https://localhost:1",
+	    NULL), TK_CLI_ECONNECT);
+	unsetenv("TWOKEY_SERVER");
+	unsetenv("TWOKEY_CA");
+	cfg = file_in("bad.json", "{\"server\": \"x\", \"colour\": \"red\"}",
+	    0644);
+	assert_int_equal(twokey("status", "--config", cfg, NULL),
+	    TK_CLI_EFILE);
+	one_line_saying("unknown setting or not a string: \"colour\"");
+	assert_int_equal(twokey("status", "--config", "/nonexistent.json",
+	    NULL), TK_CLI_EFILE);
+}
+
+static void
+an_unreachable_server_exits_5(void **state)
+{
+	(void)state;
+	/* Port 1 on loopback: nothing listens there. */
+	assert_int_equal(twokey("status", "--server", "https://127.0.0.1:1",
+	    "--ca", d.root_pem, NULL), TK_CLI_ECONNECT);
+	one_line_saying("cannot reach https://127.0.0.1:1");
+}
+
+static void
+a_server_the_ca_does_not_vouch_for_is_refused(void **state)
+{
+	struct softauthn *sa = softauthn_new(-7);
+	const char *other;
+
+	(void)state;
+	assert_non_null(sa);
+	/* Another CA altogether, and the server's own leaf (no chain). */
+	other = file_in("other-ca.pem", softauthn_ca_pem(sa), 0644);
+	assert_int_equal(twokey("status", "--server", server, "--ca", other,
+	    NULL), TK_CLI_ECONNECT);
+	one_line_saying("its certificate is not trusted by the CA file");
+	softauthn_free(&sa);
+	/* The right CA but another name than the certificate's. */
+	snprintf(server, sizeof(server), "https://127.0.0.1:%u", d.port);
+	assert_int_equal(twokey("status", "--server", server, "--ca",
+	    d.root_pem, NULL), TK_CLI_ECONNECT);
+	one_line_saying("not trusted by the CA file");
+	snprintf(server, sizeof(server), "https://localhost:%u", d.port);
+}
+
+static void
+a_refusal_shows_the_servers_code_and_message(void **state)
+{
+	const char *inv = file_in("inv", "tki_AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAA", 0600);
+
+	(void)state;
+	assert_int_equal(twokey("enroll", "--invitation-file", inv,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EREFUSED);
+	one_line_saying("refused by the server (HTTP 400): "
+	    "invitation_invalid: ");
+}
+
+static void
+secrets_are_refused_on_the_command_line_and_in_open_files(void **state)
+{
+	const char *key = file_in("open.key", "tk_0123456789abcdef0123456789"
+	    "abcdef_opensesame", 0644);
+
+	(void)state;
+	assert_int_equal(twokey("requests", "--api-key", "tk_x_y", "--server",
+	    server, "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	assert_null(strstr(err, "tk_x_y"));
+	assert_int_equal(twokey("requests", "--api-key=tk_x_y", "--server",
+	    server, "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	assert_null(strstr(err, "tk_x_y"));
+	assert_int_equal(twokey("requests", "--api-key-file", key,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("readable by its owner only");
+	assert_null(strstr(err, "opensesame"));
+	assert_int_equal(twokey("enroll", "--invitation-file", key,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	assert_int_equal(twokey("enroll", "--server", server, "--ca",
+	    d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("the code is never an option");
+}
+
+static void
+the_manual_renders_without_warnings_and_has_the_exit_codes(void **state)
+{
+	char page[1024];
+
+	(void)state;
+	snprintf(page, sizeof(page), "%s/docs/twokey.1",
+	    getenv("TWOKEY_TOP"));
+	setenv("MANWIDTH", "80", 1);
+	assert_int_equal(program("man", "--warnings", "-l", page, NULL), 0);
+	assert_string_equal(err, "");
+	assert_non_null(strstr(out, "EXIT STATUS"));
+	assert_non_null(strstr(out, "6   security key"));
+	assert_non_null(strstr(out, "TWOKEY_API_KEY_FILE"));
+}
+
+/* A configuration for twokeyd on token fx, in folder name. */
+static const char *
+init_config(const char *name, const struct tk_fixture_token *fx)
+{
+	static char path[800];
+	char text[4096], dir[700];
+
+	snprintf(dir, sizeof(dir), "%s/%s", d.dir, name);
+	assert_int_equal(mkdir(dir, 0711), 0);
+	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:1\", "
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", \"state_dir\": "
+	    "\"%s/state\", \"user\": \"nobody\"}\n", fx->uri, fx->signer_path,
+	    dir);
+	snprintf(path, sizeof(path), "%s/%s/twokeyd.conf", d.dir, name);
+	snprintf(dir, sizeof(dir), "%s/twokeyd.conf", name);
+	file_in(dir, text, 0644);
+	return path;
+}
+
+static void
+init_makes_the_keys_prints_the_fingerprint_and_bootstraps(void **state)
+{
+	struct tk_fixture_token *fx = NULL;
+	char fp[1024], want[1200], hex[65], twokeyd[1024];
+	const char *conf;
+
+	(void)state;
+	assert_int_equal(tk_fixture_token_new_empty(getenv(
+	    "TWOKEY_TEST_TMP"), "cli-init", &fx), 0);
+	conf = init_config("init", fx);
+	snprintf(twokeyd, sizeof(twokeyd), "%s/twokeyd",
+	    getenv("TWOKEY_BUILD"));
+	assert_int_equal(twokey("init", "--daemon-config", conf,
+	    "--bootstrap", "alice:ops,bob:sec,carol:dev", "--twokeyd",
+	    twokeyd, NULL), TK_CLI_OK);
+	snprintf(fp, sizeof(fp), "%s/init/ceremony/root-fingerprint.txt",
+	    d.dir);
+	slurp(fp, hex, sizeof(hex));
+	assert_int_equal(strlen(hex), 64);
+	snprintf(want, sizeof(want), "SHA-256 fingerprint: %s\n", hex);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "alice\tops\tadmin,approver\ttki_"));
+	assert_non_null(strstr(out, "carol\tdev\tapprover\ttki_"));
+	/* Twice: the token holds its keys; refused, named, untouched. */
+	assert_int_equal(twokey("init", "--daemon-config", conf, NULL),
+	    TK_CLI_ETOKEN);
+	assert_non_null(strstr(err, "the key ceremony failed"));
+	tk_fixture_token_free(&fx);
+}
+
+static void
+init_refuses_a_configuration_it_cannot_read(void **state)
+{
+	(void)state;
+	assert_int_equal(twokey("init", "--daemon-config", "/nonexistent.conf",
+	    NULL), TK_CLI_EFILE);
+	one_line_saying("/nonexistent.conf");
+	assert_int_equal(twokey("init", "--server", server, NULL),
+	    TK_CLI_EUSAGE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(help_names_every_command_and_each_has_its_own),
+		cmocka_unit_test(wrong_commands_and_options_are_usage_errors),
+		cmocka_unit_test(the_server_and_its_ca_must_be_named_and_https),
+		cmocka_unit_test(
+		    status_reports_a_ready_server_and_its_journal),
+		cmocka_unit_test(
+		    settings_come_from_the_environment_and_the_file),
+		cmocka_unit_test(an_unreachable_server_exits_5),
+		cmocka_unit_test(
+		    a_server_the_ca_does_not_vouch_for_is_refused),
+		cmocka_unit_test(a_refusal_shows_the_servers_code_and_message),
+		cmocka_unit_test(
+		    secrets_are_refused_on_the_command_line_and_in_open_files),
+		cmocka_unit_test(
+		    the_manual_renders_without_warnings_and_has_the_exit_codes),
+		cmocka_unit_test(
+		    init_makes_the_keys_prints_the_fingerprint_and_bootstraps),
+		cmocka_unit_test(init_refuses_a_configuration_it_cannot_read),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

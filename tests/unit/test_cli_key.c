@@ -1,0 +1,659 @@
+/*
+ * Specification of the twokey client with USB security keys, end to end:
+ * the real twokeyd (bootstrapped, over verified TLS), the client's own
+ * code (tk_cli_main, what the twokey program runs) and libfido2's real
+ * CTAPHID and CTAP2 client code, talking to softctap keys through
+ * fido_dev_set_io_functions. Every key the client signs with was
+ * enrolled by the client through the invitation routes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cmocka.h>
+#include <fido.h>
+#include <jansson.h>
+
+#include "twokey/cli.h"
+#include "twokey/common.h"
+#include "../lib/daemon_fixture.h"
+#include "../lib/softctap.h"
+
+#define CONF_EXTRA ",\n\"rate_limit_per_minute\": 1000"
+
+static struct tkd d;
+static char code[3][80];	/* alice, bob, carol: bootstrap codes */
+static struct softctap *alice, *bob, *carol, *rita, *audrey;
+static char out[65536], err[65536];
+static long long breakglass;	/* rita's request, granted */
+
+static void
+slurp(FILE *f, char *buf, size_t cap)
+{
+	size_t n;
+
+	rewind(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * Runs one twokey command line in this process with key as the only
+ * security key (NULL: none); its stdout and stderr land in out and err.
+ */
+static int
+cli(struct softctap *key, const char *arg0, ...)
+{
+	struct tk_cli_env env;
+	const char *argv[32];
+	va_list ap;
+	int n = 1, rc;
+
+	memset(&env, 0, sizeof(env));
+	argv[0] = "twokey";
+	va_start(ap, arg0);
+	for (argv[n] = arg0; argv[n] != NULL && n < 31;)
+		argv[++n] = va_arg(ap, const char *);
+	va_end(ap);
+	argv[n] = NULL;
+	assert_non_null(env.out = tmpfile());
+	assert_non_null(env.err = tmpfile());
+	if (key != NULL) {
+		env.fido_io = softctap_io();
+		env.fido_path = softctap_path(key);
+	}
+	rc = tk_cli_main(n, (char **)(uintptr_t)argv, &env);
+	slurp(env.out, out, sizeof(out));
+	slurp(env.err, err, sizeof(err));
+	/* In the test's log, which make check shows on a failure. */
+	fprintf(stderr, "twokey %s: exit %d\n%s", arg0, rc, err);
+	/* Whatever happened, the session never shows. */
+	assert_null(strstr(out, "tk_session"));
+	assert_null(strstr(err, "tk_session"));
+	return rc;
+}
+
+static const char *
+secret_file(const char *name, const char *text)
+{
+	static char path[16][800];
+	static int slot;
+	FILE *f;
+
+	slot = (slot + 1) % 16;
+	snprintf(path[slot], sizeof(path[slot]), "%s/%s", d.dir, name);
+	assert_non_null(f = fopen(path[slot], "w"));
+	assert_int_equal(fchmod(fileno(f), 0600), 0);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	return path[slot];
+}
+
+/* The request id in "request N filed: pending". */
+static long long
+filed_id(void)
+{
+	long long id = 0;
+
+	assert_int_equal(sscanf(out, "request %lld filed: pending", &id), 1);
+	assert_true(id > 0);
+	return id;
+}
+
+static long long
+file_breakglass(const char *incident)
+{
+	assert_int_equal(cli(rita, "request", "break-glass", "--user", "rita",
+	    "--incident", incident, "--scope", "db:admin", "--duration", "1h",
+	    "--reason", "primary database down", NULL), TK_CLI_OK);
+	return filed_id();
+}
+
+static int
+setup(void **state)
+{
+	char list[1024], cfg[800], *line, *save = NULL;
+	int i = 0;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "cli-key", CONF_EXTRA), 0);
+	assert_int_equal(tkd_bootstrap(&d, "alice:ops,bob:sec,carol:dev",
+	    list, sizeof(list)), 0);
+	for (line = strtok_r(list, "\n", &save); line != NULL && i < 3;
+	    line = strtok_r(NULL, "\n", &save), i++)
+		snprintf(code[i], sizeof(code[i]), "%s", strrchr(line,
+		    '\t') + 1);
+	assert_int_equal(i, 3);
+	assert_int_equal(tkd_start(&d), 0);
+	snprintf(list, sizeof(list), "https://localhost:%u", d.port);
+	setenv("TWOKEY_SERVER", list, 1);
+	setenv("TWOKEY_CA", d.root_pem, 1);
+	snprintf(cfg, sizeof(cfg), "%s/xdg", d.dir);
+	setenv("XDG_CONFIG_HOME", cfg, 1);
+	assert_non_null(alice = softctap_new());
+	assert_non_null(bob = softctap_new());
+	assert_non_null(carol = softctap_new());
+	assert_non_null(rita = softctap_new());
+	assert_non_null(audrey = softctap_new());
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	tkd_stop(&d, 15);
+	softctap_free(&alice);
+	softctap_free(&bob);
+	softctap_free(&carol);
+	softctap_free(&rita);
+	softctap_free(&audrey);
+	tkd_cleanup();
+	fido_init(0);
+	return 0;
+}
+
+static void
+enroll_registers_usb_keys_through_bootstrap_invitations(void **state)
+{
+	struct softctap *keys[3] = { alice, bob, carol };
+	const char *names[3] = { "alice", "bob", "carol" };
+	char want[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(cli(keys[i], "enroll", "--invitation-file",
+		    secret_file(names[i], code[i]), NULL), TK_CLI_OK);
+		snprintf(want, sizeof(want), "enrolled %s ", names[i]);
+		assert_non_null(strstr(out, want));
+		assert_non_null(strstr(err, "touch your security key"));
+		assert_int_equal(softctap_counter(keys[i]), 1);
+	}
+}
+
+static void
+a_spent_invitation_is_refused_with_the_servers_code(void **state)
+{
+	(void)state;
+	assert_int_equal(cli(audrey, "enroll", "--invitation-file",
+	    secret_file("again", code[1]), NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "refused by the server (HTTP 4"));
+	assert_non_null(strstr(err, "invitation_invalid") != NULL ?
+	    strstr(err, "invitation_invalid") : strstr(err,
+	    "bootstrap_closed"));
+	/* Refused before the key was asked for anything. */
+	assert_int_equal(softctap_counter(audrey), 0);
+}
+
+/* The code on the last line of the invitation's output. */
+static const char *
+invited(void)
+{
+	char *nl;
+
+	out[strcspn(out, "\0")] = '\0';
+	if ((nl = strrchr(out, '\n')) != NULL && nl[1] == '\0')
+		*nl = '\0';
+	nl = strrchr(out, '\n');
+	assert_non_null(nl);
+	return nl + 1;
+}
+
+static void
+invite_gives_a_code_the_invitee_enrolls_with(void **state)
+{
+	(void)state;
+	assert_int_equal(cli(alice, "invite", "rita", "--user", "alice",
+	    "--team", "ops", "--role", "commander", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "invitation for rita"));
+	assert_int_equal(cli(rita, "enroll", "--invitation-file",
+	    secret_file("rita", invited()), NULL), TK_CLI_OK);
+	assert_int_equal(cli(alice, "invite", "audrey", "--user", "alice",
+	    "--team", "audit", "--role", "auditor", NULL), TK_CLI_OK);
+	assert_int_equal(cli(audrey, "enroll", "--invitation-file",
+	    secret_file("audrey", invited()), NULL), TK_CLI_OK);
+	/* The API refuses approver invitations; the client says why. */
+	assert_int_equal(cli(alice, "invite", "mallory", "--user", "alice",
+	    "--team", "ops", "--role", "approver", NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "quorum_required"));
+}
+
+static void
+a_request_is_filed_and_listed_for_approvers(void **state)
+{
+	char want[64];
+
+	(void)state;
+	breakglass = file_breakglass("INC-7");
+	assert_int_equal(cli(bob, "requests", "--user", "bob", NULL),
+	    TK_CLI_OK);
+	snprintf(want, sizeof(want), "request %lld  break-glass  pending",
+	    breakglass);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "primary database down"));
+}
+
+static void
+the_requesters_own_approval_is_refused_with_its_code(void **state)
+{
+	char id[32];
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", breakglass);
+	assert_int_equal(cli(rita, "approve", id, "--user", "rita", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 403"));
+	assert_non_null(strstr(err, "self_approval") != NULL ?
+	    strstr(err, "self_approval") : strstr(err, "role_missing"));
+}
+
+static void
+two_approvals_with_usb_keys_grant_the_request(void **state)
+{
+	char id[32];
+	uint32_t before = softctap_counter(bob);
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", breakglass);
+	assert_int_equal(cli(bob, "approve", id, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "state pending, 1 approvals"));
+	assert_non_null(strstr(err, "db:admin"));
+	/* One touch to sign in, one to sign the approval. */
+	assert_int_equal(softctap_counter(bob), before + 2);
+	assert_int_equal(cli(carol, "approve", id, "--user", "carol",
+	    "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"state\": \"granted\""));
+	assert_non_null(strstr(out, "\"approvals\": 2"));
+}
+
+static void
+grants_gives_the_requester_the_signed_token(void **state)
+{
+	char id[32], *dot;
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", breakglass);
+	assert_int_equal(cli(rita, "grants", id, "--user", "rita", "--token",
+	    NULL), TK_CLI_OK);
+	/* A JWT: three base64url parts. */
+	assert_non_null(dot = strchr(out, '.'));
+	assert_non_null(strchr(dot + 1, '.'));
+	assert_int_equal(strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
+	    "mnopqrstuvwxyz0123456789-_."), strlen(out) - 1);
+	/* Only the requester sees it. */
+	assert_int_equal(cli(bob, "grants", id, "--user", "bob", NULL),
+	    TK_CLI_EREFUSED);
+}
+
+static void
+a_grant_is_revoked_and_its_review_filed(void **state)
+{
+	char id[32], jti[160];
+	json_t *j;
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", breakglass);
+	assert_int_equal(cli(rita, "grants", id, "--user", "rita", "--json",
+	    NULL), TK_CLI_OK);
+	assert_non_null(j = json_loads(out, 0, NULL));
+	snprintf(jti, sizeof(jti), "%s", json_string_value(json_object_get(
+	    json_array_get(j, 0), "jti")));
+	json_decref(j);
+	assert_true(strlen(jti) > 8);
+	assert_int_equal(cli(bob, "revoke", jti, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, ": revoked"));
+	/* Twice: the server says why not. */
+	assert_int_equal(cli(bob, "revoke", jti, "--user", "bob", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "grant_not_active"));
+	assert_int_equal(cli(rita, "grants", id, "--user", "rita", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "  revoked  "));
+	/* The review: its commander only. */
+	assert_int_equal(cli(bob, "review", id, "--user", "bob", "--text",
+	    "not mine", NULL), TK_CLI_EREFUSED);
+	assert_int_equal(cli(rita, "review", id, "--user", "rita", "--text",
+	    "replica promoted; the disk had filled", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "review"));
+	/* The list, for anyone signed in: revoked, review filed. */
+	assert_int_equal(cli(carol, "grants", "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, jti));
+	assert_non_null(strstr(out, "break-glass  rita  revoked"));
+	assert_non_null(strstr(out, "review filed"));
+	assert_null(strstr(out, "eyJ"));	/* no token in the list */
+}
+
+static void
+reject_signs_a_rejection(void **state)
+{
+	char id[32];
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", file_breakglass("INC-8"));
+	assert_int_equal(cli(bob, "reject", id, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "your rejection is recorded; state "
+	    "rejected"));
+}
+
+static void
+a_touch_refused_on_the_key_exits_6(void **state)
+{
+	char id[32];
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", file_breakglass("INC-9"));
+	softctap_fail_next(bob, 0x27);	/* CTAP2_ERR_OPERATION_DENIED */
+	assert_int_equal(cli(bob, "approve", id, "--user", "bob", NULL),
+	    TK_CLI_EKEY);
+	assert_non_null(strstr(err, "not confirmed on the security key"));
+	assert_int_equal(cli(carol, "requests", id, "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "pending"));
+}
+
+static void
+a_key_without_a_credential_here_exits_6(void **state)
+{
+	struct softctap *blank = softctap_new();
+
+	(void)state;
+	assert_non_null(blank);
+	assert_int_equal(cli(blank, "requests", "--user", "bob", NULL),
+	    TK_CLI_EKEY);
+	assert_non_null(strstr(err, "holds no credential"));
+	softctap_free(&blank);
+}
+
+/* A credential the server never saw, made by libfido2 directly. */
+static void
+make_foreign_credential(struct softctap *k)
+{
+	static const unsigned char cdh[32];
+	fido_dev_t *dev = fido_dev_new();
+	fido_cred_t *c = fido_cred_new();
+
+	assert_non_null(dev);
+	assert_non_null(c);
+	assert_int_equal(fido_dev_set_io_functions(dev, softctap_io()), 0);
+	assert_int_equal(fido_dev_open(dev, softctap_path(k)), FIDO_OK);
+	assert_int_equal(fido_cred_set_type(c, COSE_ES256), FIDO_OK);
+	assert_int_equal(fido_cred_set_clientdata_hash(c, cdh, sizeof(cdh)),
+	    FIDO_OK);
+	assert_int_equal(fido_cred_set_rp(c, "localhost", NULL), FIDO_OK);
+	assert_int_equal(fido_cred_set_user(c, (const unsigned char *)"bob",
+	    3, "bob", NULL, NULL), FIDO_OK);
+	assert_int_equal(fido_cred_set_rk(c, FIDO_OPT_TRUE), FIDO_OK);
+	assert_int_equal(fido_dev_make_cred(dev, c, NULL), FIDO_OK);
+	fido_cred_free(&c);
+	fido_dev_close(dev);
+	fido_dev_free(&dev);
+}
+
+static void
+an_unknown_credential_is_refused_at_sign_in_exit_4(void **state)
+{
+	struct softctap *foreign = softctap_new();
+
+	(void)state;
+	assert_non_null(foreign);
+	make_foreign_credential(foreign);
+	assert_int_equal(cli(foreign, "requests", "--user", "bob", NULL),
+	    TK_CLI_EAUTH);
+	assert_non_null(strstr(err, "HTTP 401"));
+	assert_non_null(strstr(err, "signin_failed"));
+	softctap_free(&foreign);
+}
+
+static char *
+read_all(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+
+	assert_int_equal(tk_read_file(path, 64 << 20, 0, &buf, len), 0);
+	return (char *)buf;
+}
+
+static int
+untar(const char *tar, size_t len, const char *dir)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char path[1024];
+	int r = 0;
+
+	archive_read_support_format_tar(a);
+	if (archive_read_open_memory(a, tar, len) != ARCHIVE_OK)
+		r = -1;
+	while (r == 0 && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+		    archive_entry_pathname(e));
+		archive_entry_set_pathname(e, path);
+		if (archive_read_extract(a, e, 0) != ARCHIVE_OK)
+			r = -1;
+	}
+	archive_read_free(a);
+	return r;
+}
+
+/* twokey-verify KIND PATH --root root.pem: its exit code. */
+static int
+verify(const char *kind, const char *path)
+{
+	char prog[1024];
+	pid_t pid;
+	int st;
+
+	snprintf(prog, sizeof(prog), "%s/twokey-verify",
+	    getenv("TWOKEY_BUILD"));
+	if ((pid = fork()) == 0) {
+		execl(prog, "twokey-verify", kind, path, "--root", d.root_pem,
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+export_by_an_auditor_verifies_with_twokey_verify(void **state)
+{
+	char tar[800], dir[800], *buf;
+	size_t len;
+
+	(void)state;
+	snprintf(tar, sizeof(tar), "%s/journal.tar", d.dir);
+	assert_int_equal(cli(audrey, "export", "-o", tar, "--user", "audrey",
+	    NULL), TK_CLI_OK);
+	buf = read_all(tar, &len);
+	assert_true(len > 512);
+	assert_memory_equal(buf + 257, "ustar", 5);
+	snprintf(dir, sizeof(dir), "%s/export", d.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(untar(buf, len, dir), 0);
+	free(buf);
+	snprintf(dir, sizeof(dir), "%s/export/journal", d.dir);
+	assert_int_equal(verify("log", dir), 0);
+	/* An admin is no auditor: refused, and no file is left behind. */
+	snprintf(tar, sizeof(tar), "%s/admin.tar", d.dir);
+	assert_int_equal(cli(alice, "export", "-o", tar, "--user", "alice",
+	    NULL), TK_CLI_EREFUSED);
+	assert_int_equal(access(tar, F_OK), -1);
+}
+
+static void
+an_evidence_pack_verifies_with_twokey_verify(void **state)
+{
+	char pack[800], *buf;
+	size_t len;
+
+	(void)state;
+	snprintf(pack, sizeof(pack), "%s/pack.tar.gz", d.dir);
+	assert_int_equal(cli(audrey, "evidence", "--from", "2026-01-01",
+	    "--to", "2027-01-01", "-o", pack, "--user", "audrey", NULL),
+	    TK_CLI_OK);
+	buf = read_all(pack, &len);
+	assert_true(len > 100);
+	assert_int_equal((uint8_t)buf[0], 0x1f);
+	assert_int_equal((uint8_t)buf[1], 0x8b);
+	free(buf);
+	assert_int_equal(verify("pack", pack), 0);
+	/* A period the server refuses: its code, and no file. */
+	snprintf(pack, sizeof(pack), "%s/backwards.tar.gz", d.dir);
+	assert_int_equal(cli(audrey, "evidence", "--from", "2027-01-01",
+	    "--to", "2026-01-01", "-o", pack, "--user", "audrey", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 400"));
+	assert_int_equal(access(pack, F_OK), -1);
+}
+
+static void
+an_api_key_reads_without_any_security_key(void **state)
+{
+	char keyfile[800], *key;
+	size_t len;
+	struct stat st;
+
+	(void)state;
+	snprintf(keyfile, sizeof(keyfile), "%s/robot.key", d.dir);
+	assert_int_equal(cli(alice, "api-key", "create", "robot", "--user",
+	    "alice", "--scope", "requests:read", "-o", keyfile, NULL),
+	    TK_CLI_OK);
+	assert_int_equal(stat(keyfile, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	key = read_all(keyfile, &len);
+	key[strcspn(key, "\n")] = '\0';
+	assert_true(strlen(key) > 40);
+	assert_null(strstr(out, key));
+	setenv("TWOKEY_API_KEY_FILE", keyfile, 1);
+	/* No security key at all: the API key alone reads the list. */
+	assert_int_equal(cli(NULL, "requests", "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"pending\""));
+	assert_int_equal(cli(NULL, "grants", "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"grants\""));
+	/* A scope the key lacks is the server's refusal, key not shown. */
+	assert_int_equal(cli(NULL, "export", "-o", "-", NULL),
+	    TK_CLI_EREFUSED);
+	assert_null(strstr(err, key));
+	unsetenv("TWOKEY_API_KEY_FILE");
+	/* From the environment it is read once and taken out of it. */
+	setenv("TWOKEY_API_KEY", key, 1);
+	assert_int_equal(cli(NULL, "requests", NULL), TK_CLI_OK);
+	assert_null(getenv("TWOKEY_API_KEY"));
+	tk_secret_free(key, len);
+}
+
+static void
+an_elevation_is_filed_for_a_service_account(void **state)
+{
+	struct softctap *dave = softctap_new();
+	char id[32];
+
+	(void)state;
+	assert_non_null(dave);
+	assert_int_equal(cli(alice, "invite", "dave", "--user", "alice",
+	    "--team", "dev", "--role", "requester", NULL), TK_CLI_OK);
+	assert_int_equal(cli(dave, "enroll", "--invitation-file",
+	    secret_file("dave", invited()), NULL), TK_CLI_OK);
+	assert_int_equal(cli(dave, "request", "elevation", "--user", "dave",
+	    "--service-account", "sa-billing", "--connector", "make",
+	    "--scope", "scenarios:write", "--duration", "30m", "--reason",
+	    "quarterly import", "--ticket", "CHG-42", NULL), TK_CLI_OK);
+	snprintf(id, sizeof(id), "%lld", filed_id());
+	assert_int_equal(cli(carol, "requests", id, "--user", "carol",
+	    "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"duration\": 1800"));
+	assert_non_null(strstr(out, "\"service_account\": \"sa-billing\""));
+	assert_non_null(strstr(out, "\"ticket\": \"CHG-42\""));
+	softctap_free(&dave);
+}
+
+static void
+a_revoked_api_key_reads_no_more(void **state)
+{
+	char keyfile[800], id[40];
+
+	(void)state;
+	snprintf(keyfile, sizeof(keyfile), "%s/audit.key", d.dir);
+	assert_int_equal(cli(alice, "api-key", "create", "auditbot", "--user",
+	    "alice", "--scope", "journal:read", "-o", keyfile, NULL),
+	    TK_CLI_OK);
+	assert_int_equal(sscanf(out, "api key %32[0-9a-f] (auditbot)", id),
+	    1);
+	/* Never over an existing file. */
+	assert_int_equal(cli(alice, "api-key", "create", "again", "--user",
+	    "alice", "--scope", "journal:read", "-o", keyfile, NULL),
+	    TK_CLI_EFILE);
+	assert_int_equal(cli(alice, "api-key", "list", "--user", "alice",
+	    NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, id));
+	assert_non_null(strstr(out, "auditbot"));
+	setenv("TWOKEY_API_KEY_FILE", keyfile, 1);
+	assert_int_equal(cli(NULL, "export", "-o", "-", NULL), TK_CLI_OK);
+	assert_int_equal(cli(alice, "api-key", "revoke", id, "--user",
+	    "alice", NULL), TK_CLI_OK);
+	assert_int_equal(cli(NULL, "export", "-o", "-", NULL), TK_CLI_EAUTH);
+	unsetenv("TWOKEY_API_KEY_FILE");
+}
+
+static void
+a_wrong_api_key_is_refused_and_never_echoed(void **state)
+{
+	static const char bogus[] = "tk_0123456789abcdef0123456789abcdef_"
+	    "notthesecretatallnotthesecretatallxx";
+
+	(void)state;
+	setenv("TWOKEY_API_KEY_FILE", secret_file("bogus.key", bogus), 1);
+	assert_int_equal(cli(NULL, "requests", NULL), TK_CLI_EAUTH);
+	assert_non_null(strstr(err, "HTTP 401"));
+	assert_null(strstr(err, "notthesecret"));
+	assert_null(strstr(out, "notthesecret"));
+	unsetenv("TWOKEY_API_KEY_FILE");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    enroll_registers_usb_keys_through_bootstrap_invitations),
+		cmocka_unit_test(
+		    a_spent_invitation_is_refused_with_the_servers_code),
+		cmocka_unit_test(invite_gives_a_code_the_invitee_enrolls_with),
+		cmocka_unit_test(a_request_is_filed_and_listed_for_approvers),
+		cmocka_unit_test(an_elevation_is_filed_for_a_service_account),
+		cmocka_unit_test(
+		    the_requesters_own_approval_is_refused_with_its_code),
+		cmocka_unit_test(two_approvals_with_usb_keys_grant_the_request),
+		cmocka_unit_test(grants_gives_the_requester_the_signed_token),
+		cmocka_unit_test(a_grant_is_revoked_and_its_review_filed),
+		cmocka_unit_test(reject_signs_a_rejection),
+		cmocka_unit_test(a_touch_refused_on_the_key_exits_6),
+		cmocka_unit_test(a_key_without_a_credential_here_exits_6),
+		cmocka_unit_test(
+		    an_unknown_credential_is_refused_at_sign_in_exit_4),
+		cmocka_unit_test(
+		    export_by_an_auditor_verifies_with_twokey_verify),
+		cmocka_unit_test(an_evidence_pack_verifies_with_twokey_verify),
+		cmocka_unit_test(an_api_key_reads_without_any_security_key),
+		cmocka_unit_test(a_revoked_api_key_reads_no_more),
+		cmocka_unit_test(a_wrong_api_key_is_refused_and_never_echoed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
