@@ -3,7 +3,8 @@
 FWHOST_CONFIG_SRCS := firmware-host/config.c firmware-host/config_policy.c
 TWOKEYD_SRCS := firmware-host/twokeyd.c firmware-host/tlscert.c \
 	firmware-host/system.c firmware-host/backend.c \
-	firmware-host/bootstrap.c $(FWHOST_CONFIG_SRCS)
+	firmware-host/bootstrap.c firmware-host/sandbox.c \
+	$(FWHOST_CONFIG_SRCS)
 $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 

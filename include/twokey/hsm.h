@@ -92,6 +92,11 @@ struct tk_signer_config {
 	const char *signer_path;
 	/* Per-request timeout in milliseconds; 0 for the default (5000). */
 	unsigned int timeout_ms;
+	/*
+	 * Nonzero: the signer skips its seccomp filter. A debugging aid
+	 * only (twokeyd's "seccomp": false), logged by the signer.
+	 */
+	int no_seccomp;
 };
 
 /*
