@@ -40,3 +40,10 @@ $(eval $(call test,test_daemon_bootstrap,tests/unit/test_daemon_bootstrap.c \
 $(eval $(call test,test_daemon_abuse,tests/unit/test_daemon_abuse.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_sandbox,tests/unit/test_sandbox.c \
+	firmware-host/sandbox.c,\
+	$(BUILD)/libtwokey-hsm-p11.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a))
+$(eval $(call test,test_daemon_sandbox,tests/unit/test_daemon_sandbox.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))

@@ -9,9 +9,15 @@
  * reconnect, so file I/O and AF_UNIX/AF_INET/AF_INET6 client sockets
  * remain.
  */
+#include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "twokey/common.h"
 #include "twokey/sandbox.h"
@@ -108,10 +114,35 @@ static const struct tk_syscall_rule signer_rules[] = {
 	{ "recvmsg", TK_SC_ANY, 0 },
 };
 
+/*
+ * A signer started as root needed root only to read the PIN file and
+ * open the token; the token's files are root's own, so uid 0 without any
+ * capability still reaches them. With every capability gone, a
+ * compromised signer cannot override file permissions, signal or trace
+ * other users' processes, or bind privileged ports.
+ */
+static int
+drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3,
+	    0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) != 0) {
+		tk_error("cannot drop capabilities: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 tk_signer_sandbox(void)
 {
 	int r;
+
+	if (geteuid() == 0 && drop_capabilities() != 0)
+		return TK_SANDBOX_ERR_SECCOMP;
 
 	r = tk_sandbox_seccomp("twokey-signer", signer_rules,
 	    sizeof(signer_rules) / sizeof(signer_rules[0]), NULL, 0);
