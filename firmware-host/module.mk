@@ -50,3 +50,4 @@ $(eval $(call test,test_daemon_sandbox,tests/unit/test_daemon_sandbox.c \
 $(eval $(call test,test_daemon_tls,tests/unit/test_daemon_tls.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_deploy_unit,tests/unit/test_deploy_unit.c,))
