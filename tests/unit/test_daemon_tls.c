@@ -67,8 +67,8 @@ static int
 handshake(unsigned int port, const char *opts)
 {
 	return sh("echo | timeout 10 openssl s_client -connect 127.0.0.1:%u "
-	    "-servername localhost %s 2>&1 | grep -q '^New, [TS][LS]*v[0-9]'", port,
-	    opts) == 0;
+	    "-servername localhost %s 2>&1 | grep -q '^New, [TS][LS]*v[0-9]'",
+	    port, opts) == 0;
 }
 
 /* The control: s_server with an ECDSA key, any protocol, any cipher. */

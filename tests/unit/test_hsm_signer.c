@@ -426,8 +426,7 @@ signer_killed_mid_request_is_replaced(void **state)
  * call starts a new one first, and succeeds.
  */
 static void
-signer_killed_between_requests_is_replaced_before_the_next_call(
-    void **state)
+signer_dead_between_requests_is_replaced_before_the_call(void **state)
 {
 	struct tk_signer *s = start(0);
 	pid_t old = tk_signer_pid(s);
@@ -663,7 +662,7 @@ main(void)
 		cmocka_unit_test(hung_signer_times_out_and_is_replaced),
 		cmocka_unit_test(signer_killed_mid_request_is_replaced),
 		cmocka_unit_test(
-		  signer_killed_between_requests_is_replaced_before_the_next_call),
+		  signer_dead_between_requests_is_replaced_before_the_call),
 		cmocka_unit_test(unknown_purpose_is_refused_without_a_restart),
 		cmocka_unit_test(
 		    locked_root_refuses_to_sign_even_after_a_restart),
