@@ -222,6 +222,27 @@ killed_signer_comes_back_as_root_and_the_next_signature_works(void **state)
 	assert_true(tkd_log_has(&d, "killed by signal 9", 0));
 }
 
+static void
+seccomp_off_is_a_loud_debugging_aid(void **state)
+{
+	struct tkd off;
+	pid_t signer, sv;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(tkd_init(&off, "nofilter",
+	    ",\n\"seccomp\": false"), 0);
+	assert_int_equal(tkd_start(&off), 0);
+	assert_true((sv = tk_probe_child(off.pid)) > 0);
+	assert_true((signer = tk_probe_child(sv)) > 0);
+	assert_int_equal(tk_probe_seccomp(off.pid), 0);
+	assert_int_equal(tk_probe_seccomp(signer), 0);
+	assert_true(tkd_log_has(&off, "warning: sandbox: seccomp is OFF", 0));
+	assert_true(tkd_log_has(&off, "seccomp is OFF (--no-seccomp)", 0));
+	assert_int_equal(tkd_stop(&off, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -231,6 +252,7 @@ main(void)
 		cmocka_unit_test(daemon_and_signer_have_no_core_dumps),
 		cmocka_unit_test(
 		killed_signer_comes_back_as_root_and_the_next_signature_works),
+		cmocka_unit_test(seccomp_off_is_a_loud_debugging_aid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
