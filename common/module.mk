@@ -1,5 +1,5 @@
 # Helpers shared by every layer; depends on nothing of ours.
-COMMON_SRCS := common/log.c common/codec.c common/file.c
+COMMON_SRCS := common/log.c common/codec.c common/file.c common/sandbox.c
 $(eval $(call library,twokey-common,$(COMMON_SRCS)))
 COMMON_LIB := $(BUILD)/libtwokey-common.a
 

@@ -22,6 +22,7 @@ libsqlite3-dev sqlite3
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
 libseccomp-dev libarchive-dev libsystemd-dev
 libcmocka-dev
+systemd
 ca-certificates curl
 man-db groff-base
 "

@@ -16,7 +16,7 @@
 #include "twokey/config.h"
 #include "config_int.h"
 
-enum kind { K_STR, K_PATH, K_UINT, K_LEVEL, K_ORIGINS, K_POLICY };
+enum kind { K_STR, K_PATH, K_UINT, K_BOOL, K_LEVEL, K_ORIGINS, K_POLICY };
 
 struct setting {
 	const char *name;
@@ -46,6 +46,7 @@ static const struct setting settings[] = {
 	{ "rate_limit_per_minute", K_UINT, OFF(rate_limit_per_minute), 1,
 	    1000 },
 	{ "watchdog_interval", K_UINT, OFF(watchdog_interval), 0, 3600 },
+	{ "seccomp", K_BOOL, OFF(seccomp), 0, 1 },
 	{ "web_root", K_PATH, OFF(web_root), 1, 4096 },
 	{ "policy", K_POLICY, 0, 0, 0 },
 };
@@ -110,6 +111,7 @@ set_defaults(struct tk_config *c)
 	c->request_timeout = 30;
 	c->session_ttl = 900;
 	c->rate_limit_per_minute = 10;
+	c->seccomp = 1;
 	if (set_str(&c->listen_host, "127.0.0.1") != 0 ||
 	    set_str(&c->state_dir, "/var/lib/twokey") != 0 ||
 	    set_str(&c->user, "twokey") != 0 ||
@@ -312,6 +314,12 @@ parse_one(struct tk_config *c, const struct setting *s, json_t *v,
 		return parse_string(c, s, v, err, errlen);
 	case K_UINT:
 		return parse_uint(c, s, v, err, errlen);
+	case K_BOOL:
+		if (!json_is_boolean(v))
+			return fail(err, errlen, TK_CFG_ERR_SETTING,
+			    "%s: expected true or false", s->name);
+		*(int *)(void *)((char *)c + s->off) = json_is_true(v);
+		return TK_CFG_OK;
 	case K_LEVEL:
 		return parse_level(c, v, err, errlen);
 	case K_ORIGINS:

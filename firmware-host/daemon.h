@@ -110,4 +110,10 @@ int tk_bootstrap_issue(const struct tk_config *cfg, struct tk_backend *b,
 /* Drops root for good (groups, gid, uid), then checks it cannot regain. */
 int tk_drop_privileges(uid_t uid, gid_t gid);
 
+/*
+ * twokeyd's seccomp allow-list (sandbox.c), for every thread; installed
+ * when start-up is over. Returns TK_SANDBOX_OK or a tk_sandbox_err.
+ */
+int tk_sandbox_twokeyd(void);
+
 #endif

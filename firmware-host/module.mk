@@ -3,7 +3,8 @@
 FWHOST_CONFIG_SRCS := firmware-host/config.c firmware-host/config_policy.c
 TWOKEYD_SRCS := firmware-host/twokeyd.c firmware-host/tlscert.c \
 	firmware-host/system.c firmware-host/backend.c \
-	firmware-host/bootstrap.c $(FWHOST_CONFIG_SRCS)
+	firmware-host/bootstrap.c firmware-host/sandbox.c \
+	$(FWHOST_CONFIG_SRCS)
 $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 
@@ -77,3 +78,14 @@ $(eval $(call test,test_daemon_gov,tests/unit/test_daemon_gov.c \
 $(eval $(call test,test_daemon_evidence,tests/unit/test_daemon_evidence.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_sandbox,tests/unit/test_sandbox.c \
+	firmware-host/sandbox.c,\
+	$(BUILD)/libtwokey-hsm-p11.a $(BUILD)/libtwokey-hsm.a \
+	$(BUILD)/libtwokey-common.a))
+$(eval $(call test,test_daemon_sandbox,tests/unit/test_daemon_sandbox.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_daemon_tls,tests/unit/test_daemon_tls.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_deploy_unit,tests/unit/test_deploy_unit.c,))

@@ -27,6 +27,7 @@
 #include "twokey/common.h"
 #include "twokey/config.h"
 #include "twokey/hsm.h"
+#include "twokey/sandbox.h"
 #include "twokey/web.h"
 #include "daemon.h"
 
@@ -150,12 +151,36 @@ start_signer(struct daemon *d)
 	memset(&sc, 0, sizeof(sc));
 	sc.uri = d->cfg->pkcs11_uri;
 	sc.signer_path = d->cfg->signer_path;
+	sc.no_seccomp = !d->cfg->seccomp;
 	if ((r = tk_signer_start(&sc, &d->signer)) != TK_HSM_OK) {
 		tk_error("pkcs11_uri: the signer could not start: %s",
 		    tk_hsm_strerror(r));
 		return signer_exit_code(r);
 	}
 	tk_info("signer started; token keys found");
+	return 0;
+}
+
+/*
+ * The last step of start-up: from here on this process only serves. The
+ * filter can be turned off for debugging only, and then every start says
+ * so where operators look.
+ */
+static int
+sandbox(struct daemon *d)
+{
+	int r;
+
+	if (!d->cfg->seccomp) {
+		tk_warn("seccomp is OFF (\"seccomp\": false): twokeyd and the "
+		    "signer run without their system-call filters; this is "
+		    "a debugging aid, never for production");
+		return 0;
+	}
+	if ((r = tk_sandbox_twokeyd()) != TK_SANDBOX_OK) {
+		tk_error("sandbox: %s", tk_sandbox_strerror(r));
+		return TK_EXIT_OSERR;
+	}
 	return 0;
 }
 
@@ -207,7 +232,8 @@ startup(struct daemon *d)
 		goto out;
 	}
 	fd = -1;
-	code = 0;
+	if ((code = sandbox(d)) != 0)
+		goto out;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -316,6 +342,11 @@ main(int argc, char **argv)
 	d.config_path = DEFAULT_CONFIG;
 	d.lock_fd = -1;
 	tk_log_set_ident("twokeyd");
+	/* Before anything secret is in memory: no core, no ptrace. */
+	if (tk_sandbox_nodump() != TK_SANDBOX_OK) {
+		tk_error("cannot disable core dumps");
+		return TK_EXIT_OSERR;
+	}
 	while ((ch = getopt_long(argc, argv, "c:th", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'B':
@@ -363,6 +394,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	(void)tk_sandbox_lock_memory();
 	if ((code = startup(&d)) == 0)
 		code = serve(&d, &sigs);
 	tk_web_stop(&d.web);
@@ -374,5 +406,6 @@ main(int argc, char **argv)
 		close(d.lock_fd);
 	if (code == 0)
 		tk_info("stopped");
+	tk_sandbox_before_exit();
 	return code;
 }

@@ -94,6 +94,48 @@ int tk_signer_recv(int fd, uint8_t *buf, size_t cap, size_t *len,
     int timeout_ms);
 
 /* The signer program's entry points (signer_server.c, ceremony.c). */
-int tk_signer_serve(int fd, const char *uri, int root_locked);
+int tk_signer_serve(int fd, const char *uri, int root_locked,
+    int no_seccomp);
+
+/*
+ * The signer's seccomp allow-list (signer_sandbox.c), installed once the
+ * module is loaded, logged in and the keys found. Returns a
+ * tk_sandbox_err.
+ */
+int tk_signer_sandbox(void);
+
+/*
+ * The supervisor (supervisor.c): a process forked while the caller is
+ * still root, which keeps root and starts, kills and reaps signers on
+ * request, handing each new signer's socket back over SCM_RIGHTS.
+ */
+struct tk_supervisor {
+	int ctl;		/* control socket; -1 when gone */
+	pid_t pid;
+};
+
+/* What every signer the supervisor starts is given. */
+struct tk_supervisor_args {
+	char *path;		/* twokey-signer */
+	char *uri;
+	int no_seccomp;		/* pass --no-seccomp (debugging only) */
+};
+
+/* Forks the supervisor; a copies what it needs. TK_HSM_ERR_SPAWN. */
+int tk_supervisor_start(struct tk_supervisor *sv,
+    const struct tk_supervisor_args *a);
+/*
+ * Kills and reaps the current signer if any, starts a new one (with
+ * --root-locked if root_locked) and returns the client end of its socket
+ * in *fd and its process id in *pid.
+ */
+int tk_supervisor_spawn(struct tk_supervisor *sv, int root_locked, int *fd,
+    pid_t *pid);
+/* Kills and reaps the current signer; *status is its wait status. */
+int tk_supervisor_kill(struct tk_supervisor *sv, int *status);
+/* Waits (up to 2 s, then kills) for the current signer to end. */
+int tk_supervisor_wait(struct tk_supervisor *sv, int *status);
+/* Closes the control socket and reaps the supervisor (bounded). */
+void tk_supervisor_stop(struct tk_supervisor *sv);
 
 #endif

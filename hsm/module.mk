@@ -6,12 +6,13 @@
 CPPFLAGS += $(shell pkg-config --cflags p11-kit-1 2>/dev/null)
 
 HSM_SRCS := hsm/hsm.c hsm/uri.c hsm/proto.c hsm/signer_client.c \
-	    hsm/ceremony_spawn.c hsm/remote_key.c
+	    hsm/ceremony_spawn.c hsm/remote_key.c hsm/supervisor.c
 $(eval $(call library,twokey-hsm,$(HSM_SRCS)))
 HSM_LIB := $(BUILD)/libtwokey-hsm.a
 COMMON_LIB := $(BUILD)/libtwokey-common.a
 
-HSM_P11_SRCS := hsm/signer_server.c hsm/p11raw.c hsm/ceremony.c
+HSM_P11_SRCS := hsm/signer_server.c hsm/p11raw.c hsm/ceremony.c \
+	    hsm/signer_sandbox.c
 $(eval $(call library,twokey-hsm-p11,$(HSM_P11_SRCS)))
 HSM_P11_LIB := $(BUILD)/libtwokey-hsm-p11.a
 

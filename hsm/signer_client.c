@@ -1,21 +1,24 @@
 /*
- * Client side of the signer process. tk_signer_start fork+execs
- * twokey-signer with one end of a socketpair as fd 3, before this process
- * ever loads a PKCS#11 module, and waits for its "ready" message. Requests
- * are serialised by a mutex and bounded by a timeout; a signer that times
- * out, dies or answers garbage is killed, reaped and restarted, and the
- * failing call returns the error (it is never retried behind the caller's
- * back, since a signature request must not be silently duplicated).
+ * Client side of the signer process. tk_signer_start forks the
+ * supervisor (supervisor.c), which keeps the caller's rights (root, before
+ * twokeyd drops them) and fork+execs twokey-signer with one end of a
+ * socketpair as fd 3, before this process ever loads a PKCS#11 module;
+ * the client waits for the signer's "ready" message. Requests are
+ * serialised by a mutex and bounded by a timeout; a signer that times
+ * out, dies or answers garbage is killed, reaped and restarted by the
+ * supervisor, and the failing call returns the error (it is never retried
+ * behind the caller's back, since a signature request must not be
+ * silently duplicated). A signer found dead before a request is sent is
+ * replaced first: nothing can have been lost then.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +30,6 @@
 #include "hsm_int.h"
 #include "remote_key.h"
 
-#define SIGNER_FD 3
 #define DEFAULT_TIMEOUT_MS 5000
 
 struct tk_signer;
@@ -42,25 +44,16 @@ struct tk_signer {
 	pthread_mutex_t mu;
 	struct remote_arg remote_arg[TK_KEY_PURPOSES];
 	struct tk_remote_signer remote[TK_KEY_PURPOSES];
-	char *uri;
-	char *path;
+	struct tk_supervisor sv;	/* starts, kills and reaps signers */
+	struct tk_supervisor_args args;
 	int timeout_ms;
 	int fd;			/* -1 while no signer runs */
-	pid_t pid;
-	int pidfd;		/* signals go to this process, never a reuse */
+	pid_t pid;		/* the supervisor's child, not ours */
 	unsigned int restarts;
 	int root_locked;	/* replacements start with --root-locked */
 };
 
-static void
-child_gone(struct tk_signer *s)
-{
-	if (s->pidfd >= 0)
-		close(s->pidfd);
-	s->pidfd = -1;
-	s->pid = -1;
-}
-
+/* Kills and reaps the running signer through the supervisor. */
 static void
 kill_reap(struct tk_signer *s)
 {
@@ -71,64 +64,20 @@ kill_reap(struct tk_signer *s)
 	s->fd = -1;
 	if (s->pid <= 0)
 		return;
-	/* Through the pidfd when the kernel has them (Linux 5.3 and up). */
-	if (s->pidfd < 0 || syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL,
-	    NULL, 0) != 0)
-		kill(s->pid, SIGKILL);
-	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
-		continue;
-	child_gone(s);
-}
-
-/*
- * In the child between fork and exec: async-signal-safe calls only. No
- * PR_SET_PDEATHSIG: it fires when the forking *thread* exits, which would
- * kill a signer restarted from a short-lived thread. The signer exits on
- * EOF instead, when this process closes or loses its end.
- */
-static void
-exec_child(int sock, char *const argv[])
-{
-	sigset_t all;
-
-	if (sock == SIGNER_FD) {
-		if (fcntl(sock, F_SETFD, 0) != 0)
-			_exit(127);
-	} else if (dup2(sock, SIGNER_FD) != SIGNER_FD)
-		_exit(127);
-	close_range(SIGNER_FD + 1, ~0U, 0);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	execv(argv[0], argv);
-	_exit(127);
+	(void)tk_supervisor_kill(&s->sv, &st);
+	s->pid = -1;
 }
 
 static int
 spawn(struct tk_signer *s)
 {
-	char fdarg[] = "3";
-	char *argv[] = { s->path, (char *)(uintptr_t)"--fd", fdarg,
-	    (char *)(uintptr_t)"--uri", s->uri, NULL, NULL };
-	int sv[2];
+	int r;
 
-	if (s->root_locked)
-		argv[5] = (char *)(uintptr_t)"--root-locked";
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		tk_error("socketpair: %s", strerror(errno));
-		return TK_HSM_ERR_SPAWN;
-	}
-	if ((s->pid = fork()) < 0) {
-		tk_error("fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return TK_HSM_ERR_SPAWN;
-	}
-	if (s->pid == 0)
-		exec_child(sv[1], argv);
-	close(sv[1]);
-	s->fd = sv[0];
-	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-	return 0;
+	if ((r = tk_supervisor_spawn(&s->sv, s->root_locked, &s->fd,
+	    &s->pid)) != 0)
+		tk_error("the supervisor could not start a signer: %s",
+		    tk_hsm_strerror(r));
+	return r;
 }
 
 static int
@@ -158,12 +107,11 @@ reap_early(struct tk_signer *s)
 
 	close(s->fd);
 	s->fd = -1;
-	while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
-		continue;
-	child_gone(s);
+	(void)tk_supervisor_wait(&s->sv, &st);
+	s->pid = -1;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		tk_error("%s: '%s' could not be executed",
-		    tk_hsm_strerror(r), s->path);
+		    tk_hsm_strerror(r), s->args.path);
 	else if (WIFEXITED(st))
 		tk_error("%s: it exited before it was ready (status %d)",
 		    tk_hsm_strerror(r), WEXITSTATUS(st));
@@ -213,6 +161,20 @@ restart_locked(struct tk_signer *s)
 		tk_error("signer restart failed; the next call retries");
 }
 
+/*
+ * Whether the signer closed its end while idle (it sends nothing
+ * unsolicited after "ready"): it died between requests, so no request
+ * of ours can be lost, and a fresh one may be started before sending.
+ */
+static int
+died_while_idle(const struct tk_signer *s)
+{
+	struct pollfd p = { s->fd, POLLIN, 0 };
+
+	return s->fd >= 0 && poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
 static int
 exchange_locked(struct tk_signer *s, const uint8_t *req, size_t reqlen,
     uint8_t *buf, size_t *len)
@@ -220,6 +182,11 @@ exchange_locked(struct tk_signer *s, const uint8_t *req, size_t reqlen,
 	char why[TK_SIGNER_WHY_MAX];
 	int r;
 
+	if (died_while_idle(s)) {
+		tk_warn("the signer ended between requests; starting a new "
+		    "one");
+		kill_reap(s);
+	}
 	if (s->fd < 0) {
 		__atomic_add_fetch(&s->restarts, 1, __ATOMIC_RELAXED);
 		if ((r = start_locked(s)) != 0)
@@ -325,18 +292,22 @@ tk_signer_start(const struct tk_signer_config *cfg, struct tk_signer **out)
 		return TK_HSM_ERR_NOMEM;
 	s->fd = -1;
 	s->pid = -1;
-	s->pidfd = -1;
+	s->sv.ctl = -1;
+	s->sv.pid = -1;
+	s->args.no_seccomp = cfg->no_seccomp;
 	s->timeout_ms = cfg->timeout_ms == 0 ? DEFAULT_TIMEOUT_MS :
 	    cfg->timeout_ms > 0x7fffffffU ? 0x7fffffff : (int)cfg->timeout_ms;
-	if ((s->uri = strdup(cfg->uri)) == NULL ||
-	    (s->path = strdup(path)) == NULL ||
+	if ((s->args.uri = strdup(cfg->uri)) == NULL ||
+	    (s->args.path = strdup(path)) == NULL ||
 	    pthread_mutex_init(&s->mu, NULL) != 0) {
-		free(s->uri);
-		free(s->path);
+		free(s->args.uri);
+		free(s->args.path);
 		free(s);
 		return TK_HSM_ERR_NOMEM;
 	}
-	if ((r = start_locked(s)) != 0) {
+	/* Forked now, while the caller may still be root. */
+	if ((r = tk_supervisor_start(&s->sv, &s->args)) != 0 ||
+	    (r = start_locked(s)) != 0) {
 		tk_signer_free(&s);
 		return r;
 	}
@@ -344,31 +315,24 @@ tk_signer_start(const struct tk_signer_config *cfg, struct tk_signer **out)
 	return 0;
 }
 
-/* Closing the socket asks the signer to log out and exit; wait a bit. */
+/*
+ * Closing the socket asks the signer to log out and exit; closing the
+ * control socket then ends the supervisor once its signer has ended.
+ */
 void
 tk_signer_free(struct tk_signer **sp)
 {
 	struct tk_signer *s;
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
-	int i, st;
 
 	if (sp == NULL || (s = *sp) == NULL)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	for (i = 0; s->pid > 0 && i < 200; i++) {
-		pid_t w = waitpid(s->pid, &st, WNOHANG);
-
-		if (w == s->pid || (w < 0 && errno != EINTR))
-			child_gone(s);
-		else
-			nanosleep(&ts, NULL);
-	}
-	kill_reap(s);
+	tk_supervisor_stop(&s->sv);
 	pthread_mutex_destroy(&s->mu);
-	free(s->uri);
-	free(s->path);
+	free(s->args.uri);
+	free(s->args.path);
 	free(s);
 	*sp = NULL;
 }

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "twokey/common.h"
+#include "twokey/sandbox.h"
 #include "hsm_int.h"
 
 /* PKCS#11 return values we name; libp11 reports them as error reasons. */
@@ -363,8 +364,26 @@ handle(struct server *s, int fd, const uint8_t *req, size_t len)
 	return send_error(fd, TK_HSM_ERR_INVALID, "request refused");
 }
 
+/* After the token is open: only what signing needs (signer_sandbox.c). */
+static int
+sandbox(int no_seccomp)
+{
+	int r;
+
+	if (no_seccomp) {
+		tk_warn("seccomp is OFF (--no-seccomp): a debugging aid, "
+		    "never for production");
+		return 0;
+	}
+	if ((r = tk_signer_sandbox()) != TK_SANDBOX_OK) {
+		tk_error("sandbox: %s", tk_sandbox_strerror(r));
+		return TK_HSM_ERR_SPAWN;
+	}
+	return 0;
+}
+
 int
-tk_signer_serve(int fd, const char *uri, int root_locked)
+tk_signer_serve(int fd, const char *uri, int root_locked, int no_seccomp)
 {
 	struct server s;
 	uint8_t req[TK_SIGNER_REQ_MAX];
@@ -376,6 +395,11 @@ tk_signer_serve(int fd, const char *uri, int root_locked)
 	if ((r = server_open(&s, uri)) != 0) {
 		tk_error("%s: %s", tk_hsm_strerror(r), s.why);
 		send_error(fd, r, s.why);
+		goto out;
+	}
+	if ((r = sandbox(no_seccomp)) != 0) {
+		send_error(fd, r, "the system call filter could not be "
+		    "installed");
 		goto out;
 	}
 	if ((r = send_error(fd, 0, "ready")) != 0)

@@ -5,6 +5,7 @@
 # Modules included before this file (approvals, audit, common,
 # firmware-host, hsm) use the literal path $(BUILD)/libtwokey-testlib.a.
 TESTLIB_SRCS := \
+	tests/lib/proc_probe.c \
 	tests/lib/softauthn.c \
 	tests/lib/softctap.c \
 	tests/lib/token_fixture.c

@@ -672,6 +672,19 @@ web_new(const struct tk_web_config *cfg, struct tk_web **out)
 	return TK_WEB_OK;
 }
 
+/*
+ * GnuTLS priorities: TLS 1.3 and 1.2 only; AEAD ciphers only (AES-GCM,
+ * ChaCha20-Poly1305: no CBC, no SHA-1 MAC, no 3DES or RC4); forward
+ * secrecy only (ECDHE; no static RSA or finite-field DHE); X25519 and
+ * the NIST P-256/P-384 groups; no SHA-1 signatures; the server's order.
+ */
+#define TLS_PRIORITIES "NONE:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:" \
+	"+ECDHE-ECDSA:+ECDHE-RSA:" \
+	"+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"+SIGN-ALL:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:" \
+	"+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
+
 int
 tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 {
@@ -700,8 +713,7 @@ tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 	    MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
 	    MHD_OPTION_HTTPS_MEM_CERT, w->cert_pem,
 	    MHD_OPTION_HTTPS_MEM_KEY, w->key_pem,
-	    MHD_OPTION_HTTPS_PRIORITIES,
-	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    cfg->max_connections_per_address,

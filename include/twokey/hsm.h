@@ -3,11 +3,14 @@
  *
  * The process that parses network input never loads the PKCS#11 module and
  * never sees the PIN. It starts a signer process (fork + exec of
- * twokey-signer, before any module is loaded) and speaks to it over a
- * socketpair with a short, fixed set of requests: sign this SHA-256 digest
- * with the key of purpose X; give me the public key or certificate of X.
- * Every call has a timeout; a signer that hangs or dies is restarted and the
- * failure is returned to the caller, never hidden.
+ * twokey-signer, before any module is loaded, by a small supervisor
+ * process that keeps the caller's rights so that a replacement signer can
+ * still read a root-only PIN file after the caller drops root) and speaks
+ * to it over a socketpair with a short, fixed set of requests: sign this
+ * SHA-256 digest with the key of purpose X; give me the public key or
+ * certificate of X. Every call has a timeout; a signer that hangs or dies
+ * is restarted and the failure is returned to the caller, never hidden
+ * (a signer found dead before a request is sent is replaced first).
  *
  * This header is the contract the other layers code against. The key
  * ceremony (generating keys, issuing certificates) is in hsm_ceremony.h.
@@ -92,6 +95,11 @@ struct tk_signer_config {
 	const char *signer_path;
 	/* Per-request timeout in milliseconds; 0 for the default (5000). */
 	unsigned int timeout_ms;
+	/*
+	 * Nonzero: the signer skips its seccomp filter. A debugging aid
+	 * only (twokeyd's "seccomp": false), logged by the signer.
+	 */
+	int no_seccomp;
 };
 
 /*

@@ -167,6 +167,15 @@ twokey_ceremony_issues_a_chain_openssl_accepts() {
 	    "$tmp/ceremony/audit.pem" "$tmp/ceremony/token.pem"
 }
 
+# The signer serving on the TPM (tpm2-pkcs11 over abrmd's D-Bus), as
+# twokeyd starts it: its seccomp filter is in after login and signing
+# still works, so the filter keeps what tpm2-pkcs11 and its TCTI need.
+signer_signs_on_the_tpm_under_its_filter() {
+	local uri
+	uri="pkcs11:token=twokey?module-path=$module&pin-source=file:$state/user.pin"
+	"$tmp/signer-probe" "$uri" "$signer" 20
+}
+
 # swtpm writes its pid file without a newline.
 record_pids() {
 	local f
@@ -218,6 +227,12 @@ cc -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror $(pkg-config \
     --cflags p11-kit-1) -o "$tmp/tpm2-probe" "$top/tests/tpm/tpm2-probe.c" \
     -ldl || { echo "tpm2: cannot build tpm2-probe"; exit 1; }
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/cakey.pem"
+build=${TWOKEY_BUILD:-$top/build}
+# shellcheck disable=SC2046
+cc -std=c11 -O2 -D_GNU_SOURCE -I"$top/include" -o "$tmp/signer-probe" \
+    "$top/tests/tpm/signer-probe.c" "$build/libtwokey-hsm.a" \
+    "$build/libtwokey-common.a" $(pkg-config --libs libcrypto \
+    libseccomp) -lpthread 2>"$tmp/probe.err" || rm -f "$tmp/signer-probe"
 
 check setup_prints_env_and_uri_but_no_pin setup_prints_env_and_uri_but_no_pin
 if [ "$failed" -ne 0 ]; then
@@ -248,6 +263,14 @@ if [ -x "$signer" ]; then
 else
 	echo "not ok - twokey_ceremony_issues_a_chain_openssl_accepts"
 	echo "    $signer missing: run make first"
+	failed=$((failed + 1))
+fi
+if [ -x "$tmp/signer-probe" ]; then
+	check signer_signs_on_the_tpm_under_its_filter \
+	    signer_signs_on_the_tpm_under_its_filter
+else
+	echo "not ok - signer_signs_on_the_tpm_under_its_filter"
+	echo "    cannot build tests/tpm/signer-probe.c: run make first"
 	failed=$((failed + 1))
 fi
 check report_signing_rate report_signing_rate

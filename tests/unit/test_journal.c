@@ -407,9 +407,12 @@ append_many_with_one_bad_entry_records_none(void **state)
 	tk_journal_free(&j);
 }
 
-/* The pids of our twokey-signer children (from /proc). */
+/*
+ * The twokey-signer processes under task dir (a /proc/PID/task folder):
+ * its children, and the children of a signer supervisor among them.
+ */
 static int
-signer_pids(pid_t *out, int max)
+signers_under(const char *dir, pid_t *out, int max, int depth)
 {
 	char path[384], comm[64], buf[4096], *p, *end;
 	struct dirent *d;
@@ -418,12 +421,12 @@ signer_pids(pid_t *out, int max)
 	int n = 0;
 	long v;
 
-	if ((dp = opendir("/proc/self/task")) == NULL)
+	if ((dp = opendir(dir)) == NULL)
 		return 0;
 	while ((d = readdir(dp)) != NULL && n < max) {
 		if (d->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children",
+		snprintf(path, sizeof(path), "%s/%s/children", dir,
 		    d->d_name);
 		if ((f = fopen(path, "r")) == NULL)
 			continue;
@@ -436,14 +439,29 @@ signer_pids(pid_t *out, int max)
 			snprintf(path, sizeof(path), "/proc/%ld/comm", v);
 			if ((f = fopen(path, "r")) == NULL)
 				continue;
-			if (fgets(comm, sizeof(comm), f) != NULL &&
-			    strncmp(comm, "twokey-signer", 13) == 0)
-				out[n++] = (pid_t)v;
+			comm[0] = '\0';
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
 			fclose(f);
+			if (strncmp(comm, "twokey-signer", 13) == 0)
+				out[n++] = (pid_t)v;
+			else if (depth == 0 &&
+			    strncmp(comm, "twokey-supv", 11) == 0) {
+				snprintf(path, sizeof(path), "/proc/%ld/task",
+				    v);
+				n += signers_under(path, out + n, max - n, 1);
+			}
 		}
 	}
 	closedir(dp);
 	return n;
+}
+
+/* The pids of our twokey-signer processes (from /proc). */
+static int
+signer_pids(pid_t *out, int max)
+{
+	return signers_under("/proc/self/task", out, max, 0);
 }
 
 struct failer {
