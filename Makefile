@@ -7,6 +7,7 @@
 #   make            build everything into $(BUILD)
 #   make check      build and run the tests (real SoftHSM2 token, SQLite)
 #   make check-asan the same under AddressSanitizer + UBSan
+#   make check-valgrind the same under valgrind memcheck (TEST_JOBS=N)
 #   make lint       80 columns, banned functions, cppcheck
 #   make fuzz       libFuzzer harnesses (clang), short runs
 #   make bench      benchmarks, figures as ratios against a baseline
@@ -116,7 +117,7 @@ FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
 
 include $(sort $(wildcard */module.mk))
 
-.PHONY: all deps check check-run check-asan lint fuzz bench run install \
+.PHONY: all deps check check-run check-asan check-valgrind lint fuzz bench run install \
 	clean tests
 .DEFAULT_GOAL := all
 
@@ -138,6 +139,24 @@ check-run: tests
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-run
+
+# Memcheck over the whole suite and every program the tests start
+# (twokeyd, twokey-signer, twokey-verify; system tools are skipped). Leaks
+# of our code count as errors; tests/valgrind.supp names the third-party
+# ones. Time limits in the tests are scaled: valgrind is ~20x slower.
+VALGRIND := valgrind --trace-children=yes \
+	--trace-children-skip=/usr/*,/bin/*,/sbin/* \
+	--child-silent-after-fork=yes --leak-check=full \
+	--show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	--num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp
+VALGRIND_SCALE ?= 20
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory tests
+	@TWOKEY_VALGRIND="$(VALGRIND)" \
+	    TWOKEY_TEST_TIMEOUT_SCALE=$(VALGRIND_SCALE) \
+	    sh tests/run-tests.sh $(BUILD) $(TESTS)
 
 lint:
 	@sh tools/lint.sh

@@ -148,6 +148,7 @@ start_signer(struct daemon *d)
 	memset(&sc, 0, sizeof(sc));
 	sc.uri = d->cfg->pkcs11_uri;
 	sc.signer_path = d->cfg->signer_path;
+	sc.timeout_ms = d->cfg->signer_timeout * 1000;
 	if ((r = tk_signer_start(&sc, &d->signer)) != TK_HSM_OK) {
 		tk_error("pkcs11_uri: the signer could not start: %s",
 		    tk_hsm_strerror(r));
