@@ -103,7 +103,7 @@ tk_approvals_jwks(struct tk_approvals *ap, char **out)
 	    "kty", "EC", "crv", "P-256", "x", k.x, "y", k.y, "use", "sig",
 	    "alg", "ES256", "kid", k.kid);
 	if (o == NULL ||
-	    (*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	    (*out = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		rc = TK_APR_ERR_NOMEM;
 	json_decref(o);
 	return rc;
@@ -115,7 +115,7 @@ b64url_json(const json_t *o)
 {
 	char *s, *b;
 
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if ((s = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		return NULL;
 	b = tk_b64url_encode((const uint8_t *)s, strlen(s));
 	free(s);

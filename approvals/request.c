@@ -265,7 +265,7 @@ tk_request_canonical(const struct tk_request *req, const char *requester,
 	rc = TK_APR_ERR_NOMEM;
 	if ((o = canonical_object(req, requester, rid, created)) == NULL)
 		goto out;
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if ((s = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		goto out;
 	if (SHA256((const unsigned char *)s, strlen(s), digest) == NULL)
 		goto out;

@@ -1,11 +1,13 @@
 /*
  * base64, base64url and hex. OpenSSL does the base64 arithmetic; this file
  * adds the strictness twokey needs for input from the network: one
- * alphabet, no whitespace, canonical padding only.
+ * alphabet, no whitespace, canonical padding only. And JSON text that is
+ * whole or nothing (tk_json_dumps).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "twokey/common.h"
@@ -210,4 +212,29 @@ tk_hex_decode(const char *in, uint8_t *out, size_t outlen)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return TK_OK;
+}
+
+/*
+ * json_dumpb writes into the caller's buffer, which never fails, so no
+ * write can be lost the way json_dumps loses one (see common.h). The
+ * first pass measures, the second writes; a failure inside jansson
+ * (its loop check allocates) makes either pass return 0.
+ */
+char *
+tk_json_dumps(const json_t *json, size_t flags)
+{
+	size_t need, got;
+	char *s;
+
+	if (json == NULL || (need = json_dumpb(json, NULL, 0, flags)) == 0)
+		return NULL;
+	if ((s = malloc(need + 1)) == NULL)
+		return NULL;
+	got = json_dumpb(json, s, need, flags);
+	if (got != need) {
+		free(s);
+		return NULL;
+	}
+	s[need] = '\0';
+	return s;
 }

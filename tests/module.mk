@@ -9,3 +9,16 @@ TESTLIB_SRCS := \
 	tests/lib/token_fixture.c
 $(eval $(call library,twokey-testlib,$(TESTLIB_SRCS)))
 TESTLIB_LIB := $(BUILD)/libtwokey-testlib.a
+
+# Allocation failure (tests/lib/failalloc.h): these programs replace the
+# allocator, which AddressSanitizer owns, so they are built and run by
+# make check and make check-valgrind but never by make check-asan. They
+# see every journal append through --wrap.
+ifneq ($(SANITIZE),1)
+$(eval $(call test,test_failalloc_journal,\
+	tests/unit/test_failalloc_journal.c tests/lib/failalloc.c \
+	tests/unit/failalloc_env.c tests/unit/journal_testutil.c,\
+	$(JOURNAL_TEST_LIBS)))
+$(BUILD)/tests/test_failalloc_journal: LDFLAGS += \
+	-Wl,--wrap=tk_journal_append
+endif

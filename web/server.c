@@ -148,7 +148,7 @@ send_reply(struct tk_web *w, struct MHD_Connection *conn, struct reply *r)
 
 	if (r->json != NULL) {
 		free(r->text);
-		text = json_dumps(r->json, JSON_COMPACT);
+		text = tk_json_dumps(r->json, JSON_COMPACT);
 		len = text == NULL ? 0 : strlen(text);
 		ctype = "application/json";
 	}

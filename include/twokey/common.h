@@ -72,6 +72,15 @@ void tk_hex_encode(const uint8_t *in, size_t len, char *out);
 int tk_hex_decode(const char *in, uint8_t *out, size_t outlen);
 
 /*
+ * JSON text of json (json_dumps flags), whole or not at all: jansson
+ * 2.14's json_dumps ignores a failed allocation while it writes an
+ * object's key and returns text with that key missing, which would be
+ * signed or hashed as it is. Caller frees; NULL when out of memory.
+ */
+struct json_t;
+char *tk_json_dumps(const struct json_t *json, size_t flags);
+
+/*
  * Reads a whole file of at most max bytes into memory the caller releases
  * with tk_secret_free (for secrets) or free. With secret set, refuses a
  * file that others can read or write, and strips one trailing newline.

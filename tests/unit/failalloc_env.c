@@ -1,0 +1,105 @@
+/* Shared by the allocation failure tests (failalloc_env.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../lib/failalloc.h"
+#include "failalloc_env.h"
+
+struct fa_ack fa_acks[FA_ACKS_MAX];
+size_t fa_nacks;
+
+/* Linked with --wrap: every append of the program passes here. */
+int
+__wrap_tk_journal_append(struct tk_journal *j,
+    const struct tk_journal_entry *entry, uint64_t *index_out)
+{
+	uint64_t index = 0;
+	int r;
+
+	r = __real_tk_journal_append(j, entry, &index);
+	if (r == 0 && fa_nacks < FA_ACKS_MAX) {
+		fa_acks[fa_nacks].index = index;
+		(void)snprintf(fa_acks[fa_nacks].action,
+		    sizeof(fa_acks[fa_nacks].action), "%s", entry->action);
+		fa_acks[fa_nacks].no_details = entry->details == NULL;
+		fa_nacks++;
+	}
+	if (index_out != NULL)
+		*index_out = index;
+	return r;
+}
+
+void
+fa_assert_journal_holds_the_acks(struct tk_journal *j)
+{
+	uint64_t size = 0;
+	uint8_t *leaf;
+	size_t i, len;
+	char needle[80], *s;
+
+	assert_int_equal(tk_journal_size(j, &size), 0);
+	assert_int_equal(size, fa_nacks);
+	for (i = 0; i < fa_nacks; i++) {
+		leaf = NULL;
+		assert_true(fa_acks[i].index < size);
+		assert_int_equal(tk_journal_entry_get(j, fa_acks[i].index,
+		    &leaf, &len), 0);
+		assert_non_null(s = calloc(1, len + 1));
+		memcpy(s, leaf, len);
+		(void)snprintf(needle, sizeof(needle), "\"action\":\"%s\"",
+		    fa_acks[i].action);
+		if (strstr(s, needle) == NULL)
+			fail_msg("entry %llu is not %s: %s",
+			    (unsigned long long)fa_acks[i].index,
+			    fa_acks[i].action, s);
+		free(s);
+		free(leaf);
+	}
+}
+
+static uint64_t
+env_number(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL ? strtoull(v, NULL, 10) : 0;
+}
+
+uint64_t
+fa_first(void)
+{
+	uint64_t n = env_number("TWOKEY_FAILALLOC_FIRST");
+
+	return n > 0 ? n : 1;
+}
+
+uint64_t
+fa_stride(void)
+{
+	uint64_t n = env_number("TWOKEY_FAILALLOC_STRIDE");
+	const char *vg = getenv("TWOKEY_VALGRIND");
+
+	if (n > 0)
+		return n;
+	return vg != NULL && *vg != '\0' ? 16 : 1;
+}
+
+int
+fa_allocator_is_ours(void)
+{
+	void *volatile p;
+	uint64_t n;
+
+	failalloc_arm(0);
+	p = malloc(16);
+	n = failalloc_disarm();
+	free(p);
+	return n == 1;
+}

@@ -1,0 +1,50 @@
+/*
+ * What the allocation failure tests share: every journal append of the
+ * program passes through a wrapper (linked with
+ * -Wl,--wrap=tk_journal_append) that remembers what the journal
+ * acknowledged, so that the journal can be held to exactly that.
+ */
+#ifndef TWOKEY_TEST_FAILALLOC_ENV_H
+#define TWOKEY_TEST_FAILALLOC_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "twokey/journal.h"
+
+struct fa_ack {
+	uint64_t index;
+	char action[48];
+	int no_details;		/* the caller passed no details */
+};
+
+#define FA_ACKS_MAX 65536
+extern struct fa_ack fa_acks[FA_ACKS_MAX];
+extern size_t fa_nacks;
+
+int __real_tk_journal_append(struct tk_journal *j,
+    const struct tk_journal_entry *entry, uint64_t *index_out);
+int __wrap_tk_journal_append(struct tk_journal *j,
+    const struct tk_journal_entry *entry, uint64_t *index_out);
+
+/*
+ * The journal holds exactly the acknowledged entries: as many as were
+ * acknowledged, each at its index with its action (cmocka asserts).
+ */
+void fa_assert_journal_holds_the_acks(struct tk_journal *j);
+
+/*
+ * The n of the runs: from TWOKEY_FAILALLOC_FIRST (default 1) in steps
+ * of TWOKEY_FAILALLOC_STRIDE, else 16 under valgrind (make
+ * check-valgrind, to stay within CI's time), else 1.
+ */
+uint64_t fa_first(void);
+uint64_t fa_stride(void);
+
+/*
+ * Whether the allocator is ours: valgrind (without
+ * --soname-synonyms=somalloc=nouserintercepts) replaces it.
+ */
+int fa_allocator_is_ours(void);
+
+#endif
