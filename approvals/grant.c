@@ -398,7 +398,8 @@ tk_approvals_grant_revoke(struct tk_approvals *ap, const char *actor,
 		return tk_apr_refuse(ap, actor, "grant.revoke", jti,
 		    TK_APR_ERR_REVOKED, NULL);
 	}
-	return tk_apr_commit_event(ap, actor, "grant.revoke", jti, NULL);
+	return tk_apr_commit_event(ap, actor, "grant.revoke", jti,
+	    json_object());
 fail:
 	tk_store_rollback(ap);
 	return rc;
@@ -436,7 +437,8 @@ tk_approvals_review_file(struct tk_approvals *ap, int64_t request_id,
 		return tk_apr_refuse(ap, p.name, "review.file", obj,
 		    TK_APR_ERR_NOT_FOUND, "no open review of this commander");
 	}
-	return tk_apr_commit_event(ap, p.name, "review.file", obj, NULL);
+	return tk_apr_commit_event(ap, p.name, "review.file", obj,
+	    json_object());
 fail:
 	tk_store_rollback(ap);
 	return rc;

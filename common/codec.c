@@ -4,6 +4,7 @@
  * alphabet, no whitespace, canonical padding only. And JSON text that is
  * whole or nothing (tk_json_dumps).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,4 +238,46 @@ tk_json_dumps(const json_t *json, size_t flags)
 	}
 	s[need] = '\0';
 	return s;
+}
+
+/*
+ * jansson's allocations, watched: its lexer (2.14, lex_save) drops a
+ * byte it could not store and carries on, so json_loadb can return a
+ * document whose strings lost a character. A failure of any jansson
+ * allocation during a parse makes tk_json_loadb refuse the result.
+ */
+static _Thread_local int json_nomem;
+static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		json_nomem = 1;
+	return p;
+}
+
+static void
+json_alloc_init(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
+
+json_t *
+tk_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err,
+    int *nomem)
+{
+	json_t *j;
+
+	(void)pthread_once(&json_once, json_alloc_init);
+	json_nomem = 0;
+	j = json_loadb(buf, len, flags, err);
+	*nomem = json_nomem;
+	if (json_nomem) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }

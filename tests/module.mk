@@ -22,3 +22,11 @@ $(eval $(call test,test_failalloc_journal,\
 $(BUILD)/tests/test_failalloc_journal: LDFLAGS += \
 	-Wl,--wrap=tk_journal_append
 endif
+ifneq ($(SANITIZE),1)
+$(eval $(call test,test_failalloc_approvals,\
+	tests/unit/test_failalloc_approvals.c tests/lib/failalloc.c \
+	tests/unit/failalloc_env.c tests/unit/approvals_env.c \
+	tests/unit/journal_testutil.c,$(REQUESTS_TEST_LIBS)))
+$(BUILD)/tests/test_failalloc_approvals: LDFLAGS += \
+	-Wl,--wrap=tk_journal_append
+endif

@@ -58,6 +58,8 @@ int64_t clock_of(void *arg);
 int apr_group_setup(void **state);
 int apr_group_teardown(void **state);
 int apr_setup(void **state);
+/* The root certificate of the program's token (after apr_group_setup). */
+const char *apr_root_pem(void);
 int apr_teardown(void **state);
 
 int64_t person(struct env *e, const char *name, const char *team,

@@ -37,7 +37,7 @@ __wrap_tk_journal_append(struct tk_journal *j,
 }
 
 void
-fa_assert_journal_holds_the_acks(struct tk_journal *j)
+fa_assert_journal_holds_the_acks(struct tk_journal *j, size_t from)
 {
 	uint64_t size = 0;
 	uint8_t *leaf;
@@ -46,7 +46,7 @@ fa_assert_journal_holds_the_acks(struct tk_journal *j)
 
 	assert_int_equal(tk_journal_size(j, &size), 0);
 	assert_int_equal(size, fa_nacks);
-	for (i = 0; i < fa_nacks; i++) {
+	for (i = from; i < fa_nacks; i++) {
 		leaf = NULL;
 		assert_true(fa_acks[i].index < size);
 		assert_int_equal(tk_journal_entry_get(j, fa_acks[i].index,
@@ -81,14 +81,14 @@ fa_first(void)
 }
 
 uint64_t
-fa_stride(void)
+fa_stride(uint64_t dflt)
 {
 	uint64_t n = env_number("TWOKEY_FAILALLOC_STRIDE");
 	const char *vg = getenv("TWOKEY_VALGRIND");
 
 	if (n > 0)
 		return n;
-	return vg != NULL && *vg != '\0' ? 16 : 1;
+	return vg != NULL && *vg != '\0' ? 16 * dflt : dflt;
 }
 
 int

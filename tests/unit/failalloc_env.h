@@ -29,17 +29,18 @@ int __wrap_tk_journal_append(struct tk_journal *j,
 
 /*
  * The journal holds exactly the acknowledged entries: as many as were
- * acknowledged, each at its index with its action (cmocka asserts).
+ * acknowledged, and each (from the from-th on) at its index with its
+ * action (cmocka asserts).
  */
-void fa_assert_journal_holds_the_acks(struct tk_journal *j);
+void fa_assert_journal_holds_the_acks(struct tk_journal *j, size_t from);
 
 /*
  * The n of the runs: from TWOKEY_FAILALLOC_FIRST (default 1) in steps
- * of TWOKEY_FAILALLOC_STRIDE, else 16 under valgrind (make
- * check-valgrind, to stay within CI's time), else 1.
+ * of TWOKEY_FAILALLOC_STRIDE, else of dflt (16 dflt under valgrind, make
+ * check-valgrind), to keep CI within its time.
  */
 uint64_t fa_first(void);
-uint64_t fa_stride(void);
+uint64_t fa_stride(uint64_t dflt);
 
 /*
  * Whether the allocator is ours: valgrind (without
