@@ -11,6 +11,7 @@
 #   make lint       80 columns, banned functions, cppcheck
 #   make fuzz       libFuzzer harnesses (clang), short runs
 #   make bench      benchmarks, figures as ratios against a baseline
+#   make soak       twokeyd under wrk, SOAK_SECONDS (default 60)
 #   make run        the appliance on its embedded defaults under ./state
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -117,7 +118,7 @@ FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
 
 include $(sort $(wildcard */module.mk))
 
-.PHONY: all deps check check-run check-asan check-valgrind lint fuzz bench run install \
+.PHONY: all deps check check-run check-asan check-valgrind soak lint fuzz bench run install \
 	clean tests
 .DEFAULT_GOAL := all
 
@@ -166,6 +167,9 @@ fuzz: $(FUZZERS)
 
 bench: $(PROGRAMS) $(BENCHES)
 	@sh tests/bench/run-benches.sh $(BUILD) $(BENCHES)
+
+soak: $(PROGRAMS)
+	@sh tests/load/run-load.sh $(BUILD) soak
 
 run: deps
 	@$(MAKE) --no-print-directory all

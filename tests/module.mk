@@ -30,3 +30,9 @@ $(eval $(call test,test_failalloc_approvals,\
 $(BUILD)/tests/test_failalloc_approvals: LDFLAGS += \
 	-Wl,--wrap=tk_journal_append
 endif
+
+# twokey-load: the real daemon under wrk (tests/load/): make soak, and
+# the HTTP figures of make bench.
+$(eval $(call program,twokey-load,tests/load/load.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
