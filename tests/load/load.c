@@ -69,10 +69,12 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A "Name:  N kB" line of /proc/pid/status, in KiB, or -1. */
 static long
-rss_kib(pid_t pid)
+status_kib(pid_t pid, const char *name)
 {
 	char path[64], line[256];
+	size_t n = strlen(name);
 	long kib = -1;
 	FILE *f;
 
@@ -80,10 +82,16 @@ rss_kib(pid_t pid)
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kib = strtol(line + 6, NULL, 10);
+		if (strncmp(line, name, n) == 0 && line[n] == ':')
+			kib = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	return kib;
+}
+
+static long
+rss_kib(pid_t pid)
+{
+	return status_kib(pid, "VmRSS");
 }
 
 /* A wrk latency figure ("812.00us", "1.20ms", "2.00s") in ms. */
@@ -477,7 +485,9 @@ bench(void)
 	int i;
 
 	idle = rss_kib(d.pid);
-	printf("twokeyd VmRSS idle: %ld KiB (target < 16384)\n", idle);
+	printf("twokeyd VmRSS idle: %ld KiB (target < 16384): RssAnon %ld, "
+	    "RssFile %ld (shared library pages)\n", idle,
+	    status_kib(d.pid, "RssAnon"), status_kib(d.pid, "RssFile"));
 	for (i = 0; i < 2; i++) {
 		if (wrk_run("/api/v1/journal/checkpoint", NULL, secs, 8,
 		    &w[i]) != 0 || w[i].non2xx != 0)
