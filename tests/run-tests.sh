@@ -24,6 +24,7 @@ run_one() {
 	res="$resdir/$name"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/twokey-$name.XXXXXX")
 	ok=1
+	start=$(date +%s)
 	if [ -n "${TWOKEY_VALGRIND:-}" ]; then
 		# Programs started after the daemon drops root log here too.
 		vg="$tmp.vg"
@@ -52,7 +53,7 @@ run_one() {
 		f=$(grep -c '^\[  FAILED  \] .*\.' "$res.log")
 		[ "$f" -gt 0 ] || f=1
 	fi
-	echo "$p $f" >"$res.status"
+	echo "$p $f $(($(date +%s) - start))" >"$res.status"
 	rm -rf "$tmp"
 }
 
@@ -78,6 +79,7 @@ if [ "$jobs" -le 1 ]; then
 		echo "== $(basename "$t")"
 		run_one "$resdir" "$t"
 		res="$resdir/$(basename "$t")"
+		echo "   ($(cut -d' ' -f3 "$res.status") s)"
 		if [ "$(cut -d' ' -f2 "$res.status")" -eq 0 ]; then
 			grep -E '^\[  (PASSED|FAILED)  \]' "$res.log" |
 			    sed 's/^/   /'
@@ -96,7 +98,7 @@ for t in "$@"; do
 	name=$(basename "$t")
 	res="$resdir/$name"
 	if [ ! -f "$res.status" ]; then
-		echo "0 1" >"$res.status"
+		echo "0 1 0" >"$res.status"
 		echo "$name: no result (the runner was killed?)" >"$res.log"
 	fi
 	p=$(cut -d' ' -f1 "$res.status")
@@ -105,9 +107,10 @@ for t in "$@"; do
 	failed=$((failed + f))
 	if [ "$f" -gt 0 ]; then
 		failures="$failures $name"
-		[ "$jobs" -le 1 ] || { echo "== $name"; cat "$res.log"; }
+		[ "$jobs" -le 1 ] || { echo "== $name ($(cut -d' ' -f3 \
+		    "$res.status") s)"; cat "$res.log"; }
 	elif [ "$jobs" -gt 1 ]; then
-		echo "== $name"
+		echo "== $name ($(cut -d' ' -f3 "$res.status") s)"
 		grep -E '^\[  (PASSED|FAILED)  \]' "$res.log" | sed 's/^/   /'
 	fi
 done
