@@ -52,7 +52,8 @@ OPT_LD    :=
 endif
 
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 \
-	     -DTWOKEY_LIBEXECDIR='"$(LIBEXECDIR)"'
+	     -DTWOKEY_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	     -DTWOKEY_DATADIR='"$(DATADIR)"'
 CFLAGS    += -std=c11 $(OPT) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) -pthread
 LDFLAGS   += $(OPT_LD) $(HARDEN_LD) -pthread
 LDLIBS    += $(PKG_LDLIBS) -lcmocka -ldl -lm
@@ -195,17 +196,22 @@ install: all
 		$(DESTDIR)$(DATADIR)/
 	install -m 0644 deploy/twokeyd.conf.example deploy/twokeyd.service \
 		$(DESTDIR)$(DATADIR)/
+	install -d -m 0755 $(DESTDIR)$(DATADIR)/www
+	install -m 0644 web/www/*.html web/www/*.css web/www/*.js \
+		$(DESTDIR)$(DATADIR)/www/
 
 clean:
 	rm -rf build build-asan build-fuzz
 
-# The installed signer's path is compiled in; rebuild what uses it when
-# PREFIX or LIBEXECDIR change between make and make install.
+# The installed signer's path and the pages' folder are compiled in;
+# rebuild what uses them when PREFIX, LIBEXECDIR or DATADIR change
+# between make and make install.
 $(BUILD)/libexecdir.stamp: FORCE
 	@mkdir -p $(@D)
-	@echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
-$(OBJDIR)/hsm/signer_client.o $(OBJDIR)/hsm/ceremony_spawn.o: \
-	$(BUILD)/libexecdir.stamp
+	@echo '$(LIBEXECDIR) $(DATADIR)' | cmp -s - $@ || \
+		echo '$(LIBEXECDIR) $(DATADIR)' > $@
+$(OBJDIR)/hsm/signer_client.o $(OBJDIR)/hsm/ceremony_spawn.o \
+	$(OBJDIR)/firmware-host/config.o: $(BUILD)/libexecdir.stamp
 .PHONY: FORCE
 FORCE:
 

@@ -37,10 +37,7 @@ tk_apr_check_text(const char *s, size_t max)
 
 	if (s == NULL || (n = strlen(s)) == 0 || n > max)
 		return -1;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return -1;
-	return 0;
+	return tk_text_printable(s, n) ? 0 : -1;
 }
 
 void

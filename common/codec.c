@@ -281,3 +281,65 @@ tk_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err,
 	}
 	return j;
 }
+
+/*
+ * Code points that change how the text around them reads without being
+ * seen: C1 controls, the soft hyphen, zero-width and direction marks,
+ * embeddings, overrides and isolates, line and paragraph separators, the
+ * byte order mark and the interlinear annotation marks. A name holding
+ * U+202E shows an approver other words than the ones it is made of.
+ */
+static int
+invisible(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+	    cp == 0xad || cp == 0x61c || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/* One code point of well-formed UTF-8; its length, or 0 if malformed. */
+static size_t
+utf8_next(const unsigned char *p, size_t left, uint32_t *cp)
+{
+	size_t n, i;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, *cp = p[0] & 0x1fu;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, *cp = p[0] & 0x0fu;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, *cp = p[0] & 0x07u;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (p[i] & 0x3fu);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+int
+tk_text_printable(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_next(p + i, len - i, &cp)) == 0 ||
+		    invisible(cp))
+			return 0;
+	return 1;
+}

@@ -16,13 +16,18 @@
 # The first run also bootstraps the first enrollment (twokeyd
 # --bootstrap, before the daemon starts): one-time invitations for the
 # demo people alice (team ops, admin and approver), bob (sec, approver)
-# and carol (dev, approver), printed once.
+# and carol (dev, approver), printed once, as links to the enrollment
+# page.
+#
+# Environment: TWOKEY_PORT (default 8443) for a new state folder;
+# TWOKEY_STATE (default ./state) names another state folder, as the
+# browser tests do to start from nothing.
 # Usage: run-embedded.sh BUILD_DIR
 set -eu
 
 build=$(cd "${1:-build}" && pwd)
 top=$(pwd)
-state=$top/state
+state=${TWOKEY_STATE:-$top/state}
 port=${TWOKEY_PORT:-8443}
 
 umask 077
@@ -60,7 +65,8 @@ if [ ! -f "$conf" ]; then
   "state_dir": "$state/daemon",
   $user_line
   "rp_id": "localhost",
-  "origins": ["https://localhost:$port"]
+  "origins": ["https://localhost:$port"],
+  "web_root": "$top/web/www"
 }
 CONF
 fi
@@ -91,7 +97,8 @@ fi
 cat <<MSG
 
 twokey on its embedded defaults
-  API:        https://localhost:$port/  (try /healthz and /readyz)
+  Pages:      https://localhost:$port/  (sign in with a security key)
+  API:        https://localhost:$port/api/v1/  (try /healthz, /readyz)
   Root certificate for clients and auditors to pin:
               $state/ceremony/root.pem
   Its SHA-256 fingerprint:
@@ -102,21 +109,18 @@ twokey on its embedded defaults
 
 MSG
 if [ -n "$invites" ]; then
-	echo "One-time admin invitation links (shown this once, valid 24 h;"
-	echo "no enrollment pages yet: each code is used by the API):"
+	echo "One-time enrollment links (shown this once, valid 24 h); open"
+	echo "each in a browser with the person's security key at hand:"
 	echo "$invites" | while IFS="$(printf '\t')" read -r name team roles code
 	do
 		echo "  $name (team $team, $roles):"
-		echo "    https://localhost:$port/api/v1/enroll/challenge" \
-		    "invitation $code"
+		echo "    https://localhost:$port/enroll.html#$code"
 	done
 	cat <<MSG
-  Enroll each with a security key: POST {"invitation":"CODE"} to
-    curl --cacert $state/ceremony/root.pem -H 'Content-Type: application/json' \\
-        -d '{"invitation":"CODE"}' https://localhost:$port/api/v1/enroll/challenge
-  then the key's WebAuthn registration for that challenge to
-  POST /api/v1/enroll (see web/openapi.json). Once alice and two
-  approvers are enrolled, unused bootstrap codes are void.
+  (Without a browser: POST {"invitation":"CODE"} to
+  /api/v1/enroll/challenge, then the key's WebAuthn registration to
+  /api/v1/enroll; see web/openapi.json.) Once alice and two approvers
+  are enrolled, unused bootstrap codes are void.
 
 MSG
 fi

@@ -48,6 +48,7 @@ static const struct setting settings[] = {
 	{ "rate_limit_per_minute", K_UINT, OFF(rate_limit_per_minute), 1,
 	    1000 },
 	{ "watchdog_interval", K_UINT, OFF(watchdog_interval), 0, 3600 },
+	{ "web_root", K_PATH, OFF(web_root), 1, 4096 },
 	{ "policy", K_POLICY, 0, 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -116,6 +117,7 @@ set_defaults(struct tk_config *c)
 	    set_str(&c->state_dir, "/var/lib/twokey") != 0 ||
 	    set_str(&c->user, "twokey") != 0 ||
 	    set_str(&c->rp_id, "localhost") != 0 ||
+	    set_str(&c->web_root, TWOKEY_DATADIR "/www") != 0 ||
 	    set_str(&c->policy_json, "{}") != 0)
 		return TK_CFG_ERR_NOMEM;
 	return TK_CFG_OK;
@@ -137,6 +139,7 @@ tk_config_free(struct tk_config **cp)
 	free(c->state_dir);
 	free(c->user);
 	free(c->rp_id);
+	free(c->web_root);
 	for (i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 	free(c->policy_json);

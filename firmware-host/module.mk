@@ -36,6 +36,9 @@ $(eval $(call test,test_daemon_people,tests/unit/test_daemon_people.c \
 $(eval $(call test,test_daemon_bootstrap,tests/unit/test_daemon_bootstrap.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+$(eval $(call test,test_daemon_pages,tests/unit/test_daemon_pages.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
 $(eval $(call test,test_daemon_abuse,tests/unit/test_daemon_abuse.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))

@@ -38,6 +38,7 @@ struct daemon {
 	struct tk_web *web;
 	struct tk_signer *signer;
 	struct tk_backend *backend;
+	struct tk_web_pages *pages;
 	uid_t uid;
 	gid_t gid;
 	int lock_fd;
@@ -114,6 +115,7 @@ start_web(struct daemon *d, int fd, char *cert, char *key)
 	wc.scratch_dir = d->cfg->state_dir;
 	wc.origins = (const char *const *)d->cfg->origins;
 	wc.norigins = d->cfg->norigins;
+	wc.pages = d->pages;
 	if ((r = tk_web_start(&wc, &d->web)) != TK_WEB_OK) {
 		tk_error("HTTPS server: %s", tk_web_strerror(r));
 		return -1;
@@ -194,6 +196,9 @@ startup(struct daemon *d)
 	if ((code = tk_backend_open(d->cfg, d->signer, &d->backend)) != 0)
 		goto out;
 	code = TK_EXIT_OSERR;
+	/* Read while root may still read them; served from memory. */
+	if (tk_web_pages_load(d->cfg->web_root, &d->pages) != TK_WEB_OK)
+		goto out;
 	if ((fd = tk_listen_socket(d->cfg)) < 0 ||
 	    tk_state_handover(d->cfg, d->uid, d->gid) != 0 ||
 	    tk_drop_privileges(d->uid, d->gid) != 0)
@@ -362,6 +367,7 @@ main(int argc, char **argv)
 	if ((code = startup(&d)) == 0)
 		code = serve(&d, &sigs);
 	tk_web_stop(&d.web);
+	tk_web_pages_free(&d.pages);
 	tk_backend_free(&d.backend);
 	tk_signer_free(&d.signer);
 	tk_config_free(&d.cfg);

@@ -170,9 +170,14 @@ web_h_enroll_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
 		return;
-	if (web_challenge_issue(w, hash, id, value) != 0) {
-		web_reply_error(r, 503, "busy", "too many ceremonies in "
-		    "progress; try again shortly");
+	if ((rc = web_challenge_issue(w, rq->addr, hash, id, value)) != 0) {
+		if (rc == -2)
+			web_reply_error(r, 429, "rate_limited", "too many "
+			    "enrollments in progress from this address; "
+			    "finish one or wait for it to expire");
+		else
+			web_reply_error(r, 503, "busy", "too many ceremonies "
+			    "in progress; try again shortly");
 		return;
 	}
 	if ((chal = tk_b64url_encode(value, sizeof(value))) != NULL)

@@ -23,15 +23,21 @@ web_h_signin_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	uint8_t value[32];
 	char *chal = NULL, id[33];
+	int rc;
 
 	if (web_rate_check(w, "addr", rq->addr) != 0) {
 		web_reply_error(r, 429, "rate_limited", "too many sign-in "
 		    "attempts; wait a minute and try again");
 		return;
 	}
-	if (web_challenge_issue(w, NULL, id, value) != 0) {
-		web_reply_error(r, 503, "busy", "too many sign-ins in "
-		    "progress; try again shortly");
+	if ((rc = web_challenge_issue(w, rq->addr, NULL, id, value)) != 0) {
+		if (rc == -2)
+			web_reply_error(r, 429, "rate_limited", "too many "
+			    "sign-ins in progress from this address; finish "
+			    "one or wait for it to expire");
+		else
+			web_reply_error(r, 503, "busy", "too many sign-ins in "
+			    "progress; try again shortly");
 		goto out;
 	}
 	if ((chal = tk_b64url_encode(value, sizeof(value))) == NULL)

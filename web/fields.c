@@ -23,8 +23,13 @@ tk_web_parse_body(const char *body, size_t len, char *msg, size_t msglen)
 		    "object");
 		return NULL;
 	}
-	/* jansson refuses NUL bytes and bad UTF-8 unless told otherwise. */
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	/*
+	 * jansson refuses NUL bytes and bad UTF-8 unless told otherwise.
+	 * Scalars are decoded too, so that "null" is told it is not an
+	 * object rather than that it is not JSON.
+	 */
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
 	if (root == NULL) {
 		snprintf(msg, msglen, "the body is not valid JSON (line %d, "
 		    "column %d)", jerr.line, jerr.column);
@@ -38,18 +43,11 @@ tk_web_parse_body(const char *body, size_t len, char *msg, size_t msglen)
 	return root;
 }
 
-/* No control characters: these strings reach logs, pages and JSON. */
+/* No control or invisible characters: these reach logs, pages, JSON. */
 static int
 text_ok(const char *s, size_t len)
 {
-	size_t i;
-
-	if (strlen(s) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	return strlen(s) == len && tk_text_printable(s, len);
 }
 
 static int
@@ -73,7 +71,7 @@ string_ok(const struct tk_field *f, const json_t *v, char *msg,
 
 	if (len < f->min || len > f->max) {
 		snprintf(msg, msglen, "field \"%s\" must be %zu to %zu "
-		    "bytes long", f->name, f->min, f->max);
+		    "bytes long (UTF-8)", f->name, f->min, f->max);
 		return 0;
 	}
 	if (f->type == TK_FIELD_B64URL ? !b64url_ok(s, len) :
@@ -104,8 +102,8 @@ strings_ok(const struct tk_field *f, const json_t *v, char *msg,
 		    json_string_length(e) > 256 ||
 		    !text_ok(json_string_value(e), json_string_length(e))) {
 			snprintf(msg, msglen, "field \"%s\" item %zu must be "
-			    "a string of 1 to 256 printable bytes", f->name,
-			    i);
+			    "a string of 1 to 256 printable bytes",
+			    f->name, i);
 			return 0;
 		}
 	}

@@ -10,6 +10,7 @@ WEB_SRCS := \
 	web/bootstrap.c \
 	web/api_signin.c \
 	web/fields.c \
+	web/pages.c \
 	web/ratelimit.c \
 	web/routes.c \
 	web/session.c \
@@ -26,3 +27,6 @@ $(eval $(call test,test_openapi,tests/unit/test_openapi.c,$(WEB_LIB) \
 	$(BUILD)/libtwokey-requests.a $(BUILD)/libtwokey-approvals.a \
 	$(BUILD)/libtwokey-audit.a $(BUILD)/libtwokey-verify.a \
 	$(BUILD)/libtwokey-hsm.a $(BUILD)/libtwokey-common.a))
+
+$(eval $(call test,test_web_fields,tests/unit/test_web_fields.c,$(WEB_LIB) \
+	$(BUILD)/libtwokey-common.a))

@@ -14,8 +14,8 @@
 
 #include "web_int.h"
 
-static uint64_t
-slot_key(const struct tk_web *w, const char *kind, const char *value)
+uint64_t
+web_rate_key(const struct tk_web *w, const char *kind, const char *value)
 {
 	uint8_t md[32];
 	unsigned int mdlen = 0;
@@ -39,7 +39,7 @@ slot_key(const struct tk_web *w, const char *kind, const char *value)
 int
 web_rate_full(struct tk_web *w, const char *kind, const char *value)
 {
-	uint64_t key = slot_key(w, kind, value);
+	uint64_t key = web_rate_key(w, kind, value);
 	time_t window = time(NULL) / 60;
 	struct rate_slot *s;
 	int full;
@@ -57,7 +57,7 @@ web_rate_full(struct tk_web *w, const char *kind, const char *value)
 int
 web_rate_check(struct tk_web *w, const char *kind, const char *value)
 {
-	uint64_t key = slot_key(w, kind, value);
+	uint64_t key = web_rate_key(w, kind, value);
 	time_t window = time(NULL) / 60;
 	struct rate_slot *s;
 	int r = 0;

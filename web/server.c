@@ -381,6 +381,10 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 	}
 	r = web_route_find(method, url, &rq->route, rq->param,
 	    sizeof(rq->param));
+	if (r == -1 && web_page_wanted(conn, method, url)) {
+		count_status(w, MHD_HTTP_NOT_FOUND);
+		return (enum MHD_Result)web_page_not_found(conn);
+	}
 	if (r == -1)
 		return refuse(w, conn, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such resource");
@@ -508,6 +512,23 @@ unescape(void *cls, struct MHD_Connection *conn, char *uri)
 	return strlen(BAD_PATH);
 }
 
+/* A page for GET or HEAD, if url names one: 1 with *ret set. */
+static int
+serve_page(struct tk_web *w, struct MHD_Connection *conn, const char *url,
+    const char *method, enum MHD_Result *ret)
+{
+	const struct page *pg;
+	unsigned int status = 0;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return 0;
+	if ((pg = web_page_find(w->pages, url)) == NULL)
+		return 0;
+	*ret = (enum MHD_Result)web_page_serve(conn, pg, &status);
+	count_status(w, status);
+	return 1;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -528,6 +549,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (strcmp(url, BAD_PATH) == 0)
 			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
 			    "bad_path", "the path holds an encoded NUL");
+		if (serve_page(w, conn, url, method, &ret))
+			return ret;
 		ret = gate_headers(w, conn, rq, url, method, &refused);
 		if (refused)
 			rq->route = NULL;
@@ -623,6 +646,7 @@ web_new(const struct tk_web_config *cfg, struct tk_web **out)
 	w->session_ttl = cfg->session_ttl > 0 ? cfg->session_ttl : 900;
 	w->origins = cfg->origins;
 	w->norigins = cfg->norigins;
+	w->pages = cfg->pages;
 	w->started = time(NULL);
 	*out = w;
 	return TK_WEB_OK;

@@ -15,14 +15,32 @@
 #include "twokey/common.h"
 #include "web_int.h"
 
+/* A free slot for owner, or -1 full, -2 owner holds its share. */
+static int
+challenge_slot_locked(const struct tk_web *w, uint64_t owner, time_t now)
+{
+	int i, free_slot = -1;
+	unsigned int held = 0;
+
+	for (i = 0; i < WEB_CHALLENGES; i++) {
+		if (w->challenges[i].expires <= now) {
+			if (free_slot < 0)
+				free_slot = i;
+		} else if (w->challenges[i].owner == owner)
+			held++;
+	}
+	if (held >= WEB_CHALLENGES_PER_ADDR)
+		return -2;
+	return free_slot;
+}
+
 int
-web_challenge_issue(struct tk_web *w, const uint8_t *bind, char id_hex[33],
-    uint8_t value[32])
+web_challenge_issue(struct tk_web *w, const char *addr, const uint8_t *bind,
+    char id_hex[33], uint8_t value[32])
 {
 	struct challenge c;
 	time_t now = time(NULL);
-	size_t i;
-	int r = -1;
+	int slot;
 
 	memset(&c, 0, sizeof(c));
 	if (RAND_bytes(c.id, sizeof(c.id)) != 1 ||
@@ -30,21 +48,18 @@ web_challenge_issue(struct tk_web *w, const uint8_t *bind, char id_hex[33],
 		return -1;
 	if (bind != NULL)
 		memcpy(c.bind, bind, sizeof(c.bind));
+	c.owner = web_rate_key(w, "challenge", addr);
 	c.expires = now + (time_t)w->challenge_ttl;
 	pthread_mutex_lock(&w->lock);
-	for (i = 0; i < WEB_CHALLENGES; i++)
-		if (w->challenges[i].expires <= now) {
-			w->challenges[i] = c;
-			r = 0;
-			break;
-		}
+	if ((slot = challenge_slot_locked(w, c.owner, now)) >= 0)
+		w->challenges[slot] = c;
 	pthread_mutex_unlock(&w->lock);
-	if (r == 0) {
+	if (slot >= 0) {
 		tk_hex_encode(c.id, sizeof(c.id), id_hex);
 		memcpy(value, c.value, 32);
 	}
 	OPENSSL_cleanse(&c, sizeof(c));
-	return r;
+	return slot >= 0 ? 0 : slot;
 }
 
 int

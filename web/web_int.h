@@ -83,8 +83,16 @@ struct challenge {
 	uint8_t id[16];
 	uint8_t value[32];
 	uint8_t bind[32];	/* invitation hash, or zeros (sign-in) */
+	uint64_t owner;		/* keyed hash of the asking address */
 	time_t expires;		/* 0: free slot */
 };
+
+/*
+ * Challenges one client address may hold at once. A person signing in
+ * or enrolling needs one; the cap keeps a few addresses from filling the
+ * shared pool and turning every other sign-in away.
+ */
+#define WEB_CHALLENGES_PER_ADDR 4
 
 struct rate_slot {
 	uint64_t key;		/* keyed hash of "kind:value" */
@@ -126,7 +134,28 @@ struct tk_web {
 	const char *const *origins;	/* borrowed from the config */
 	size_t norigins;
 	uint8_t rate_key[32];		/* hides the slot keys */
+	const struct tk_web_pages *pages;	/* borrowed; may be NULL */
 };
+
+/* ---- the pages (pages.c): static files from web_root ---- */
+
+struct page;
+struct MHD_Connection;
+struct MHD_Response;
+
+/* The page at url ("/" is "/index.html"), or NULL. */
+const struct page *web_page_find(const struct tk_web_pages *ps,
+    const char *url);
+/* Queues the page (200, or 304 on a matching If-None-Match); *status
+ * says which. Returns an enum MHD_Result. */
+int web_page_serve(struct MHD_Connection *conn, const struct page *pg,
+    unsigned int *status);
+/* 1 when a 404 for this request should be an HTML page. */
+int web_page_wanted(struct MHD_Connection *conn, const char *method,
+    const char *url);
+int web_page_not_found(struct MHD_Connection *conn);
+/* The security headers of every page. */
+void web_page_headers(struct MHD_Response *resp);
 
 /* Route lookup: 0 found, -1 no such path, -2 path without this method. */
 int web_route_find(const char *method, const char *url,
@@ -147,14 +176,20 @@ int web_rate_check(struct tk_web *w, const char *kind, const char *value);
 /* 1 when key's window is full (counted as a refusal), without counting. */
 int web_rate_full(struct tk_web *w, const char *kind, const char *value);
 
+/* The keyed hash behind the limits, for tables that count by address. */
+uint64_t web_rate_key(const struct tk_web *w, const char *kind,
+    const char *value);
+
 /*
  * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the
- * invitation's hash). issue fills id_hex (33 bytes) and value; -1 when
- * every slot is live. take removes the challenge (single use) and returns
- * 0 with its value if it existed, had not expired and has that binding.
+ * invitation's hash), asked for from addr. issue fills id_hex (33 bytes)
+ * and value; -1 when every slot is live, -2 when addr already holds
+ * WEB_CHALLENGES_PER_ADDR live ones. take removes the challenge (single
+ * use) and returns 0 with its value if it existed, had not expired and
+ * has that binding.
  */
-int web_challenge_issue(struct tk_web *w, const uint8_t *bind,
-    char id_hex[33], uint8_t value[32]);
+int web_challenge_issue(struct tk_web *w, const char *addr,
+    const uint8_t *bind, char id_hex[33], uint8_t value[32]);
 int web_challenge_take(struct tk_web *w, const char *id_hex,
     const uint8_t *bind, uint8_t value[32]);
 

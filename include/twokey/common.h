@@ -56,6 +56,14 @@ void tk_log_at(enum tk_log_level level, const char *func, const char *fmt,
 char *tk_log_escape(char *out, size_t cap, const char *in, size_t len);
 
 /*
+ * 1 when s[0..len) is well-formed UTF-8 without control characters and
+ * without the invisible or direction-changing code points that let text
+ * read otherwise than it is (U+202E and its kin); 0 otherwise. For names,
+ * reasons and every other string that people read on a page or a log.
+ */
+int tk_text_printable(const char *s, size_t len);
+
+/*
  * base64url without padding (RFC 4648 section 5). Encoding returns a
  * NUL-terminated string the caller frees with free(). Decoding refuses
  * padding, whitespace and any byte outside the alphabet, and the caller

@@ -62,9 +62,23 @@ struct tk_web_config {
 	const char *scratch_dir;	/* writable after the privilege drop */
 	const char *const *origins;	/* allowed WebAuthn origins */
 	size_t norigins;
+	const struct tk_web_pages *pages;	/* borrowed; NULL: none */
 };
 
 struct tk_web;
+
+/*
+ * The approver pages: every regular file of a known type (html, css, js,
+ * json, svg, png, ico, txt) under root, read into memory once, so that
+ * nothing on disk is opened while serving and only these paths exist.
+ * Symlinks, dotfiles, names outside [A-Za-z0-9._-] and folders deeper
+ * than three are skipped. A missing root is logged and gives no pages.
+ * Load before dropping root; free after tk_web_stop.
+ */
+struct tk_web_pages;
+int tk_web_pages_load(const char *root, struct tk_web_pages **out);
+size_t tk_web_pages_count(const struct tk_web_pages *pages);
+void tk_web_pages_free(struct tk_web_pages **pages);
 
 /* Starts serving on cfg->listen_fd. *out is freed with tk_web_stop. */
 int tk_web_start(const struct tk_web_config *cfg, struct tk_web **out);
@@ -121,7 +135,7 @@ struct tk_field {
 	const char *name;
 	enum tk_field_type type;
 	int required;
-	size_t min, max;	/* string length (bytes), integer value, or */
+	size_t min, max;	/* string length (characters), integer, or */
 				/* array length for TK_FIELD_STRINGS */
 };
 

@@ -237,7 +237,12 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	struct tkd_resp *r = arg;
 	size_t len = size * n, name = strlen("Set-Cookie: ");
 	const char *semi;
+	size_t have = strlen(r->headers);
 
+	if (have + len < sizeof(r->headers)) {
+		memcpy(r->headers + have, p, len);
+		r->headers[have + len] = '\0';
+	}
 	if (len > name && strncasecmp(p, "Set-Cookie: ", name) == 0) {
 		semi = memchr(p, ';', len);
 		if (semi == NULL)
@@ -281,6 +286,10 @@ tkd_request(const struct tkd *d, const char *method, const char *path,
 	/* Trust anchor: the root certificate of the key ceremony. */
 	curl_easy_setopt(c, CURLOPT_CAINFO, d->root_pem);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	/* The path as the test wrote it: no "/../" squashed by curl. */
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT,
 	    (long)(tk_fixture_ms(20000) / 1000));

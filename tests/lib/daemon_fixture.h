@@ -40,6 +40,7 @@ struct tkd_resp {
 	char *body;		/* NUL-terminated; free() */
 	size_t len;
 	char ctype[128];
+	char headers[2048];	/* every header line, "\r\n" each, cut */
 };
 
 /*

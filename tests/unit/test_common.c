@@ -199,6 +199,28 @@ small_file_under_a_huge_limit_needs_little_memory(void **state)
 #endif
 }
 
+static void
+printable_text_refuses_malformed_and_invisible(void **state)
+{
+	const char *bad[] = {
+		"\xc0\xaf",		/* overlong slash */
+		"\xed\xa0\x80",	/* a surrogate */
+		"\xf4\x90\x80\x80",	/* past U+10FFFF */
+		"\xe2\x80",		/* cut short */
+		"a\xe2\x80\xae" "b",	/* U+202E */
+		"tab\there",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tk_text_printable(bad[i], strlen(bad[i])),
+		    0);
+	assert_int_equal(tk_text_printable("Zo\xc3\xab \xe7\x8e\x8b", 8),
+	    1);
+	assert_int_equal(tk_text_printable("\xf0\x9f\x94\x91", 4), 1);
+}
+
 int
 main(void)
 {
@@ -213,6 +235,8 @@ main(void)
 		cmocka_unit_test(
 		    secret_file_strips_newline_and_refuses_group_readable),
 		cmocka_unit_test(file_larger_than_limit_is_refused),
+		cmocka_unit_test(
+		    printable_text_refuses_malformed_and_invisible),
 		cmocka_unit_test(
 		    small_file_under_a_huge_limit_needs_little_memory),
 	};

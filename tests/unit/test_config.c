@@ -80,6 +80,7 @@ example_file_parses_with_its_comments(void **state)
 		fail_msg("example refused: %s", err);
 	assert_int_equal(c->listen_port, 8443);
 	assert_non_null(strstr(c->policy_json, "\"quorum\":2"));
+	assert_string_equal(c->web_root, "/usr/local/share/twokey/www");
 	tk_config_free(&c);
 }
 

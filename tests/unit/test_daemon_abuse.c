@@ -149,6 +149,36 @@ challenges_for_a_name_cannot_lock_its_person_out(void **state)
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
+/*
+ * One address holds at most four live challenges: the fifth is refused
+ * with 429 while another address still gets one, so a few clients
+ * cannot fill the shared pool and turn every sign-in away.
+ */
+static void
+one_address_cannot_fill_the_challenge_pool(void **state)
+{
+	struct tkd d;
+	struct tkd_key vic;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "pool",
+	    ",\n\"rate_limit_per_minute\": 100"), 0);
+	assert_int_equal(tkd_enroll(&d, "victim", "ops", TK_ROLE_APPROVER,
+	    &vic), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(challenge_from(&d, "127.0.0.60", "victim",
+		    NULL, NULL, NULL), 200);
+	assert_int_equal(challenge_from(&d, "127.0.0.60", "victim", NULL,
+	    NULL, NULL), 429);
+	d.source = "127.0.0.61";
+	assert_int_equal(tkd_signin(&d, "victim", &vic), 200);
+	d.source = NULL;
+	softauthn_free(&vic.sa);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
 /* A real assertion by key, but over another challenge than the one named. */
 static long
 wrong_assertion_from(struct tkd *d, const char *src, struct tkd_key *key)
@@ -431,6 +461,7 @@ main(void)
 		cmocka_unit_test(
 		    smuggled_request_framing_is_refused_and_closed),
 		cmocka_unit_test(nul_in_the_path_is_refused),
+		cmocka_unit_test(one_address_cannot_fill_the_challenge_pool),
 		cmocka_unit_test(api_key_guessing_is_limited_per_address),
 		cmocka_unit_test(wrong_method_names_the_allowed_ones),
 	};
