@@ -50,6 +50,7 @@ struct req {
 	struct who who;
 	int via_key;			/* authenticated by an API key */
 	char cookie[64];		/* the session cookie as sent */
+	const struct page *page;	/* a page to serve, once read */
 };
 
 struct tk_web;
