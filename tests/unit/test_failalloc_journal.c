@@ -1,16 +1,12 @@
 /*
  * Allocation failure: for every n, the n-th heap allocation of the
- * process fails during a journal append, and during the approval path
- * (file a request, a challenge and a vote for each of two approvers, the
- * grant; test_failalloc_approvals.c). Every run must end in a clean error (or in success, where the
- * failure was tolerated), and afterwards:
- *   - the journal holds exactly the entries whose append returned 0,
- *     each with the action it was given, and its export verifies against
- *     the pinned root;
- *   - the service still works: the path completes once allocations
- *     succeed again, and an error never hides a change that happened;
- *   - nothing allocated during the runs is still live once everything is
- *     closed (leaks).
+ * process fails during a journal append (the approval path is
+ * test_failalloc_approvals.c). Every run must end in a clean error (or
+ * in success, where the failure was tolerated), and afterwards the
+ * journal holds exactly the entries whose append returned 0, each with
+ * the action it was given; it keeps working; its export verifies
+ * against the pinned root; and nothing allocated during the runs is
+ * still live once it is closed (leaks).
  *
  * tests/lib/failalloc.c replaces the process's allocator (see its header
  * for what that covers and what not), so this program is built for make
