@@ -1,4 +1,5 @@
 /* Shared by the allocation failure tests (failalloc_env.h). */
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -102,4 +104,35 @@ fa_allocator_is_ours(void)
 	n = failalloc_disarm();
 	free(p);
 	return n == 1;
+}
+
+static char memtmp[64];
+
+static int
+remove_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+fa_use_memory_tmp(void)
+{
+	snprintf(memtmp, sizeof(memtmp), "/dev/shm/twokey-failalloc.XXXXXX");
+	if (access("/dev/shm", W_OK) != 0 || mkdtemp(memtmp) == NULL) {
+		memtmp[0] = '\0';
+		return;
+	}
+	setenv("TWOKEY_TEST_TMP", memtmp, 1);
+}
+
+void
+fa_remove_memory_tmp(void)
+{
+	if (memtmp[0] != '\0')
+		(void)nftw(memtmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	memtmp[0] = '\0';
 }

@@ -48,4 +48,13 @@ uint64_t fa_stride(uint64_t dflt);
  */
 int fa_allocator_is_ours(void);
 
+/*
+ * Moves TWOKEY_TEST_TMP to a fresh folder in /dev/shm (if there is one):
+ * every run commits to SQLite with fsync, which on a disk costs more
+ * than the rest of the run; what is tested does not depend on the disk.
+ * fa_remove_memory_tmp removes that folder.
+ */
+void fa_use_memory_tmp(void);
+void fa_remove_memory_tmp(void);
+
 #endif

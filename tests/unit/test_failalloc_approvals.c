@@ -272,11 +272,14 @@ main(void)
 		cmocka_unit_test(
 		    approval_path_fails_cleanly_at_every_allocation),
 	};
+	int r;
 
 	if (failalloc_openssl_init() != 0) {
 		fprintf(stderr, "OpenSSL allocated before main\n");
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, group_setup,
-	    apr_group_teardown);
+	fa_use_memory_tmp();
+	r = cmocka_run_group_tests(tests, group_setup, apr_group_teardown);
+	fa_remove_memory_tmp();
+	return r;
 }

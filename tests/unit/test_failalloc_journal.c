@@ -198,6 +198,8 @@ journal_append_fails_cleanly_at_every_allocation(void **state)
 int
 main(void)
 {
+	int r;
+
 	if (failalloc_openssl_init() != 0) {
 		fprintf(stderr, "OpenSSL allocated before main\n");
 		return 1;
@@ -209,5 +211,8 @@ main(void)
 		    journal_append_fails_cleanly_at_every_allocation),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	fa_use_memory_tmp();
+	r = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	fa_remove_memory_tmp();
+	return r;
 }
