@@ -7,10 +7,12 @@
 #   make            build everything into $(BUILD)
 #   make check      build and run the tests (real SoftHSM2 token, SQLite)
 #   make check-asan the same under AddressSanitizer + UBSan
+#   make check-valgrind the same under valgrind memcheck (TEST_JOBS=N)
 #   make lint       80 columns, banned functions, cppcheck
 #   make fuzz       libFuzzer harnesses (clang), short runs
 #   make bench      benchmarks, figures as ratios against a baseline
 #   make check-browser  the main job in Debian's chromium (tests/browser/)
+#   make soak       twokeyd under wrk, SOAK_SECONDS (default 60)
 #   make run        the appliance on its embedded defaults under ./state
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -120,8 +122,8 @@ FUZZ_LDLIBS := $(PKG_LDLIBS) -ldl -lm -pthread
 
 include $(sort $(wildcard */module.mk))
 
-.PHONY: all deps check check-run check-asan check-browser lint fuzz \
-	bench run install clean tests
+.PHONY: all deps check check-run check-asan check-browser check-valgrind \
+	soak lint fuzz bench run install clean tests
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -151,6 +153,30 @@ check-browser: all
 	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	@node tests/browser/e2e.js $(BUILD)
 
+# Memcheck over the whole suite and every program the tests start
+# (twokeyd, twokey-signer, twokey-verify; system tools are skipped). Leaks
+# of our code count as errors; tests/valgrind.supp names the third-party
+# ones. Time limits in the tests are scaled: valgrind is ~20x slower.
+VALGRIND := valgrind --trace-children=yes \
+	--trace-children-skip=/usr/*,/bin/*,/sbin/* \
+	--child-silent-after-fork=yes --leak-check=full \
+	--show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	--soname-synonyms=somalloc=nouserintercepts \
+	--num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp
+VALGRIND_SCALE ?= 20
+
+# VALGRIND_TESTS="test_a test_b" runs only those (CI runs a subset).
+VALGRIND_TESTS ?=
+VALGRIND_RUN = $(if $(VALGRIND_TESTS),$(addprefix $(BUILD)/tests/,\
+	$(VALGRIND_TESTS)),$(TESTS))
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory tests
+	@TWOKEY_VALGRIND="$(VALGRIND)" \
+	    TWOKEY_TEST_TIMEOUT_SCALE=$(VALGRIND_SCALE) \
+	    sh tests/run-tests.sh $(BUILD) $(VALGRIND_RUN)
+
 lint:
 	@sh tools/lint.sh
 
@@ -159,6 +185,9 @@ fuzz: $(FUZZERS)
 
 bench: $(PROGRAMS) $(BENCHES)
 	@sh tests/bench/run-benches.sh $(BUILD) $(BENCHES)
+
+soak: $(PROGRAMS)
+	@sh tests/load/run-load.sh $(BUILD) soak
 
 run: deps
 	@$(MAKE) --no-print-directory all

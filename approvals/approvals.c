@@ -139,6 +139,15 @@ tk_apr_record(struct tk_approvals *ap, const char *actor,
 	struct tk_journal_entry e;
 	int r, rc = TK_APR_OK;
 
+	/*
+	 * Callers pass json_pack's result: NULL means it ran out of memory,
+	 * and the entry must not go in without its details. An event with
+	 * nothing to add passes json_object().
+	 */
+	if (details == NULL) {
+		tk_error("%s not journaled: out of memory", action);
+		return TK_APR_ERR_NOMEM;
+	}
 	memset(&e, 0, sizeof(e));
 	e.actor = actor != NULL && *actor != '\0' ? actor : "-";
 	e.action = action;

@@ -51,19 +51,26 @@ tk_challenge_from_client_data(const uint8_t *cdj, size_t len,
 	const char *s;
 	uint8_t *raw = NULL;
 	size_t rawlen = 0;
-	int rc = TK_APR_ERR_INVALID;
+	int rc = TK_APR_ERR_INVALID, nomem = 0;
 
 	if (cdj == NULL || len == 0 || len > TK_JSON_MAX)
 		goto out;
-	if ((root = json_loadb((const char *)cdj, len, JSON_REJECT_DUPLICATES,
-	    NULL)) == NULL || !json_is_object(root))
+	if ((root = tk_json_loadb((const char *)cdj, len,
+	    JSON_REJECT_DUPLICATES, NULL, &nomem)) == NULL ||
+	    !json_is_object(root)) {
+		if (nomem)
+			rc = TK_APR_ERR_NOMEM;
 		goto out;
+	}
 	if ((s = json_string_value(json_object_get(root, "challenge"))) ==
 	    NULL)
 		goto out;
-	if (tk_b64url_decode(s, strlen(s), &raw, &rawlen) != 0 ||
-	    rawlen != TK_CHALLENGE_LEN)
+	if ((nomem = tk_b64url_decode(s, strlen(s), &raw, &rawlen)) != 0 ||
+	    rawlen != TK_CHALLENGE_LEN) {
+		if (nomem == TK_ERR_NOMEM)
+			rc = TK_APR_ERR_NOMEM;
 		goto out;
+	}
 	memcpy(challenge, raw, TK_CHALLENGE_LEN);
 	rc = TK_APR_OK;
 out:

@@ -122,7 +122,7 @@ tk_approvals_evidence(struct tk_approvals *ap, int64_t request_id,
 	    (rc = grant_json(ap, request_id, o)) != 0)
 		goto out;
 	rc = TK_APR_ERR_NOMEM;
-	if ((*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if ((*out = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		goto out;
 	rc = TK_APR_OK;
 out:

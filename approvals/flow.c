@@ -310,7 +310,8 @@ expire_one(struct tk_approvals *ap, int64_t id)
 	if ((rc = tk_store_request_state(ap, id, TK_REQ_EXPIRED)) != 0)
 		return rc;
 	(void)snprintf(obj, sizeof(obj), "request/%lld", (long long)id);
-	return tk_apr_record(ap, "twokey", "request.expire", obj, NULL);
+	return tk_apr_record(ap, "twokey", "request.expire", obj,
+	    json_object());
 }
 
 int

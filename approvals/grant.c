@@ -103,7 +103,7 @@ tk_approvals_jwks(struct tk_approvals *ap, char **out)
 	    "kty", "EC", "crv", "P-256", "x", k.x, "y", k.y, "use", "sig",
 	    "alg", "ES256", "kid", k.kid);
 	if (o == NULL ||
-	    (*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	    (*out = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		rc = TK_APR_ERR_NOMEM;
 	json_decref(o);
 	return rc;
@@ -115,7 +115,7 @@ b64url_json(const json_t *o)
 {
 	char *s, *b;
 
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if ((s = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		return NULL;
 	b = tk_b64url_encode((const uint8_t *)s, strlen(s));
 	free(s);
@@ -398,7 +398,8 @@ tk_approvals_grant_revoke(struct tk_approvals *ap, const char *actor,
 		return tk_apr_refuse(ap, actor, "grant.revoke", jti,
 		    TK_APR_ERR_REVOKED, NULL);
 	}
-	return tk_apr_commit_event(ap, actor, "grant.revoke", jti, NULL);
+	return tk_apr_commit_event(ap, actor, "grant.revoke", jti,
+	    json_object());
 fail:
 	tk_store_rollback(ap);
 	return rc;
@@ -436,7 +437,8 @@ tk_approvals_review_file(struct tk_approvals *ap, int64_t request_id,
 		return tk_apr_refuse(ap, p.name, "review.file", obj,
 		    TK_APR_ERR_NOT_FOUND, "no open review of this commander");
 	}
-	return tk_apr_commit_event(ap, p.name, "review.file", obj, NULL);
+	return tk_apr_commit_event(ap, p.name, "review.file", obj,
+	    json_object());
 fail:
 	tk_store_rollback(ap);
 	return rc;

@@ -52,7 +52,9 @@ int64_t tk_apr_now(struct tk_approvals *ap);
 /*
  * The single place where approvals events reach the journal: actor did
  * action on object (a request id, a person, a credential), with details
- * (a JSON object, stolen; may be NULL). Returns 0 or TK_APR_ERR_JOURNAL.
+ * (a JSON object, stolen; json_object() for none). NULL details mean
+ * that the caller's json_pack ran out of memory: TK_APR_ERR_NOMEM, and
+ * nothing is journaled. Returns 0, that, or TK_APR_ERR_JOURNAL.
  */
 int tk_apr_record(struct tk_approvals *ap, const char *actor,
     const char *action, const char *object, json_t *details);

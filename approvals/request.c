@@ -60,7 +60,11 @@ tk_request_free(struct tk_request **rp)
 	*rp = NULL;
 }
 
-/* A string member; absent is fine unless required. -1 on anything bad. */
+/*
+ * A string member; absent is fine unless required. -1 on anything bad,
+ * NOMEM (-2) when a copy could not be made: not the input's fault.
+ */
+#define NOMEM (-2)
 static int
 take_str(json_t *root, const char *key, int required, int token,
     char **out)
@@ -78,7 +82,7 @@ take_str(json_t *root, const char *key, int required, int token,
 	if (token ? tk_apr_check_token(s) : tk_apr_check_text(s,
 	    TK_TEXT_MAX))
 		return -1;
-	return (*out = strdup(s)) == NULL ? -1 : 0;
+	return (*out = strdup(s)) == NULL ? NOMEM : 0;
 }
 
 static int
@@ -98,13 +102,13 @@ take_scopes(json_t *root, struct tk_request *r)
 	    n > TK_SCOPES_MAX)
 		return -1;
 	if ((r->scopes = calloc(n, sizeof(char *))) == NULL)
-		return -1;
+		return NOMEM;
 	json_array_foreach(arr, i, s) {
 		if (!json_is_string(s) ||
 		    tk_apr_check_token(json_string_value(s)) != 0)
 			return -1;
 		if ((r->scopes[i] = strdup(json_string_value(s))) == NULL)
-			return -1;
+			return NOMEM;
 		r->nscopes = i + 1;
 	}
 	qsort(r->scopes, n, sizeof(char *), cmp_str);
@@ -140,29 +144,33 @@ take_fields(json_t *root, struct tk_request *r)
 	    "ttl", "reason" };
 	const char *kind;
 	json_t *d;
+	int e;
 
 	if ((kind = json_string_value(json_object_get(root, "kind"))) == NULL)
 		return -1;
 	if (strcmp(kind, "elevation") == 0) {
 		r->kind = TK_REQ_ELEVATION;
-		if (only_keys(root, elev, 7) != 0 ||
-		    take_str(root, "service_account", 1, 1,
-		    &r->service_account) != 0 ||
-		    take_str(root, "connector", 1, 1, &r->connector) != 0 ||
-		    take_str(root, "ticket", 0, 1, &r->ticket) != 0)
+		if (only_keys(root, elev, 7) != 0)
 			return -1;
+		if ((e = take_str(root, "service_account", 1, 1,
+		    &r->service_account)) != 0 ||
+		    (e = take_str(root, "connector", 1, 1,
+		    &r->connector)) != 0 ||
+		    (e = take_str(root, "ticket", 0, 1, &r->ticket)) != 0)
+			return e;
 		d = json_object_get(root, "duration");
 	} else if (strcmp(kind, "break-glass") == 0) {
 		r->kind = TK_REQ_BREAKGLASS;
-		if (only_keys(root, bg, 5) != 0 ||
-		    take_str(root, "incident", 1, 1, &r->incident) != 0)
+		if (only_keys(root, bg, 5) != 0)
 			return -1;
+		if ((e = take_str(root, "incident", 1, 1, &r->incident)) != 0)
+			return e;
 		d = json_object_get(root, "ttl");
 	} else
 		return -1;
-	if (take_str(root, "reason", 1, 0, &r->reason) != 0 ||
-	    take_scopes(root, r) != 0)
-		return -1;
+	if ((e = take_str(root, "reason", 1, 0, &r->reason)) != 0 ||
+	    (e = take_scopes(root, r)) != 0)
+		return e;
 	/* Bounded so that the canonical form stays exact in JCS (2^53). */
 	if (!json_is_integer(d) || json_integer_value(d) <= 0 ||
 	    json_integer_value(d) > TK_DURATION_MAX)
@@ -177,20 +185,26 @@ tk_request_parse(const char *json, size_t len, struct tk_request **out)
 	struct tk_request *r = NULL;
 	json_error_t jerr;
 	json_t *root = NULL;
-	int rc = TK_APR_ERR_INVALID;
+	int rc = TK_APR_ERR_INVALID, nomem = 0;
 
 	*out = NULL;
 	if (json == NULL || len == 0 || len > TK_JSON_MAX)
 		goto out;
-	if ((root = json_loadb(json, len, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL || !json_is_object(root))
+	if ((root = tk_json_loadb(json, len, JSON_REJECT_DUPLICATES,
+	    &jerr, &nomem)) == NULL || !json_is_object(root)) {
+		if (nomem)
+			rc = TK_APR_ERR_NOMEM;
 		goto out;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = TK_APR_ERR_NOMEM;
 		goto out;
 	}
-	if (take_fields(root, r) != 0)
+	if ((nomem = take_fields(root, r)) != 0) {
+		if (nomem == NOMEM)
+			rc = TK_APR_ERR_NOMEM;
 		goto out;
+	}
 	*out = r;
 	r = NULL;
 	rc = TK_APR_OK;
@@ -262,7 +276,7 @@ tk_request_canonical(const struct tk_request *req, const char *requester,
 	rc = TK_APR_ERR_NOMEM;
 	if ((o = canonical_object(req, requester, rid, created)) == NULL)
 		goto out;
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if ((s = tk_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		goto out;
 	if (SHA256((const unsigned char *)s, strlen(s), digest) == NULL)
 		goto out;

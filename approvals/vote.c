@@ -45,9 +45,11 @@ vote_load(struct tk_approvals *ap, struct vote *v)
 	const struct tk_assertion *as = v->as;
 	int rc;
 
-	if (as == NULL || tk_challenge_from_client_data(as->client_data,
-	    as->client_data_len, v->challenge) != 0)
+	if (as == NULL)
 		return TK_APR_ERR_INVALID;
+	if ((rc = tk_challenge_from_client_data(as->client_data,
+	    as->client_data_len, v->challenge)) != 0)
+		return rc;
 	if ((rc = tk_store_cred_get(ap, as->cred_id, as->cred_id_len,
 	    &v->cred)) != 0 ||
 	    (rc = tk_store_person_get(ap, v->cred.person_id,
@@ -190,6 +192,8 @@ vote_verify(struct tk_approvals *ap, struct vote *v)
 		(void)snprintf(v->why, sizeof(v->why), "%s", verdict.detail);
 		return TK_APR_ERR_COUNTER;
 	}
+	if (r == TK_WA_ERR_NOMEM)	/* not the assertion's fault */
+		return TK_APR_ERR_NOMEM;
 	if (r != 0) {
 		(void)snprintf(v->why, sizeof(v->why), "%s",
 		    verdict.detail[0] != '\0' ? verdict.detail :
@@ -291,7 +295,7 @@ vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 		return rc;
 	if (v->q.state == TK_REQ_REJECTED)
 		return tk_apr_record(ap, v->person.name, "request.rejected",
-		    obj, NULL);
+		    obj, json_object());
 	if (v->q.state == TK_REQ_GRANTED && v->req.kind != TK_REQ_CHANGE)
 		return tk_apr_record(ap, "twokey", "request.granted", obj,
 		    json_pack("{s:s}", "jti", jti));

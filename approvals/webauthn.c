@@ -141,7 +141,10 @@ tk_wa_authdata_policy(const struct tk_webauthn_expect *exp,
 	uint8_t want[SHA256_DIGEST_LENGTH];
 	char esc[96];
 
-	SHA256((const unsigned char *)exp->rp_id, strlen(exp->rp_id), want);
+	/* One-shot SHA256 fetches the digest and fails without memory. */
+	if (SHA256((const unsigned char *)exp->rp_id, strlen(exp->rp_id),
+	    want) == NULL)
+		return tk_wa_fail(v, TK_WA_ERR_NOMEM, "out of memory");
 	if (CRYPTO_memcmp(want, ad->rp_id_hash, sizeof(want)) != 0)
 		return tk_wa_fail(v, TK_WA_ERR_RPID, "rpIdHash is not "
 		    "SHA-256(\"%s\"): the authenticator signed for another "

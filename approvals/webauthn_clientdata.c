@@ -44,8 +44,10 @@ check_challenge(const json_t *root, const struct tk_webauthn_expect *exp,
 	if (!json_is_string(c))
 		return tk_wa_fail(v, TK_WA_ERR_CLIENTDATA,
 		    "clientDataJSON has no string challenge");
-	if (tk_b64url_decode(json_string_value(c), json_string_length(c),
-	    &got, &got_len) != 0)
+	if ((r = tk_b64url_decode(json_string_value(c), json_string_length(c),
+	    &got, &got_len)) == TK_ERR_NOMEM)
+		return tk_wa_fail(v, TK_WA_ERR_NOMEM, "out of memory");
+	if (r != 0)
 		return tk_wa_fail(v, TK_WA_ERR_CHALLENGE, "challenge is not "
 		    "unpadded base64url");
 	if (got_len != exp->challenge_len ||
@@ -131,13 +133,17 @@ tk_wa_clientdata_check(const uint8_t *json, size_t len, const char *type,
 {
 	json_error_t jerr;
 	json_t *root = NULL;
-	int r;
+	int r, nomem = 0;
 
 	if (json == NULL || len == 0 || len > CLIENTDATA_MAX)
 		return tk_wa_fail(v, TK_WA_ERR_CLIENTDATA, "clientDataJSON "
 		    "is empty or longer than %d bytes", CLIENTDATA_MAX);
-	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES,
-	    &jerr);
+	root = tk_json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES,
+	    &jerr, &nomem);
+	if (nomem) {
+		r = tk_wa_fail(v, TK_WA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	if (!json_is_object(root)) {
 		r = tk_wa_fail(v, TK_WA_ERR_CLIENTDATA, "clientDataJSON is "
 		    "not a JSON object");

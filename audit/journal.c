@@ -39,7 +39,14 @@ sign_checkpoint(struct tk_journal *j, uint64_t size, const tk_merkle_hash root,
 		r = TK_JOURNAL_ERR_NOMEM;
 		goto out;
 	}
-	SHA256((const uint8_t *)text, text_len, digest);
+	/*
+	 * The one-shot SHA256 fetches the digest and fails without memory,
+	 * leaving digest unset: the signer would sign whatever it held.
+	 */
+	if (SHA256((const uint8_t *)text, text_len, digest) == NULL) {
+		r = TK_JOURNAL_ERR_NOMEM;
+		goto out;
+	}
 	if ((hr = tk_signer_sign_digest(j->signer, TK_KEY_AUDIT, digest, der,
 	    &der_len)) != 0) {
 		tk_error("checkpoint %llu not signed: %s",

@@ -356,7 +356,7 @@ put_manifest(struct xw *x, int proofs)
 	o = json_pack("{s:s, s:s, s:I, s:I, s:b}", "format", TK_EXPORT_FORMAT,
 	    "origin", x->j->origin, "first", (json_int_t)x->first, "end",
 	    (json_int_t)x->end, "proofs", proofs);
-	if (o != NULL && (s = json_dumps(o, JSON_INDENT(1) |
+	if (o != NULL && (s = tk_json_dumps(o, JSON_INDENT(1) |
 	    JSON_PRESERVE_ORDER)) != NULL)
 		r = put(x, "export.json", s, strlen(s));
 	free(s);

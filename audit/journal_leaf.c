@@ -14,10 +14,32 @@
 
 #include <jansson.h>
 
+#include "twokey/common.h"
 #include "twokey/journal.h"
 #include "journal_int.h"
+#include "note_int.h"
 
 static json_t *canon_value(const json_t *v, int depth, int *err);
+
+/*
+ * The UTF-8 rule jansson applies (no overlong forms, surrogates or code
+ * points past U+10FFFF), checked first so that a string that jansson
+ * then fails to make can only mean that memory ran out.
+ */
+static int
+utf8_valid(const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, k;
+	uint32_t c;
+
+	while (i < n) {
+		if ((k = note_utf8_next(p + i, n - i, &c)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
 
 static int
 key_cmp(const void *a, const void *b)
@@ -133,9 +155,10 @@ set_field(json_t *o, const char *key, const char *val, int required)
 		return TK_JOURNAL_ERR_INVALID;
 	if (len > TK_JOURNAL_MAX_FIELD)
 		return TK_JOURNAL_ERR_TOOBIG;
-	/* json_stringn refuses invalid UTF-8. */
-	if ((s = json_stringn(val, len)) == NULL)
+	if (!utf8_valid(val, len))
 		return TK_JOURNAL_ERR_INVALID;
+	if ((s = json_stringn(val, len)) == NULL)
+		return TK_JOURNAL_ERR_NOMEM;
 	if (json_object_set_new(o, key, s) != 0)
 		return TK_JOURNAL_ERR_NOMEM;
 	return 0;
@@ -177,7 +200,7 @@ tk_journal_body(const struct tk_journal_entry *e, char **out, size_t *outlen)
 		r = TK_JOURNAL_ERR_NOMEM;
 		goto out;
 	}
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
+	if ((s = tk_json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
 	    JSON_PRESERVE_ORDER)) == NULL) {
 		r = TK_JOURNAL_ERR_NOMEM;
 		goto out;

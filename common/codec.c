@@ -1,11 +1,14 @@
 /*
  * base64, base64url and hex. OpenSSL does the base64 arithmetic; this file
  * adds the strictness twokey needs for input from the network: one
- * alphabet, no whitespace, canonical padding only.
+ * alphabet, no whitespace, canonical padding only. And JSON text that is
+ * whole or nothing (tk_json_dumps).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "twokey/common.h"
@@ -210,6 +213,73 @@ tk_hex_decode(const char *in, uint8_t *out, size_t outlen)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return TK_OK;
+}
+
+/*
+ * json_dumpb writes into the caller's buffer, which never fails, so no
+ * write can be lost the way json_dumps loses one (see common.h). The
+ * first pass measures, the second writes; a failure inside jansson
+ * (its loop check allocates) makes either pass return 0.
+ */
+char *
+tk_json_dumps(const json_t *json, size_t flags)
+{
+	size_t need, got;
+	char *s;
+
+	if (json == NULL || (need = json_dumpb(json, NULL, 0, flags)) == 0)
+		return NULL;
+	if ((s = malloc(need + 1)) == NULL)
+		return NULL;
+	got = json_dumpb(json, s, need, flags);
+	if (got != need) {
+		free(s);
+		return NULL;
+	}
+	s[need] = '\0';
+	return s;
+}
+
+/*
+ * jansson's allocations, watched: its lexer (2.14, lex_save) drops a
+ * byte it could not store and carries on, so json_loadb can return a
+ * document whose strings lost a character. A failure of any jansson
+ * allocation during a parse makes tk_json_loadb refuse the result.
+ */
+static _Thread_local int json_nomem;
+static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		json_nomem = 1;
+	return p;
+}
+
+static void
+json_alloc_init(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
+
+json_t *
+tk_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err,
+    int *nomem)
+{
+	json_t *j;
+
+	(void)pthread_once(&json_once, json_alloc_init);
+	json_nomem = 0;
+	j = json_loadb(buf, len, flags, err);
+	*nomem = json_nomem;
+	if (json_nomem) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 /*

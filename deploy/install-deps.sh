@@ -14,7 +14,7 @@
 set -eu
 
 PACKAGES="
-build-essential pkg-config clang libclang-rt-14-dev cppcheck valgrind
+build-essential pkg-config clang libclang-rt-14-dev cppcheck valgrind wrk
 libssl-dev openssl
 libp11-dev libengine-pkcs11-openssl softhsm2 opensc libp11-kit-dev
 libfido2-dev libcbor-dev

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "twokey/common.h"
 #include "twokey/config.h"
 #include "config_int.h"
 
@@ -42,6 +43,7 @@ static const struct setting settings[] = {
 	{ "max_connections_per_address", K_UINT,
 	    OFF(max_connections_per_address), 1, 4096 },
 	{ "request_timeout", K_UINT, OFF(request_timeout), 1, 600 },
+	{ "signer_timeout", K_UINT, OFF(signer_timeout), 1, 600 },
 	{ "session_ttl", K_UINT, OFF(session_ttl), 60, 86400 },
 	{ "rate_limit_per_minute", K_UINT, OFF(rate_limit_per_minute), 1,
 	    1000 },
@@ -109,6 +111,7 @@ set_defaults(struct tk_config *c)
 	c->max_connections = 64;
 	c->max_connections_per_address = 8;
 	c->request_timeout = 30;
+	c->signer_timeout = 5;
 	c->session_ttl = 900;
 	c->rate_limit_per_minute = 10;
 	c->seccomp = 1;
@@ -327,7 +330,7 @@ parse_one(struct tk_config *c, const struct setting *s, json_t *v,
 	case K_POLICY:
 		if (tk_config_check_policy(v, err, errlen) != 0)
 			return TK_CFG_ERR_SETTING;
-		if ((dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) ==
+		if ((dump = tk_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) ==
 		    NULL)
 			return TK_CFG_ERR_NOMEM;
 		free(c->policy_json);

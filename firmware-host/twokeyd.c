@@ -152,6 +152,7 @@ start_signer(struct daemon *d)
 	sc.uri = d->cfg->pkcs11_uri;
 	sc.signer_path = d->cfg->signer_path;
 	sc.no_seccomp = !d->cfg->seccomp;
+	sc.timeout_ms = d->cfg->signer_timeout * 1000;
 	if ((r = tk_signer_start(&sc, &d->signer)) != TK_HSM_OK) {
 		tk_error("pkcs11_uri: the signer could not start: %s",
 		    tk_hsm_strerror(r));

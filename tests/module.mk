@@ -11,3 +11,30 @@ TESTLIB_SRCS := \
 	tests/lib/token_fixture.c
 $(eval $(call library,twokey-testlib,$(TESTLIB_SRCS)))
 TESTLIB_LIB := $(BUILD)/libtwokey-testlib.a
+
+# Allocation failure (tests/lib/failalloc.h): these programs replace the
+# allocator, which AddressSanitizer owns, so they are built and run by
+# make check and make check-valgrind but never by make check-asan. They
+# see every journal append through --wrap.
+ifneq ($(SANITIZE),1)
+$(eval $(call test,test_failalloc_journal,\
+	tests/unit/test_failalloc_journal.c tests/lib/failalloc.c \
+	tests/unit/failalloc_env.c tests/unit/journal_testutil.c,\
+	$(JOURNAL_TEST_LIBS)))
+$(BUILD)/tests/test_failalloc_journal: LDFLAGS += \
+	-Wl,--wrap=tk_journal_append
+endif
+ifneq ($(SANITIZE),1)
+$(eval $(call test,test_failalloc_approvals,\
+	tests/unit/test_failalloc_approvals.c tests/lib/failalloc.c \
+	tests/unit/failalloc_env.c tests/unit/approvals_env.c \
+	tests/unit/journal_testutil.c,$(REQUESTS_TEST_LIBS)))
+$(BUILD)/tests/test_failalloc_approvals: LDFLAGS += \
+	-Wl,--wrap=tk_journal_append
+endif
+
+# twokey-load: the real daemon under wrk (tests/load/): make soak, and
+# the HTTP figures of make bench.
+$(eval $(call program,twokey-load,tests/load/load.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))

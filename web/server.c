@@ -148,7 +148,7 @@ send_reply(struct tk_web *w, struct MHD_Connection *conn, struct reply *r)
 
 	if (r->json != NULL) {
 		free(r->text);
-		text = json_dumps(r->json, JSON_COMPACT);
+		text = tk_json_dumps(r->json, JSON_COMPACT);
 		len = text == NULL ? 0 : strlen(text);
 		ctype = "application/json";
 	}
@@ -532,21 +532,30 @@ unescape(void *cls, struct MHD_Connection *conn, char *uri)
 	return strlen(BAD_PATH);
 }
 
-/* A page for GET or HEAD, if url names one: 1 with *ret set. */
-static int
-serve_page(struct tk_web *w, struct MHD_Connection *conn, const char *url,
-    const char *method, enum MHD_Result *ret)
+/*
+ * The page for GET or HEAD, if url names one. It is queued on the next
+ * call, once the request is read: a response queued from the first call
+ * (headers only) makes libmicrohttpd 0.9.75 answer each request of a
+ * keep-alive connection a delayed ACK late (~90 req/s per client).
+ */
+static const struct page *
+find_page(struct tk_web *w, const char *url, const char *method)
 {
-	const struct page *pg;
-	unsigned int status = 0;
-
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return 0;
-	if ((pg = web_page_find(w->pages, url)) == NULL)
-		return 0;
-	*ret = (enum MHD_Result)web_page_serve(conn, pg, &status);
+		return NULL;
+	return web_page_find(w->pages, url);
+}
+
+static enum MHD_Result
+serve_page(struct tk_web *w, struct MHD_Connection *conn,
+    const struct page *pg)
+{
+	unsigned int status = 0;
+	enum MHD_Result ret;
+
+	ret = (enum MHD_Result)web_page_serve(conn, pg, &status);
 	count_status(w, status);
-	return 1;
+	return ret;
 }
 
 static enum MHD_Result
@@ -569,11 +578,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (strcmp(url, BAD_PATH) == 0)
 			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
 			    "bad_path", "the path holds an encoded NUL");
-		if (serve_page(w, conn, url, method, &ret))
-			return ret;
+		if ((rq->page = find_page(w, url, method)) != NULL)
+			return MHD_YES;
 		ret = gate_headers(w, conn, rq, url, method, &refused);
 		if (refused)
 			rq->route = NULL;
+		return ret;
+	}
+	if (rq->page != NULL) {
+		*upload_data_size = 0;
+		ret = serve_page(w, conn, rq->page);
+		rq->page = NULL;
 		return ret;
 	}
 	if (rq->route == NULL) {

@@ -52,6 +52,7 @@ struct req {
 	int csv;			/* raw body sent as text/csv */
 	char cookie[64];		/* the session cookie as sent */
 	struct MHD_Connection *conn;	/* for query arguments */
+	const struct page *page;	/* a page to serve, once read */
 };
 
 struct MHD_Connection;

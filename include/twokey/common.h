@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 enum tk_err {
 	TK_OK = 0,
 	TK_ERR_NOMEM = -1,
@@ -78,6 +80,23 @@ int tk_b64_decode(const char *in, size_t len, uint8_t **out, size_t *outlen);
 /* Lower-case hex; out must hold 2 * len + 1 bytes. */
 void tk_hex_encode(const uint8_t *in, size_t len, char *out);
 int tk_hex_decode(const char *in, uint8_t *out, size_t outlen);
+
+/*
+ * JSON text of json (json_dumps flags), whole or not at all: jansson
+ * 2.14's json_dumps ignores a failed allocation while it writes an
+ * object's key and returns text with that key missing, which would be
+ * signed or hashed as it is. Caller frees; NULL when out of memory.
+ */
+char *tk_json_dumps(const json_t *json, size_t flags);
+
+/*
+ * json_loadb that never returns a damaged document: jansson 2.14's lexer
+ * drops a byte it could not store for want of memory and goes on. Sets
+ * *nomem (and returns NULL) when any allocation of jansson failed during
+ * the parse, so that running out of memory is not taken for bad input.
+ */
+json_t *tk_json_loadb(const char *buf, size_t len, size_t flags,
+    json_error_t *err, int *nomem);
 
 /*
  * Reads a whole file of at most max bytes into memory the caller releases

@@ -47,6 +47,7 @@ struct tk_config {
 	unsigned int max_connections;	/* 64 */
 	unsigned int max_connections_per_address; /* 8 */
 	unsigned int request_timeout;	/* seconds, 30 */
+	unsigned int signer_timeout;	/* seconds per token call, 5 */
 	unsigned int session_ttl;	/* seconds, 900 */
 	unsigned int rate_limit_per_minute; /* sign-in/approval tries, 10 */
 	unsigned int watchdog_interval;	/* seconds; 0: from systemd */

@@ -15,6 +15,13 @@ for b in "$@"; do
 	TWOKEY_TEST_TMP="$tmp" "$b" || status=1
 	rm -rf "$tmp"
 done
+# twokeyd over HTTPS under wrk (tests/load/load.c); 77: wrk missing.
+echo "== twokey-load bench"
+sh tests/load/run-load.sh "$build" bench
+case $? in
+0|77) ;;
+*) status=1 ;;
+esac
 # The journal again on a TPM token (swtpm); 77 means its packages are
 # missing, which is not a failure of the benchmarks.
 echo "== bench_journal on swtpm"

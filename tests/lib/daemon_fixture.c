@@ -93,8 +93,10 @@ tkd_init(struct tkd *d, const char *name, const char *extra)
 	snprintf(text, sizeof(text), "{\n\"listen\": \"127.0.0.1:%u\",\n"
 	    "\"pkcs11_uri\": \"%s\",\n\"signer_path\": \"%s\",\n"
 	    "\"state_dir\": \"%s/state\",\n\"user\": \"nobody\",\n"
-	    "\"log_level\": \"debug\",\n\"request_timeout\": 5%s\n}\n",
-	    d->port, d->uri, d->signer, d->dir, extra);
+	    "\"log_level\": \"debug\",\n\"request_timeout\": %u,\n"
+	    "\"signer_timeout\": %u%s\n}\n",
+	    d->port, d->uri, d->signer, d->dir, tk_fixture_ms(5000) / 1000,
+	    tk_fixture_ms(5000) / 1000, extra);
 	return tkd_write_config(d, text);
 }
 
@@ -182,7 +184,7 @@ tkd_start(struct tkd *d)
 
 	if ((d->pid = spawn(d, NULL)) < 0)
 		return -1;
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < (int)(tk_fixture_ms(10000) / 50); i++) {
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
 			d->pid = -1;
 			return -1;
@@ -289,7 +291,8 @@ tkd_request(const struct tkd *d, const char *method, const char *path,
 	/* The path as the test wrote it: no "/../" squashed by curl. */
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT,
+	    (long)(tk_fixture_ms(20000) / 1000));
 	if (d->source != NULL) {
 		snprintf(line, sizeof(line), "host!%s", d->source);
 		curl_easy_setopt(c, CURLOPT_INTERFACE, line);
@@ -360,6 +363,7 @@ tkd_log_has(const struct tkd *d, const char *needle, int ms)
 	FILE *f;
 	int i;
 
+	ms = (int)tk_fixture_ms((unsigned int)ms);
 	for (i = 0; i <= ms / 20; i++) {
 		if ((f = fopen(d->log, "r")) != NULL) {
 			n = fread(buf, 1, sizeof(buf) - 1, f);

@@ -17,6 +17,7 @@
 #include "twokey/webauthn.h"
 #include "daemon_fixture.h"
 #include "softauthn.h"
+#include "token_fixture.h"
 
 struct store {
 	struct tk_signer *signer;
@@ -50,6 +51,7 @@ store_open(struct tkd *d, struct store *s)
 	memset(&sc, 0, sizeof(sc));
 	sc.uri = d->uri;
 	sc.signer_path = d->signer;
+	sc.timeout_ms = tk_fixture_ms(5000);
 	if (tk_signer_start(&sc, &s->signer) != 0)
 		return -1;
 	snprintf(jpath, sizeof(jpath), "%s/state/journal.db", d->dir);

@@ -166,6 +166,22 @@ tk_fixture_token_new(const char *tmpdir, struct tk_fixture_token **out)
 	return 0;
 }
 
+unsigned int
+tk_fixture_ms(unsigned int ms)
+{
+	const char *v = getenv("TWOKEY_TEST_TIMEOUT_SCALE");
+	unsigned long scale;
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return ms;
+	scale = strtoul(v, &end, 10);
+	if (*end != '\0' || scale < 1 || scale > 1000)
+		return ms;
+	return ms > 0xffffffffUL / scale ? 0xffffffffU :
+	    (unsigned int)(ms * scale);
+}
+
 int
 tk_fixture_signer_start(const struct tk_fixture_token *fx,
     unsigned int timeout_ms, struct tk_signer **out)
@@ -175,7 +191,7 @@ tk_fixture_signer_start(const struct tk_fixture_token *fx,
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.uri = fx->uri;
 	cfg.signer_path = fx->signer_path;
-	cfg.timeout_ms = timeout_ms;
+	cfg.timeout_ms = tk_fixture_ms(timeout_ms == 0 ? 5000 : timeout_ms);
 	return tk_signer_start(&cfg, out);
 }
 

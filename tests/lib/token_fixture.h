@@ -48,7 +48,17 @@ int tk_fixture_token_new_empty(const char *tmpdir, const char *label,
 /* Runs the ceremony on the fixture's token; returns the tk_hsm_err code. */
 int tk_fixture_token_ceremony(struct tk_fixture_token *fx);
 
-/* tk_signer_start on the fixture; timeout_ms 0 for the default. */
+/*
+ * ms scaled by $TWOKEY_TEST_TIMEOUT_SCALE (a whole number, default 1):
+ * `make check-valgrind` sets it, because every process then runs some
+ * twenty times slower. Use it for every time limit a test waits on.
+ */
+unsigned int tk_fixture_ms(unsigned int ms);
+
+/*
+ * tk_signer_start on the fixture; timeout_ms 0 for the default (5000).
+ * The timeout is scaled by tk_fixture_ms.
+ */
 int tk_fixture_signer_start(const struct tk_fixture_token *fx,
     unsigned int timeout_ms, struct tk_signer **out);
 

@@ -55,6 +55,12 @@ apr_group_teardown(void **state)
 	return 0;
 }
 
+const char *
+apr_root_pem(void)
+{
+	return fx != NULL ? fx->root_pem : NULL;
+}
+
 int64_t
 person(struct env *e, const char *name, const char *team,
     unsigned int roles)

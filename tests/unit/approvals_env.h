@@ -63,6 +63,8 @@ int apr_setup(void **state);
  * would (written into the store, then the store reopened).
  */
 void apr_policy_in_force(struct env *e);
+/* The root certificate of the program's token (after apr_group_setup). */
+const char *apr_root_pem(void);
 int apr_teardown(void **state);
 
 int64_t person(struct env *e, const char *name, const char *team,

@@ -128,6 +128,23 @@ numbers_out_of_range_are_refused_and_named(void **state)
 }
 
 static void
+signer_timeout_defaults_to_five_seconds_and_is_bounded(void **state)
+{
+	struct tk_config *c = parse_ok("{" URI ", \"signer_timeout\": 120}");
+
+	(void)state;
+	assert_int_equal(c->signer_timeout, 120);
+	tk_config_free(&c);
+	c = parse_ok("{" URI "}");
+	assert_int_equal(c->signer_timeout, 5);
+	tk_config_free(&c);
+	refused("{" URI ", \"signer_timeout\": 0}", TK_CFG_ERR_SETTING,
+	    "signer_timeout: must be between 1 and 600");
+	refused("{" URI ", \"signer_timeout\": 601}", TK_CFG_ERR_SETTING,
+	    "signer_timeout: must be between 1 and 600");
+}
+
+static void
 connections_per_address_default_to_eight_and_are_bounded(void **state)
 {
 	struct tk_config *c = parse_ok("{" URI "}");
@@ -327,6 +344,8 @@ main(void)
 		cmocka_unit_test(unknown_setting_is_refused_and_named),
 		cmocka_unit_test(wrong_type_is_refused_and_named),
 		cmocka_unit_test(numbers_out_of_range_are_refused_and_named),
+		cmocka_unit_test(
+		    signer_timeout_defaults_to_five_seconds_and_is_bounded),
 		cmocka_unit_test(
 		    connections_per_address_default_to_eight_and_are_bounded),
 		cmocka_unit_test(listen_takes_ipv4_and_bracketed_ipv6),

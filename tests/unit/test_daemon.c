@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "twokey/common.h"
 
 #include "../lib/daemon_fixture.h"
+#include "../lib/token_fixture.h"
 
 #define CHALLENGE "/api/v1/session/challenge"
 #define PENDING "twokey_signin_challenges_pending"
@@ -644,7 +646,7 @@ sigterm_stops_cleanly_and_sigint_too(void **state)
 /* A sign-in challenge request whose body arrives in two halves. */
 struct slow {
 	const struct tkd *d;
-	int sent;
+	atomic_int sent;	/* read by the test while curl's thread runs */
 	long status;
 };
 
@@ -655,7 +657,8 @@ slow_read(char *buf, size_t size, size_t n, void *arg)
 {
 	const char *body = slow_body;
 	struct slow *s = arg;
-	struct timespec ts = { 1, 0 };
+	unsigned int ms = tk_fixture_ms(1000);
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	size_t half = (sizeof(slow_body) - 1) / 2, len;
 
 	if (s->sent == 1)
@@ -715,7 +718,8 @@ sigterm_lets_a_request_in_flight_finish(void **state)
 	struct tkd d;
 	struct slow s;
 	pthread_t th;
-	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int i;
 
 	(void)state;
 	assert_int_equal(tkd_init(&d, "inflight", ""), 0);
@@ -723,8 +727,13 @@ sigterm_lets_a_request_in_flight_finish(void **state)
 	memset(&s, 0, sizeof(s));
 	s.d = &d;
 	assert_int_equal(pthread_create(&th, NULL, slow_main, &s), 0);
-	nanosleep(&ts, NULL);	/* the headers and half the body are in */
-	assert_int_equal(s.sent, 1);
+	/* Until the headers and half the body are in. */
+	for (i = 0; i < tk_fixture_ms(5000) / 10 && s.sent < 1; i++)
+		nanosleep(&ts, NULL);
+	if (s.sent != 1) {
+		pthread_join(th, NULL);	/* s lives on this stack */
+		fail_msg("the first half was not sent");
+	}
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 	pthread_join(th, NULL);
 	assert_int_equal(s.status, 200);
