@@ -187,7 +187,8 @@ web_h_request_list(struct tk_web *w, struct req *rq, struct reply *r)
 		memset(&info, 0, sizeof(info));
 		if ((rc = tk_approvals_request_get(w->be->ap, ids[i],
 		    &info)) == 0)
-			json_array_append_new(list, web_request_json(&info));
+			json_array_append_new(list,
+			    web_request_json(w, &info));
 		tk_request_info_clear(&info);
 	}
 	pthread_mutex_unlock(w->be->lock);
