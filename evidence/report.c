@@ -291,13 +291,13 @@ pack_report(struct pbuild *b)
 	figures(f, b);
 	grants(f, b, 1);
 	accounts(f, "Flagged service accounts", inv, 1);
+	accounts(f, "Rotation overdue", json_object_get(b->rotation,
+	    "accounts"), 1);
 	requests(f, b);
 	grants(f, b, 0);
 	accounts(f, "Other service accounts", inv, 0);
-	accounts(f, "Rotation compliance", json_object_get(b->rotation,
+	accounts(f, "Rotation on time", json_object_get(b->rotation,
 	    "accounts"), 0);
-	accounts(f, "Rotation compliance: flagged", json_object_get(
-	    b->rotation, "accounts"), 1);
 	access_list(f, b);
 	fputs("</body>\n</html>\n", f);
 	if (fclose(f) != 0) {

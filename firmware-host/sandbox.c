@@ -50,6 +50,8 @@ static const struct tk_syscall_rule twokeyd_rules[] = {
 	{ "getrlimit", TK_SC_ANY, 0 },
 	{ "prlimit64", TK_SC_ARG0_EQ, 0 },
 	{ "uname", TK_SC_ANY, 0 },
+	/* glibc's qsort sizes its buffer by sysconf(_SC_PHYS_PAGES) */
+	{ "sysinfo", TK_SC_ANY, 0 },
 	{ "getrandom", TK_SC_ANY, 0 },
 	/* signals: sigtimedwait in main, raise, the supervisor's reaping */
 	{ "rt_sigaction", TK_SC_ANY, 0 },

@@ -35,7 +35,32 @@ store_close(struct store *s)
 	tk_signer_free(&s->signer);
 }
 
-/* The daemon's own store: same files, origin and policy defaults. */
+/*
+ * The policy of the daemon's configuration file, so that the store the
+ * fixture creates approves the same policy the daemon will read (else
+ * the daemon's first start reports the file's policy as drift).
+ */
+static struct tk_policy *
+config_policy(const struct tkd *d)
+{
+	struct tk_policy *p = NULL;
+	json_t *conf, *pol;
+	char *text;
+
+	if ((conf = json_load_file(d->conf, 0, NULL)) == NULL)
+		return NULL;
+	if ((pol = json_object_get(conf, "policy")) == NULL)
+		p = tk_policy_new();
+	else if ((text = json_dumps(pol, JSON_COMPACT)) != NULL) {
+		if (tk_policy_from_json(text, strlen(text), &p) != 0)
+			p = NULL;
+		free(text);
+	}
+	json_decref(conf);
+	return p;
+}
+
+/* The daemon's own store: same files, origin and policy. */
 static int
 store_open(struct tkd *d, struct store *s)
 {
@@ -68,7 +93,7 @@ store_open(struct tkd *d, struct store *s)
 	ac.origin = origin;
 	ac.require_uv = 1;
 	if (tk_journal_open(&jc, &s->journal) != 0 ||
-	    (s->policy = tk_policy_new()) == NULL)
+	    (s->policy = config_policy(d)) == NULL)
 		goto fail;
 	ac.policy = s->policy;
 	ac.journal = s->journal;

@@ -238,6 +238,143 @@ bad_periods_are_refused_with_a_code_and_journal_nothing(void **state)
 	refused("?from=2026-01-01&to=2026-02-01", 401, NULL);
 }
 
+/* GET the pack of [yesterday, in two days) as carol; parse it. */
+static struct tk_pack *
+fetch_pack(void)
+{
+	struct tk_packcheck_report rep;
+	struct tk_pack *p = NULL;
+	struct tkd_resp r;
+	char url[128], from[11], to[11];
+
+	day(-1, from);
+	day(2, to);
+	snprintf(url, sizeof(url), "/api/v1/evidence?from=%s&to=%s", from,
+	    to);
+	assert_int_equal(tkd_signin(&d, "carol", &carol), 200);
+	assert_int_equal(tkd_request(&d, "GET", url, NULL, NULL, 0, NULL, &r),
+	    0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
+	    &rep), 0);
+	tkd_resp_clear(&r);
+	return p;
+}
+
+static json_t *
+pack_json(struct tk_pack *p, const char *name)
+{
+	const struct tk_pack_file *f;
+	json_t *o;
+
+	assert_non_null(f = tk_pack_get(p, name));
+	assert_non_null(o = json_loadb((const char *)f->data, f->len, 0,
+	    NULL));
+	return o;
+}
+
+static json_int_t
+count(const json_t *pj, const char *name)
+{
+	return json_integer_value(json_object_get(json_object_get(pj,
+	    "counts"), name));
+}
+
+/* Two accounts: sa-fresh rotated an hour ago, sa-stale never rotated. */
+static void
+import_inventory(void)
+{
+	char doc[1024], when[21];
+	time_t t = time(NULL) - 3600;
+	struct tm tm;
+	json_t *ans = NULL;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_equal(strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+	    &tm), 20);
+	snprintf(doc, sizeof(doc), "{\"v\":1,\"accounts\":["
+	    "{\"id\":\"sa-fresh\",\"owner\":\"rita\",\"purpose\":\"sync\","
+	    "\"systems\":[\"erp\"],\"classification\":\"internal\","
+	    "\"connector\":\"erp\",\"scopes\":[\"read\"],"
+	    "\"credential_ref\":\"vault:kv/fresh\",\"credential_kind\":"
+	    "\"service\",\"production\":true,\"rotation_days\":30,"
+	    "\"last_rotation\":\"%s\"},"
+	    "{\"id\":\"sa-stale\",\"owner\":\"rita\",\"purpose\":\"backup\","
+	    "\"systems\":[],\"classification\":\"internal\","
+	    "\"connector\":\"erp\",\"scopes\":[],"
+	    "\"credential_ref\":\"vault:kv/stale\",\"credential_kind\":"
+	    "\"service\",\"production\":false,\"rotation_days\":30}]}", when);
+	assert_int_equal(tkd_signin(&d, "olga", &olga), 200);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/inventory/import", doc,
+	    NULL, &ans), 200);
+	json_decref(ans);
+}
+
+/* The file's policy differs from the approved one: drift on SIGHUP. */
+static void
+edit_policy_file(void)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
+	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
+	    "\"log_level\": \"debug\", \"rate_limit_per_minute\": 1000, "
+	    "\"policy\": {\"elevation_max_duration\": 31536000}}", d.port,
+	    d.uri, d.signer, d.dir);
+	assert_int_equal(tkd_write_config(&d, text), 0);
+	assert_int_equal(kill(d.pid, SIGHUP), 0);
+	assert_true(tkd_log_has(&d, "differs from the approved policy "
+	    "(reload)", 5000));
+}
+
+static void
+the_pack_holds_the_inventory_and_lists_drift_first(void **state)
+{
+	const struct tk_pack_file *f;
+	struct tk_pack *p;
+	json_t *pj, *inv, *rot, *a;
+	const char *html, *drift, *flagged, *requests;
+	size_t i;
+	int stale_flagged = 0;
+
+	(void)state;
+	import_inventory();
+	edit_policy_file();
+	p = fetch_pack();
+	pj = pack_json(p, "pack.json");
+	assert_int_equal(count(pj, "inventory_accounts"), 2);
+	assert_int_equal(count(pj, "inventory_flagged"), 1);
+	assert_int_equal(count(pj, "rotation_accounts"), 2);
+	assert_true(count(pj, "drift_events") >= 1);
+	inv = pack_json(p, "inventory.json");
+	json_array_foreach(json_object_get(inv, "accounts"), i, a) {
+		if (strcmp(json_string_value(json_object_get(a, "id")),
+		    "sa-stale") == 0)
+			stale_flagged = json_array_size(json_object_get(a,
+			    "flags")) > 0;
+		else
+			assert_int_equal(json_array_size(json_object_get(a,
+			    "flags")), 0);
+	}
+	assert_true(stale_flagged);
+	rot = pack_json(p, "rotation.json");
+	assert_int_equal(json_array_size(json_object_get(rot, "accounts")), 2);
+	/* The report puts drift first, then what is flagged or overdue. */
+	assert_non_null(f = tk_pack_get(p, "report.html"));
+	html = (const char *)f->data;
+	assert_non_null(drift = strstr(html, "Policy drift"));
+	assert_non_null(flagged = strstr(html, "Rotation overdue"));
+	assert_non_null(requests = strstr(html, "Requests filed"));
+	assert_non_null(strstr(drift, "elevation_max_duration"));
+	assert_true(drift < flagged && flagged < requests);
+	assert_non_null(strstr(flagged, "sa-stale"));
+	json_decref(rot);
+	json_decref(inv);
+	json_decref(pj);
+	tk_pack_free(&p);
+}
+
 int
 main(void)
 {
@@ -245,6 +382,8 @@ main(void)
 		cmocka_unit_test(an_auditor_gets_a_pack_that_verifies_offline),
 		cmocka_unit_test(
 		    bad_periods_are_refused_with_a_code_and_journal_nothing),
+		cmocka_unit_test(
+		    the_pack_holds_the_inventory_and_lists_drift_first),
 	};
 	int r;
 
