@@ -32,7 +32,7 @@ FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 20
 
 PKG_LIBS  := libcrypto jansson sqlite3 libp11 libfido2 libcbor \
-	     libmicrohttpd libcurl libarchive libseccomp libsystemd
+	     libmicrohttpd libcurl libarchive libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 

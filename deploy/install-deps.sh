@@ -20,7 +20,7 @@ libp11-dev libengine-pkcs11-openssl softhsm2 opensc libp11-kit-dev
 libfido2-dev libcbor-dev
 libsqlite3-dev sqlite3
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
-libseccomp-dev libarchive-dev libsystemd-dev
+libseccomp-dev libarchive-dev
 libcmocka-dev
 systemd
 ca-certificates curl

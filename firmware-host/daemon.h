@@ -3,6 +3,7 @@
 #define TWOKEY_DAEMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "twokey/config.h"
@@ -115,5 +116,14 @@ int tk_drop_privileges(uid_t uid, gid_t gid);
  * when start-up is over. Returns TK_SANDBOX_OK or a tk_sandbox_err.
  */
 int tk_sandbox_twokeyd(void);
+
+/*
+ * sd_notify(3) without libsystemd (notify.c): sends state ("READY=1",
+ * "WATCHDOG=1"...) to $NOTIFY_SOCKET. Returns 0 when sent or when there
+ * is no such socket, -1 when it could not be sent.
+ */
+int tk_notify(const char *state);
+/* $WATCHDOG_USEC when the watchdog is meant for this process, else 0. */
+uint64_t tk_watchdog_usec(void);
 
 #endif

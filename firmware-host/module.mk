@@ -4,7 +4,7 @@ FWHOST_CONFIG_SRCS := firmware-host/config.c firmware-host/config_policy.c
 TWOKEYD_SRCS := firmware-host/twokeyd.c firmware-host/tlscert.c \
 	firmware-host/system.c firmware-host/backend.c \
 	firmware-host/bootstrap.c firmware-host/sandbox.c \
-	$(FWHOST_CONFIG_SRCS)
+	firmware-host/notify.c $(FWHOST_CONFIG_SRCS)
 $(eval $(call library,twokey-config,$(FWHOST_CONFIG_SRCS)))
 CONFIG_LIB := $(BUILD)/libtwokey-config.a
 
@@ -83,6 +83,10 @@ $(eval $(call test,test_sandbox,tests/unit/test_sandbox.c \
 	$(BUILD)/libtwokey-hsm-p11.a $(BUILD)/libtwokey-hsm.a \
 	$(BUILD)/libtwokey-common.a))
 $(eval $(call test,test_daemon_sandbox,tests/unit/test_daemon_sandbox.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
+# Readiness, watchdog, reload and stop told to systemd (notify.c).
+$(eval $(call test,test_daemon_notify,tests/unit/test_daemon_notify.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
 $(eval $(call test,test_daemon_tls,tests/unit/test_daemon_tls.c \

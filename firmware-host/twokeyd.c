@@ -22,8 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "twokey/common.h"
 #include "twokey/config.h"
 #include "twokey/hsm.h"
@@ -286,11 +284,11 @@ out:
 static unsigned int
 watchdog_period(const struct tk_config *cfg)
 {
-	uint64_t usec = 0;
+	uint64_t usec = tk_watchdog_usec();
 
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000000)
+	if (usec >= 2000000)
 		return (unsigned int)(usec / 2000000);
-	if (sd_watchdog_enabled(0, &usec) > 0)
+	if (usec > 0)
 		return 1;
 	return cfg->watchdog_interval;
 }
@@ -303,7 +301,7 @@ serve(struct daemon *d, const sigset_t *sigs)
 	int sig;
 
 	tk_web_set_ready(d->web, 1);
-	sd_notify(0, "READY=1\nSTATUS=serving");
+	tk_notify("READY=1\nSTATUS=serving");
 	tk_info("serving https on %s port %u", d->cfg->listen_host,
 	    (unsigned int)d->cfg->listen_port);
 	for (;;) {
@@ -312,17 +310,17 @@ serve(struct daemon *d, const sigset_t *sigs)
 		sig = sigtimedwait(sigs, NULL, &ts);
 		if (sig < 0) {
 			if (errno == EAGAIN && period > 0)
-				sd_notify(0, "WATCHDOG=1");
+				tk_notify("WATCHDOG=1");
 			continue;
 		}
 		if (sig == SIGHUP) {
-			sd_notify(0, "RELOADING=1");
+			tk_notify("RELOADING=1");
 			reload(d);
-			sd_notify(0, "READY=1");
+			tk_notify("READY=1");
 			continue;
 		}
 		tk_info("signal %d: finishing requests in flight", sig);
-		sd_notify(0, "STOPPING=1");
+		tk_notify("STOPPING=1");
 		return 0;
 	}
 }
