@@ -166,6 +166,22 @@ out:
 	return code;
 }
 
+int
+tk_backend_expire(struct tk_backend *b)
+{
+	unsigned int n = 0;
+	int total = 0, rc;
+
+	/* tk_approvals_expire takes at most 64 per transaction. */
+	do {
+		pthread_mutex_lock(&b->lock);
+		rc = tk_approvals_expire(b->ap, &n);
+		pthread_mutex_unlock(&b->lock);
+		total += (int)n;
+	} while (rc == 0 && n == 64);
+	return rc == 0 ? total : -1;
+}
+
 const struct tk_web_backend *
 tk_backend_web(struct tk_backend *b)
 {

@@ -48,6 +48,7 @@ static const struct setting settings[] = {
 	{ "rate_limit_per_minute", K_UINT, OFF(rate_limit_per_minute), 1,
 	    1000 },
 	{ "watchdog_interval", K_UINT, OFF(watchdog_interval), 0, 3600 },
+	{ "expiry_interval", K_UINT, OFF(expiry_interval), 1, 3600 },
 	{ "seccomp", K_BOOL, OFF(seccomp), 0, 1 },
 	{ "web_root", K_PATH, OFF(web_root), 1, 4096 },
 	{ "policy", K_POLICY, 0, 0, 0 },
@@ -114,6 +115,7 @@ set_defaults(struct tk_config *c)
 	c->signer_timeout = 5;
 	c->session_ttl = 900;
 	c->rate_limit_per_minute = 10;
+	c->expiry_interval = 60;
 	c->seccomp = 1;
 	if (set_str(&c->listen_host, "127.0.0.1") != 0 ||
 	    set_str(&c->state_dir, "/var/lib/twokey") != 0 ||

@@ -75,6 +75,12 @@ int tk_backend_open_state(const struct tk_config *cfg,
     struct tk_signer *signer, struct tk_backend **out);
 void tk_backend_free(struct tk_backend **b);
 
+/*
+ * Marks every pending request whose time is up as expired, journaled,
+ * under the web layer's lock. Returns how many, or -1 on an error.
+ */
+int tk_backend_expire(struct tk_backend *b);
+
 /* The handles for the web layer; valid while b lives. */
 const struct tk_web_backend *tk_backend_web(struct tk_backend *b);
 

@@ -85,6 +85,10 @@ $(eval $(call test,test_sandbox,tests/unit/test_sandbox.c \
 $(eval $(call test,test_daemon_sandbox,tests/unit/test_daemon_sandbox.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
+# Pending requests expire on their own (expiry_interval).
+$(eval $(call test,test_daemon_expiry,tests/unit/test_daemon_expiry.c \
+	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
+	$(TWOKEYD_TEST_LIBS)))
 # Readiness, watchdog, reload and stop told to systemd (notify.c).
 $(eval $(call test,test_daemon_notify,tests/unit/test_daemon_notify.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\

@@ -293,10 +293,37 @@ watchdog_period(const struct tk_config *cfg)
 	return cfg->watchdog_interval;
 }
 
+/* Expires what is due when the expiry interval has passed since *next. */
+static void
+housekeeping(struct daemon *d, time_t *next)
+{
+	time_t now = time(NULL);
+	int n;
+
+	if (now < *next)
+		return;
+	*next = now + (time_t)d->cfg->expiry_interval;
+	if ((n = tk_backend_expire(d->backend)) < 0)
+		tk_warn("expiring pending requests failed; retried in %u s",
+		    d->cfg->expiry_interval);
+	else if (n > 0)
+		tk_info("%d pending request(s) expired", n);
+}
+
+/* The main loop's wake-up: the watchdog's period or the expiry's. */
+static unsigned int
+tick(const struct daemon *d, unsigned int period)
+{
+	if (period > 0 && period < d->cfg->expiry_interval)
+		return period;
+	return d->cfg->expiry_interval;
+}
+
 static int
 serve(struct daemon *d, const sigset_t *sigs)
 {
 	unsigned int period = watchdog_period(d->cfg);
+	time_t next = 0;
 	struct timespec ts;
 	int sig;
 
@@ -305,7 +332,8 @@ serve(struct daemon *d, const sigset_t *sigs)
 	tk_info("serving https on %s port %u", d->cfg->listen_host,
 	    (unsigned int)d->cfg->listen_port);
 	for (;;) {
-		ts.tv_sec = period > 0 ? (time_t)period : 3600;
+		housekeeping(d, &next);
+		ts.tv_sec = (time_t)tick(d, period);
 		ts.tv_nsec = 0;
 		sig = sigtimedwait(sigs, NULL, &ts);
 		if (sig < 0) {

@@ -51,6 +51,7 @@ struct tk_config {
 	unsigned int session_ttl;	/* seconds, 900 */
 	unsigned int rate_limit_per_minute; /* sign-in/approval tries, 10 */
 	unsigned int watchdog_interval;	/* seconds; 0: from systemd */
+	unsigned int expiry_interval;	/* seconds between expiry runs, 60 */
 	int seccomp;			/* 1; 0 only to debug the filter */
 	char *web_root;			/* the pages; DATADIR/www */
 	char *policy_json;		/* compact JSON object, "{}" default */
