@@ -63,6 +63,8 @@ tk_apr_strerror(int err)
 		    "it as a governed change" },
 		{ TK_APR_ERR_NO_CHANGE, "the change would change nothing" },
 		{ TK_APR_ERR_CRED_REVOKED, "credential revoked" },
+		{ TK_APR_ERR_TOO_LARGE, "the change is too large for one "
+		    "journal entry: split it into smaller changes" },
 	};
 	size_t i;
 

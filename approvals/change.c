@@ -14,6 +14,7 @@
 #include "twokey/approvals.h"
 #include "twokey/changes.h"
 #include "twokey/common.h"
+#include "twokey/journal.h"
 #include "internal.h"
 
 static const struct tk_change_type *builtin[] = {
@@ -184,6 +185,28 @@ insert_change(struct tk_approvals *ap, int64_t requester, const char *canon,
 	return TK_APR_OK;
 }
 
+/*
+ * Whether the canonical JSON fits in the details of its change.propose
+ * journal entry, where it is one string (quotes escaped, non-ASCII as
+ * \u escapes). change.applied holds less: before and after as objects.
+ */
+static int
+fits_journal(const char *canon)
+{
+	json_t *s = json_string(canon);
+	char *t = NULL;
+	int ok;
+
+	if (s == NULL || (t = json_dumps(s, JSON_ENCODE_ANY |
+	    JSON_ENSURE_ASCII)) == NULL)
+		ok = -1;
+	else
+		ok = strlen(t) + 256 <= TK_JOURNAL_MAX_DETAILS;
+	free(t);
+	json_decref(s);
+	return ok;
+}
+
 /* Stores the change with its canonical JSON and journals it. */
 static int
 propose_store(struct tk_approvals *ap, const struct proposal *pr,
@@ -204,9 +227,10 @@ propose_store(struct tk_approvals *ap, const struct proposal *pr,
 	    SHA256((const unsigned char *)canon, strlen(canon),
 	    digest) == NULL)
 		goto out;
-	rc = TK_APR_ERR_INVALID;
-	if (strlen(canon) > TK_JSON_MAX)
+	if ((rc = fits_journal(canon)) <= 0) {
+		rc = rc < 0 ? TK_APR_ERR_NOMEM : TK_APR_ERR_TOO_LARGE;
 		goto out;
+	}
 	if ((rc = insert_change(ap, p->id, canon, digest, now, id)) != 0)
 		goto out;
 	tk_hex_encode(digest, sizeof(digest), dhex);
@@ -266,7 +290,7 @@ tk_approvals_propose(struct tk_approvals *ap, int64_t proposer,
 	if ((rc = tk_apr_actor_check(ap, proposer, TK_ROLE_ALL, &p)) != 0)
 		goto refuse;
 	rc = TK_APR_ERR_INVALID;
-	if (json == NULL || len == 0 || len > TK_JSON_MAX ||
+	if (json == NULL || len == 0 || len > TK_CHANGE_PROPOSAL_MAX ||
 	    (root = json_loadb(json, len, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL || (rc = proposal_parse(root, &pr)) != 0 ||
 	    (rc = propose_in(ap, &c, &pr, request_id)) != 0)

@@ -50,6 +50,7 @@ static const struct {
 	{ TK_APR_ERR_NO_CHANGE, 409, "no_change" },
 	{ TK_APR_ERR_CRED_REVOKED, 403, "credential_revoked" },
 	{ TK_APR_ERR_POLICY, 400, "policy_invalid" },
+	{ TK_APR_ERR_TOO_LARGE, 413, "change_too_large" },
 };
 
 void

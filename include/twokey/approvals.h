@@ -67,6 +67,7 @@ enum tk_apr_err {
 	TK_APR_ERR_QUORUM = -330,	/* needs a governed change */
 	TK_APR_ERR_NO_CHANGE = -331,	/* the change would change nothing */
 	TK_APR_ERR_CRED_REVOKED = -332,	/* credential revoked */
+	TK_APR_ERR_TOO_LARGE = -333,	/* a change over one journal entry */
 };
 
 const char *tk_apr_strerror(int err);

@@ -6,8 +6,9 @@
  *
  * A change type is one table entry. The approvals layer registers its own
  * (person.enroll, credential.add, person.update, person.reactivate,
- * policy.set); another module registers more with tk_change_register
- * before it serves, e.g. the service-account inventory's bindings.
+ * policy.set, and inventory.import for the service-account inventory,
+ * which lives in the same library); another module registers more with
+ * tk_change_register before it serves.
  *
  * Life of a change:
  *   propose:  prepare(args) -> target, after;  before(target, after) ->
@@ -15,7 +16,9 @@
  *             to after is refused (TK_APR_ERR_NO_CHANGE). The canonical
  *             JSON {"v":1,"kind":"change","type","requester","rid",
  *             "created","reason","ticket","target","before","after"} is
- *             stored and its SHA-256 is what approvers sign.
+ *             stored and its SHA-256 is what approvers sign. It must fit
+ *             in one journal entry (TK_JOURNAL_MAX_DETAILS once escaped
+ *             as a string), else TK_APR_ERR_TOO_LARGE.
  *   each vote and the quorum: before(target, after) is computed again;
  *             if it differs from the stored before the change is marked
  *             stale (TK_REQ_STALE), the vote refused with
@@ -43,6 +46,8 @@
 
 #define TK_CHANGE_TARGET_MAX 128
 #define TK_CHANGE_TYPES_MAX 32
+/* A proposal's JSON, bytes: room for a whole inventory document. */
+#define TK_CHANGE_PROPOSAL_MAX (4u * 1024 * 1024 + 8192)
 
 struct tk_change_ctx {
 	struct tk_approvals *ap;
