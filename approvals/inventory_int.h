@@ -26,6 +26,14 @@ extern const size_t tk_inv_ncolumns;
 #define TK_INV_NFLAGS 5
 extern const char *const tk_inv_flag_names[TK_INV_NFLAGS];
 
+/*
+ * Rolls back, journals "<action>.refused" by actor with the problems'
+ * rows and fields (not their messages, which may quote the input), and
+ * returns err (or TK_INV_ERR_JOURNAL).
+ */
+int tk_inv_refuse(struct tk_approvals *ap, const char *actor,
+    const char *action, const char *obj, int err, const json_t *problems);
+
 /* Appends {"row","field","message"} to problems (may be NULL). */
 void tk_inv_problem(json_t *problems, size_t row, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -69,6 +77,8 @@ int tk_inv_store_put(struct tk_approvals *ap, const struct tk_inv_account *a,
 int tk_inv_store_delete(struct tk_approvals *ap, const char *id);
 int tk_inv_store_owner(struct tk_approvals *ap, const char *name,
     int64_t *id, enum tk_person_state *state);
+/* The account's JSON form without the observations (last_*). */
+json_t *tk_inv_config_json(const struct tk_inv_account *a);
 /* An account with flags, owner_state, rotation_due (report form). */
 json_t *tk_inv_account_report(const struct tk_inv_account *a,
     const struct tk_person *owner, const struct tk_policy *p, int64_t now,

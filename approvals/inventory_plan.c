@@ -196,12 +196,29 @@ out:
 	return rc;
 }
 
-/* The stored account must still be what the plan saw. */
+json_t *
+tk_inv_config_json(const struct tk_inv_account *a)
+{
+	json_t *o = tk_inventory_account_json(a);
+
+	if (o != NULL) {
+		(void)json_object_del(o, "last_rotation");
+		(void)json_object_del(o, "last_use");
+	}
+	return o;
+}
+
+/*
+ * The stored account must still be configured as the plan saw it. Its
+ * observations may have moved on: automation reports rotations and uses
+ * at any time, and a plan waiting for its quorum must not go stale at
+ * every use.
+ */
 static int
 check_before(struct tk_approvals *ap, json_t *before)
 {
 	struct tk_inv_account cur;
-	json_t *now;
+	json_t *now, *then;
 	const char *id = json_string_value(json_object_get(before, "id"));
 	int rc;
 
@@ -209,10 +226,16 @@ check_before(struct tk_approvals *ap, json_t *before)
 		return TK_INV_ERR_INVALID;
 	if ((rc = tk_inv_store_get(ap, id, &cur, NULL)) != 0)
 		return rc == TK_INV_ERR_NOT_FOUND ? TK_INV_ERR_STALE : rc;
-	if ((now = tk_inventory_account_json(&cur)) == NULL)
-		return TK_INV_ERR_NOMEM;
-	rc = json_equal(now, before) ? TK_INV_OK : TK_INV_ERR_STALE;
+	now = tk_inv_config_json(&cur);
+	then = json_deep_copy(before);
+	rc = TK_INV_ERR_NOMEM;
+	if (now != NULL && then != NULL) {
+		(void)json_object_del(then, "last_rotation");
+		(void)json_object_del(then, "last_use");
+		rc = json_equal(now, then) ? TK_INV_OK : TK_INV_ERR_STALE;
+	}
 	json_decref(now);
+	json_decref(then);
 	return rc;
 }
 

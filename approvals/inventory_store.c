@@ -233,7 +233,10 @@ joined(const char (*l)[TK_INV_TOKEN_MAX + 1], size_t n)
 	return b.p;
 }
 
-/* Inserts a (replace: updates it) with its owner owner_id. */
+/*
+ * Inserts a (replace: updates it) with its owner owner_id. An update
+ * moves the observed times forward only.
+ */
 int
 tk_inv_store_put(struct tk_approvals *ap, const struct tk_inv_account *a,
     int64_t owner_id, int replace)
@@ -250,7 +253,8 @@ tk_inv_store_put(struct tk_approvals *ap, const struct tk_inv_account *a,
 	    "owner_id = ?2, purpose = ?3, systems = ?4, classification = ?5,"
 	    " connector = ?6, scenario = ?7, scopes = ?8, credential_ref = ?9,"
 	    " credential_kind = ?10, production = ?11, rotation_days = ?12,"
-	    " last_rotation = ?13, last_use = ?14 WHERE id = ?1" :
+	    " last_rotation = MAX(last_rotation, ?13),"
+	    " last_use = MAX(last_use, ?14) WHERE id = ?1" :
 	    "INSERT INTO service_accounts(id, owner_id, purpose, systems, "
 	    "classification, connector, scenario, scopes, credential_ref, "
 	    "credential_kind, production, rotation_days, last_rotation, "
