@@ -23,6 +23,7 @@ static const struct tk_change_type *builtin[] = {
 	&tk_change_person_update,
 	&tk_change_person_reactivate,
 	&tk_change_policy_set,
+	&tk_change_inventory_import,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 

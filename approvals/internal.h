@@ -157,6 +157,8 @@ extern const struct tk_change_type tk_change_person_enroll;
 extern const struct tk_change_type tk_change_credential_add;
 extern const struct tk_change_type tk_change_person_update;
 extern const struct tk_change_type tk_change_person_reactivate;
+/* The inventory's governed import (inventory_gov.c). */
+extern const struct tk_change_type tk_change_inventory_import;
 /* Active and holding one of roles; TK_APR_ERR_INACTIVE / _ROLE. */
 int tk_apr_actor_check(struct tk_approvals *ap, int64_t id, unsigned int roles,
     struct tk_person *p);

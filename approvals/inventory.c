@@ -39,6 +39,10 @@ tk_inv_strerror(int err)
 		return "the journal refused the event";
 	case TK_INV_ERR_TOOBIG:
 		return "inventory document too large";
+	case TK_INV_ERR_GOVERNED:
+		return "the import binds accounts to a connector or scenario "
+		    "or moves credentials: it needs the quorum (give a "
+		    "reason and a ticket to propose it)";
 	default:
 		return "unknown error";
 	}

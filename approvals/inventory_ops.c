@@ -35,9 +35,9 @@ apr_to_inv(int rc)
  * Journals a refusal (outside any transaction) with the problems' rows
  * and fields but not their messages, which may quote the input.
  */
-static int
-refuse(struct tk_approvals *ap, const char *actor, const char *action,
-    const char *obj, int err, const json_t *problems)
+int
+tk_inv_refuse(struct tk_approvals *ap, const char *actor,
+    const char *action, const char *obj, int err, const json_t *problems)
 {
 	json_t *where = json_array(), *v;
 	char name[64];
@@ -140,16 +140,12 @@ import_summary(const char *doc, size_t len, enum tk_inv_format fmt,
 
 	(void)SHA256((const unsigned char *)doc, len, md);
 	tk_hex_encode(md, sizeof(md), hex);
-	/* Said plainly in the journal until the quorum is wired. */
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:O,s:s}", "format",
+	return json_pack("{s:s,s:s,s:I,s:I,s:I}", "format",
 	    fmt == TK_INV_CSV ? "csv" : "json", "sha256", hex,
 	    "added", (json_int_t)json_array_size(json_object_get(diff,
 	    "added")), "changed", (json_int_t)json_array_size(
 	    json_object_get(diff, "changed")), "removed",
-	    (json_int_t)json_array_size(json_object_get(diff, "removed")),
-	    "governed", json_object_get(diff, "governed"), "quorum",
-	    json_array_size(json_object_get(diff, "governed")) > 0 ?
-	    "not enforced yet: applied directly" : "not needed");
+	    (json_int_t)json_array_size(json_object_get(diff, "removed")));
 }
 
 int
@@ -164,12 +160,19 @@ tk_inventory_import(struct tk_approvals *ap, const char *actor,
 		*diffp = NULL;
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 ||
 	    (fmt != TK_INV_JSON && fmt != TK_INV_CSV))
-		return refuse(ap, actor, "inventory.import", "inventory",
+		return tk_inv_refuse(ap, actor, "inventory.import", "inventory",
 		    TK_INV_ERR_INVALID, problems);
 	if (tk_store_begin(ap) != 0)
 		return TK_INV_ERR_DB;
 	if ((rc = tk_inventory_plan(ap, doc, len, fmt, &diff, problems)) !=
-	    0 || (rc = tk_inventory_apply(ap, diff)) != 0)
+	    0)
+		goto fail;
+	/* One admin never binds an account or moves its credential. */
+	if (json_array_size(json_object_get(diff, "governed")) > 0) {
+		rc = TK_INV_ERR_GOVERNED;
+		goto fail;
+	}
+	if ((rc = tk_inventory_apply(ap, diff)) != 0)
 		goto fail;
 	rc = TK_INV_ERR_NOMEM;
 	if ((sum = import_summary(doc, len, fmt, diff)) == NULL)
@@ -185,8 +188,11 @@ tk_inventory_import(struct tk_approvals *ap, const char *actor,
 	return TK_INV_OK;
 fail:
 	json_decref(sum);
-	json_decref(diff);
-	return refuse(ap, actor, "inventory.import", "inventory", rc,
+	if (rc == TK_INV_ERR_GOVERNED && diffp != NULL)
+		*diffp = diff;
+	else
+		json_decref(diff);
+	return tk_inv_refuse(ap, actor, "inventory.import", "inventory", rc,
 	    problems);
 }
 

@@ -15,7 +15,8 @@ REQUESTS_SRCS += approvals/change.c approvals/change_people.c \
 # library; see approvals/INVENTORY.md.
 INVENTORY_SRCS := approvals/inventory.c approvals/inventory_doc.c \
 	approvals/inventory_store.c approvals/inventory_plan.c \
-	approvals/inventory_ops.c approvals/inventory_report.c
+	approvals/inventory_ops.c approvals/inventory_report.c \
+	approvals/inventory_gov.c
 $(eval $(call library,twokey-requests,$(REQUESTS_SRCS) $(INVENTORY_SRCS)))
 REQUESTS_LIB := $(BUILD)/libtwokey-requests.a
 

@@ -19,12 +19,12 @@
  *
  * Governed fields: binding an account to a connector or a scenario, and
  * changing where its credential lives (connector, scenario,
- * credential_ref), are changes that need the quorum. The quorum for them
- * is not enforced here yet: tk_inventory_import applies them directly
- * and journals them with "governed" listing those fields. The change
- * mechanism that collects approvals is meant to call tk_inventory_plan
- * (document -> diff, the before/after that approvers sign) and, once
- * approved, tk_inventory_apply inside its own transaction.
+ * credential_ref; every added account binds all three), need the quorum.
+ * An import whose diff touches one is never applied by one admin: it is
+ * proposed as the governed change "inventory.import" (changes.h), whose
+ * "after" is the diff that tk_inventory_plan computes, and applied by
+ * tk_inventory_apply in the vote that reaches the quorum. Only diffs
+ * that touch no governed field are applied at once.
  *
  * Time: every call that depends on time takes it from the approvals
  * service's clock, except tk_inventory_report, which takes it as an
@@ -50,7 +50,11 @@ enum tk_inv_err {
 	TK_INV_ERR_STALE = -1104,	/* store changed since the plan */
 	TK_INV_ERR_JOURNAL = -1105,	/* the journal refused the event */
 	TK_INV_ERR_TOOBIG = -1106,	/* document over the limits */
+	TK_INV_ERR_GOVERNED = -1107,	/* needs the quorum: propose it */
 };
+
+/* This module's codes, so that a caller can tell them from others. */
+#define TK_INV_IS_ERR(rc) ((rc) <= -1100 && (rc) > -1200)
 
 const char *tk_inv_strerror(int err);
 
@@ -176,20 +180,63 @@ int tk_inventory_plan(struct tk_approvals *ap, const char *doc, size_t len,
  * Applies a diff from tk_inventory_plan inside the caller's open store
  * transaction, journaling nothing: the caller journals and commits, or
  * rolls back. Refuses with TK_INV_ERR_STALE when the store no longer
- * matches the diff's "before" side.
+ * matches the diff's "before" side in configuration (every field but
+ * the observations last_rotation and last_use, which events move at any
+ * time), or an owner it names has left. Stored observation times only
+ * move forward.
  */
 int tk_inventory_apply(struct tk_approvals *ap, const json_t *diff);
 
 /*
- * Plan, apply and journal in one transaction: one "inventory.account"
- * entry per added, changed or removed account (before and after) and one
- * "inventory.import" entry (counts, governed fields, SHA-256 of the
- * document) by actor. On refusal nothing changes, the refusal is
- * journaled, and problems lists why. *diff (may be NULL) receives the
- * applied diff.
+ * The direct import: plan, apply and journal in one transaction, only
+ * when the diff touches no governed field: one "inventory.account" entry
+ * per added, changed or removed account (before and after) and one
+ * "inventory.import" entry (counts, SHA-256 of the document) by actor.
+ * A diff with governed fields is refused with TK_INV_ERR_GOVERNED. On
+ * refusal nothing changes, the refusal is journaled, and problems lists
+ * why. *diff (may be NULL) receives the applied diff, or the governed
+ * one that was refused.
  */
 int tk_inventory_import(struct tk_approvals *ap, const char *actor,
     const char *doc, size_t len, enum tk_inv_format fmt, json_t **diff,
+    json_t *problems);
+
+/* An admin's import, with why when it needs the quorum. */
+struct tk_inv_submission {
+	int64_t person;		/* the admin: a person id */
+	const char *reason;	/* NULL when none is given */
+	const char *ticket;	/* NULL when none is given */
+	const char *doc;
+	size_t len;
+	enum tk_inv_format fmt;
+};
+
+/*
+ * Proposes the document as the governed change "inventory.import" in the
+ * name of s->person (an active admin), with s->reason and s->ticket; a
+ * CSV document is carried in its JSON form. The document is checked
+ * first: TK_INV_ERR_INVALID or TK_INV_ERR_TOOBIG with every problem
+ * listed, journaled as inventory.propose.refused. Otherwise returns what
+ * tk_approvals_propose returns: 0 with *change_id set and *diff (may be
+ * NULL) the diff as stored for the approvers, or a TK_APR_ERR_* (role,
+ * malformed reason or ticket, nothing to change, too large).
+ */
+int tk_inventory_propose(struct tk_approvals *ap,
+    const struct tk_inv_submission *s, json_t **diff, int64_t *change_id,
+    json_t *problems);
+
+/*
+ * What an admin's import becomes: a diff that touches no governed field
+ * is applied at once (tk_inventory_import in s->person's name, reason and
+ * ticket unused but checked when given); one that does is proposed
+ * (tk_inventory_propose) when both reason and ticket are given, and
+ * refused with TK_INV_ERR_GOVERNED, journaled, when they are not.
+ * *change_id is the proposed change's id, or 0 when applied or refused;
+ * *diff (may be NULL) the diff applied, proposed or refused as governed.
+ * Returns a TK_INV_* code or, from a refused proposal, a TK_APR_ERR_*.
+ */
+int tk_inventory_submit(struct tk_approvals *ap,
+    const struct tk_inv_submission *s, json_t **diff, int64_t *change_id,
     json_t *problems);
 
 /* Every stored account, ordered by id. */

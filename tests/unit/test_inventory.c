@@ -1,8 +1,9 @@
 /*
  * Specifications of the service-account inventory: documents refused as
  * a whole with every problem named, imports applied all or nothing and
- * journaled with their diff, round trips, flags, events, leavers. Real
- * SQLite store, real journal on a real SoftHSM2 token.
+ * journaled with their diff, governed fields (connector, scenario,
+ * credential_ref) only through the quorum, round trips, flags, events,
+ * leavers. Real SQLite store, real journal on a real SoftHSM2 token.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "twokey/approvals.h"
+#include "twokey/changes.h"
 #include "twokey/inventory.h"
 #include "twokey/journal.h"
 #include "approvals_env.h"
@@ -38,6 +40,10 @@
 	"scenario,scopes,credential_ref,credential_kind,production," \
 	"rotation_days,last_rotation,last_use\r\n"
 
+/* adam: the admin who imports (an approver too, with a key). */
+static int64_t adam;
+static struct key adam_key;
+
 /* The test policy, swapped into the one the service holds. */
 static int
 setup(void **state)
@@ -53,7 +59,17 @@ setup(void **state)
 	*e->policy = *p;
 	*p = tmp;
 	tk_policy_free(&p);
+	adam = person(e, "adam", "it", TK_ROLE_ADMIN | TK_ROLE_APPROVER);
+	memset(&adam_key, 0, sizeof(adam_key));
+	enroll(e, &adam_key, adam);
 	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	softauthn_free(&adam_key.sa);
+	return apr_teardown(state);
 }
 
 static int
@@ -131,12 +147,79 @@ journal_size(struct env *e)
 	return n;
 }
 
+/* adam submits doc with a reason and a ticket: the change's id. */
+static int64_t
+propose(struct env *e, const char *doc, enum tk_inv_format fmt,
+    json_t **diff)
+{
+	struct tk_inv_submission sub = { adam, "new integration", "CHG-7",
+	    doc, strlen(doc), fmt };
+	json_t *pr = json_array();
+	int64_t id = 0;
+
+	assert_int_equal(tk_inventory_submit(e->ap, &sub, diff, &id, pr), 0);
+	assert_true(id > 0);
+	assert_int_equal(json_array_size(pr), 0);
+	json_decref(pr);
+	return id;
+}
+
+/* A governed import, proposed by adam and approved by alice and bob. */
+static void
+through_quorum(struct env *e, const char *doc, enum tk_inv_format fmt)
+{
+	struct tk_vote_result res;
+	int64_t id = propose(e, doc, fmt, NULL);
+
+	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_GRANTED);
+}
+
+#define TWO DOC(ACCT("sa-billing", "alice", "") "," \
+	ACCT("sa-crm", "bob", ",\"scenario\":\"make:4711\""))
+
 static void
 add_two(struct env *e)
 {
-	assert_int_equal(import(e, DOC(ACCT("sa-billing", "alice", "") ","
-	    ACCT("sa-crm", "bob", ",\"scenario\":\"make:4711\"")),
-	    TK_INV_JSON, NULL, NULL), 0);
+	through_quorum(e, TWO, TK_INV_JSON);
+}
+
+/* The stored account's field, for comparisons. */
+static char *
+field_of(struct env *e, const char *id, const char *field)
+{
+	struct tk_inv_account a;
+	json_t *o;
+	char *s;
+
+	assert_int_equal(tk_inventory_get(e->ap, id, &a), 0);
+	assert_non_null(o = tk_inventory_account_json(&a));
+	s = json_dumps(json_object_get(o, field), JSON_ENCODE_ANY);
+	json_decref(o);
+	return s;
+}
+
+static void
+expect_field(struct env *e, const char *id, const char *field,
+    const char *want)
+{
+	char *s = field_of(e, id, field);
+
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static size_t
+changes(struct env *e)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+
+	assert_int_equal(tk_approvals_changes(e->ap, &ids, &n), 0);
+	free(ids);
+	return n;
 }
 
 /* ---- bad input: refused as a whole, every problem named ---------- */
@@ -330,72 +413,425 @@ owner_who_has_left_is_refused_on_import(void **state)
 	json_decref(pr);
 }
 
-/* ---- good imports: all at once, journaled with the diff ----------- */
+/* ---- governed fields: never one admin alone -------------------------- */
 
 static void
-good_import_is_applied_and_journaled_with_its_diff(void **state)
+one_admin_alone_cannot_add_bind_or_move_a_credential(void **state)
 {
 	struct env *e = *state;
-	json_t *diff = NULL;
+	json_t *diff = NULL, *pr;
 	uint64_t before = journal_size(e);
 	char *s;
 
-	assert_int_equal(import(e, DOC(ACCT("sa-billing", "alice", "") ","
-	    ACCT("sa-crm", "bob", ",\"scenario\":\"make:4711\"")),
-	    TK_INV_JSON, &diff, NULL), 0);
-	assert_int_equal(count_rows(e->path, "service_accounts"), 2);
-	assert_int_equal(json_array_size(json_object_get(diff, "added")), 2);
-	assert_int_equal(json_array_size(json_object_get(diff, "governed")),
-	    3);
-	/* Two account entries and the summary, in one batch. */
-	assert_int_equal(journal_size(e), before + 3);
-	s = entry(e, 0);
-	assert_non_null(strstr(s, "\"inventory.import\""));
-	assert_non_null(strstr(s, "\"added\":2"));
-	assert_non_null(strstr(s, "not enforced yet"));
-	free(s);
-	s = entry(e, 1);
-	assert_non_null(strstr(s, "\"inventory.account\""));
-	assert_non_null(strstr(s, "inventory/sa-crm"));
-	assert_non_null(strstr(s, "\"change\":\"added\""));
+	/* Adding accounts binds them: refused, with the diff it would be. */
+	assert_int_equal(import(e, TWO, TK_INV_JSON, &diff, &pr),
+	    TK_INV_ERR_GOVERNED);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+	s = json_dumps(json_object_get(diff, "governed"), JSON_COMPACT);
+	assert_string_equal(s, "[\"connector\",\"credential_ref\","
+	    "\"scenario\"]");
 	free(s);
 	json_decref(diff);
+	json_decref(pr);
+	assert_int_equal(journal_size(e), before + 1);
+	s = entry(e, 0);
+	assert_non_null(strstr(s, "\"inventory.import.refused\""));
+	free(s);
+	add_two(e);
+	/* Each governed field of a stored account, one at a time. */
+	assert_int_equal(import(e, DOC(ACCTS("sa-billing", "alice",
+	    "[\"read:accounts\"]", "vault:kv/elsewhere", "") ","
+	    ACCT("sa-crm", "bob", ",\"scenario\":\"make:4711\"")),
+	    TK_INV_JSON, NULL, NULL), TK_INV_ERR_GOVERNED);
+	assert_int_equal(import(e, DOC(ACCT("sa-billing", "alice", "") ","
+	    ACCT("sa-crm", "bob", ",\"scenario\":\"make:9999\"")),
+	    TK_INV_JSON, NULL, NULL), TK_INV_ERR_GOVERNED);
+	assert_int_equal(import(e, DOC(ACCT("sa-billing", "alice",
+	    ",\"scenario\":\"make:1\"") ","
+	    ACCT("sa-crm", "bob", ",\"scenario\":\"make:4711\"")),
+	    TK_INV_JSON, NULL, NULL), TK_INV_ERR_GOVERNED);
+	assert_int_equal(import(e, CSV_HEADER
+	    "sa-billing,alice,p,erp,internal,zapier,,,vault:kv/automation/"
+	    "billing,service,true,90,,\r\n"
+	    "sa-crm,bob,p,erp,internal,salesforce,make:4711,,vault:kv/"
+	    "automation/billing,service,true,90,,\r\n", TK_INV_CSV, NULL,
+	    NULL), TK_INV_ERR_GOVERNED);
+	expect_field(e, "sa-billing", "credential_ref",
+	    "\"vault:kv/automation/billing\"");
+	expect_field(e, "sa-billing", "connector", "\"salesforce\"");
+	expect_field(e, "sa-crm", "scenario", "\"make:4711\"");
+	expect_field(e, "sa-billing", "purpose", "\"invoices to the ledger\"");
+	/* A submission without a reason and a ticket is refused the same. */
+	{
+		const char *doc = DOC(ACCT("sa-billing", "alice",
+		    ",\"scenario\":\"make:2\"") "," ACCT("sa-crm", "bob",
+		    ",\"scenario\":\"make:4711\""));
+		struct tk_inv_submission sub = { adam, NULL, NULL, doc,
+		    strlen(doc), TK_INV_JSON };
+		int64_t id = 7;
+
+		pr = json_array();
+		assert_int_equal(tk_inventory_submit(e->ap, &sub, NULL, &id,
+		    pr), TK_INV_ERR_GOVERNED);
+		assert_int_equal(id, 0);
+		json_decref(pr);
+	}
+	assert_int_equal(changes(e), 1);
 }
 
 static void
-second_import_changes_and_removes_with_before_and_after(void **state)
+governed_import_waits_for_the_quorum_and_binds_its_diff(void **state)
 {
 	struct env *e = *state;
+	struct tk_request_info info;
+	struct tk_vote_result res;
+	json_t *diff = NULL, *c;
+	char *again;
+	int64_t id = propose(e, TWO, TK_INV_JSON, &diff);
+
+	/* The change holds the diff; nothing is stored yet. */
+	assert_int_equal(json_array_size(json_object_get(diff, "added")), 2);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+	assert_int_equal(tk_approvals_request_get(e->ap, id, &info), 0);
+	assert_int_equal(info.kind, TK_REQ_CHANGE);
+	assert_non_null(c = json_loads(info.canonical, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(c, "type")),
+	    "inventory.import");
+	assert_string_equal(json_string_value(json_object_get(c, "target")),
+	    "inventory");
+	assert_true(json_equal(json_object_get(c, "after"), diff));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(c,
+	    "before"), "accounts")), 0);
+	/* Booleans (production) keep the canonical form canonical. */
+	assert_non_null(strstr(info.canonical, "\"production\":true"));
+	assert_non_null(again = json_dumps(c, JSON_COMPACT |
+	    JSON_SORT_KEYS));
+	assert_string_equal(again, info.canonical);
+	free(again);
+	json_decref(c);
+	tk_request_info_clear(&info);
+	json_decref(diff);
+	/* The proposer's own approval never counts. */
+	assert_int_equal(vote(e, &adam_key, id, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SELF_APPROVAL);
+	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_GRANTED);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 2);
+	expect_field(e, "sa-crm", "scenario", "\"make:4711\"");
+	/* Applied in the vote, journaled with the diff. */
+	again = entry(e, 1);
+	assert_non_null(strstr(again, "\"change.applied\""));
+	assert_non_null(strstr(again, "\"inventory.import\""));
+	assert_non_null(strstr(again, "vault:kv/automation/billing"));
+	free(again);
+}
+
+static void
+a_credential_move_is_applied_by_the_quorum_only(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
 	json_t *diff = NULL, *ch;
 	char *s;
+	int64_t id;
 
 	add_two(e);
-	assert_int_equal(import(e, DOC(ACCTS("sa-billing", "alice",
-	    "[\"write:invoices\",\"read:accounts\"]", "vault:kv/new", "")),
-	    TK_INV_JSON, &diff, NULL), 0);
-	assert_int_equal(count_rows(e->path, "service_accounts"), 1);
+	id = propose(e, DOC(ACCTS("sa-billing", "alice",
+	    "[\"read:accounts\"]", "pkcs11:token=ci;object=billing", "") ","
+	    ACCT("sa-crm", "bob", ",\"scenario\":\"make:4711\"")),
+	    TK_INV_JSON, &diff);
 	ch = json_array_get(json_object_get(diff, "changed"), 0);
 	s = json_dumps(json_object_get(ch, "fields"), JSON_COMPACT);
-	assert_string_equal(s, "[\"scopes\",\"credential_ref\"]");
+	assert_string_equal(s, "[\"credential_ref\"]");
 	free(s);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    ch, "before"), "credential_ref")), "vault:kv/automation/billing");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    ch, "after"), "credential_ref")), "vault:kv/new");
 	s = json_dumps(json_object_get(diff, "governed"), JSON_COMPACT);
 	assert_string_equal(s, "[\"credential_ref\"]");
 	free(s);
+	json_decref(diff);
+	assert_int_equal(vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res), 0);
+	expect_field(e, "sa-billing", "credential_ref",
+	    "\"vault:kv/automation/billing\"");
+	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
+	expect_field(e, "sa-billing", "credential_ref",
+	    "\"pkcs11:token=ci;object=billing\"");
+}
+
+static void
+other_edits_and_removals_apply_at_once_and_are_journaled(void **state)
+{
+	struct env *e = *state;
+	json_t *diff = NULL, *ch;
+	uint64_t before;
+	char *s;
+
+	add_two(e);
+	before = journal_size(e);
+	assert_int_equal(import(e, DOC(ACCTS("sa-billing", "bob",
+	    "[\"write:invoices\",\"read:accounts\"]",
+	    "vault:kv/automation/billing", "")), TK_INV_JSON, &diff, NULL), 0);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 1);
+	assert_int_equal(json_array_size(json_object_get(diff, "governed")),
+	    0);
+	ch = json_array_get(json_object_get(diff, "changed"), 0);
+	s = json_dumps(json_object_get(ch, "fields"), JSON_COMPACT);
+	assert_string_equal(s, "[\"owner\",\"scopes\"]");
+	free(s);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ch, "before"), "owner")), "alice");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 	    json_object_get(diff, "removed"), 0), "id")), "sa-crm");
+	/* One entry per account, then the summary, in one batch. */
+	assert_int_equal(journal_size(e), before + 3);
+	s = entry(e, 0);
+	assert_non_null(strstr(s, "\"inventory.import\""));
+	assert_non_null(strstr(s, "\"changed\":1"));
+	assert_non_null(strstr(s, "\"removed\":1"));
+	free(s);
 	s = entry(e, 1);
 	assert_non_null(strstr(s, "\"change\":\"changed\""));
-	assert_non_null(strstr(s, "vault:kv/new"));
+	assert_non_null(strstr(s, "write:invoices"));
 	free(s);
 	s = entry(e, 2);
 	assert_non_null(strstr(s, "\"change\":\"removed\""));
 	assert_non_null(strstr(s, "inventory/sa-crm"));
 	free(s);
 	json_decref(diff);
+	/* A submission with a reason needs no quorum for these either. */
+	{
+		const char *doc = DOC(ACCT("sa-billing", "alice", ""));
+		struct tk_inv_submission sub = { adam, "owner back", "CHG-8",
+		    doc, strlen(doc), TK_INV_JSON };
+		json_t *pr = json_array();
+		int64_t id = 7;
+
+		assert_int_equal(tk_inventory_submit(e->ap, &sub, NULL, &id,
+		    pr), 0);
+		assert_int_equal(id, 0);
+		json_decref(pr);
+	}
+	expect_field(e, "sa-billing", "owner", "\"alice\"");
+	assert_int_equal(changes(e), 1);
+}
+
+static void
+a_change_whose_accounts_moved_on_goes_stale(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	uint8_t ch[TK_CHALLENGE_LEN];
+	int64_t first, second;
+
+	add_two(e);
+	first = propose(e, DOC(ACCTS("sa-billing", "alice", "[]",
+	    "vault:kv/first", "") "," ACCT("sa-crm", "bob",
+	    ",\"scenario\":\"make:4711\"")), TK_INV_JSON, NULL);
+	second = propose(e, DOC(ACCTS("sa-billing", "alice", "[]",
+	    "vault:kv/second", "") "," ACCT("sa-crm", "bob",
+	    ",\"scenario\":\"make:4711\"")), TK_INV_JSON, NULL);
+	assert_int_equal(vote(e, &e->ak, first, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(vote(e, &e->ak, second, TK_DECIDE_APPROVE, &res), 0);
+	/* Bob's challenge for the first is issued while it still holds. */
+	assert_int_equal(tk_approvals_challenge(e->ap, first, e->bob,
+	    TK_DECIDE_APPROVE, ch, NULL), 0);
+	assert_int_equal(vote(e, &e->bk, second, TK_DECIDE_APPROVE, &res), 0);
+	expect_field(e, "sa-billing", "credential_ref", "\"vault:kv/second\"");
+	/* The first was planned against what the second replaced. */
+	assert_int_equal(sign_and_vote(e, &e->bk, first, ch, ++e->bk.counter,
+	    &res), TK_APR_ERR_STALE);
+	assert_int_equal(state_of(e, first), TK_REQ_STALE);
+	assert_non_null(strstr(res.reason, "vault:kv/second"));
+	expect_field(e, "sa-billing", "credential_ref", "\"vault:kv/second\"");
+}
+
+static void
+a_direct_edit_of_a_touched_account_makes_the_change_stale(void **state)
+{
+	struct env *e = *state;
+	uint8_t ch[TK_CHALLENGE_LEN];
+	int64_t id;
+
+	add_two(e);
+	id = propose(e, DOC(ACCTS("sa-billing", "alice", "[\"read:accounts\"]",
+	    "vault:kv/next", "")), TK_INV_JSON, NULL);
+	/* Another admin renames its purpose directly meanwhile. */
+	assert_int_equal(import(e, "{\"v\":1,\"accounts\":["
+	    "{\"id\":\"sa-billing\",\"owner\":\"alice\",\"purpose\":"
+	    "\"ledger\",\"systems\":[\"erp\",\"salesforce\"],"
+	    "\"classification\":\"confidential\",\"connector\":"
+	    "\"salesforce\",\"scopes\":[\"read:accounts\"],"
+	    "\"credential_ref\":\"vault:kv/automation/billing\","
+	    "\"credential_kind\":\"service\",\"production\":true,"
+	    "\"rotation_days\":90}," ACCT("sa-crm", "bob",
+	    ",\"scenario\":\"make:4711\"") "]}", TK_INV_JSON, NULL, NULL),
+	    0);
+	assert_int_equal(tk_approvals_challenge(e->ap, id, e->alice,
+	    TK_DECIDE_APPROVE, ch, NULL), TK_APR_ERR_STALE);
+	assert_int_equal(state_of(e, id), TK_REQ_STALE);
+	expect_field(e, "sa-billing", "credential_ref",
+	    "\"vault:kv/automation/billing\"");
+	assert_int_equal(count_rows(e->path, "service_accounts"), 2);
+}
+
+static void
+rotations_and_uses_do_not_make_a_change_stale(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	struct tk_inv_account a;
+	int64_t id;
+
+	add_two(e);
+	id = propose(e, DOC(ACCT("sa-billing", "alice", "") "," ACCTS("sa-crm",
+	    "bob", "[]", "vault:kv/crm", ",\"scenario\":\"make:4711\"")),
+	    TK_INV_JSON, NULL);
+	/* Automation reports while the approvers look. */
+	assert_int_equal(tk_inventory_event(e->ap, "bot", "sa-crm",
+	    TK_INV_EVENT_ROTATED, T0 - 60), 0);
+	assert_int_equal(tk_inventory_event(e->ap, "bot", "sa-crm",
+	    TK_INV_EVENT_USED, 0), 0);
+	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_GRANTED);
+	assert_int_equal(tk_inventory_get(e->ap, "sa-crm", &a), 0);
+	assert_string_equal(a.credential_ref, "vault:kv/crm");
+	/* The observed times are kept, not taken back to the plan's. */
+	assert_int_equal(a.last_rotation, T0 - 60);
+	assert_int_equal(a.last_use, T0);
+}
+
+static void
+an_owner_who_left_since_the_proposal_makes_it_stale(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	uint8_t ch[TK_CHALLENGE_LEN];
+	int64_t id = propose(e, DOC(ACCT("sa-x", "carol", "")), TK_INV_JSON,
+	    NULL);
+
+	assert_int_equal(tk_approvals_challenge(e->ap, id, e->alice,
+	    TK_DECIDE_APPROVE, ch, NULL), 0);
+	assert_int_equal(tk_approvals_person_set_state(e->ap, "root",
+	    e->carol, TK_PERSON_LEFT), 0);
+	assert_int_equal(sign_and_vote(e, &e->ak, id, ch, ++e->ak.counter,
+	    &res), TK_APR_ERR_STALE);
+	assert_non_null(strstr(res.reason, "departed_owners"));
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+}
+
+static void
+bad_governed_proposals_are_refused_with_every_problem(void **state)
+{
+	struct env *e = *state;
+	const char *bad = DOC(ACCT("sa-x", "mallory", "") ","
+	    "{\"id\":\"sa-y\",\"colour\":1}");
+	const char *good = DOC(ACCT("sa-x", "alice", ""));
+	struct tk_inv_submission sub = { adam, "r", "CHG-1", bad,
+	    strlen(bad), TK_INV_JSON };
+	json_t *pr = json_array();
+	int64_t id = 7;
+	char *s;
+
+	assert_int_equal(tk_inventory_propose(e->ap, &sub, NULL, &id, pr),
+	    TK_INV_ERR_INVALID);
+	expect_problem(pr, 1, "owner", "no such person");
+	expect_problem(pr, 2, "colour", "unknown field");
+	expect_problem(pr, 2, "credential_ref", "missing");
+	assert_int_equal(id, 0);
+	s = entry(e, 0);
+	assert_non_null(strstr(s, "\"inventory.propose.refused\""));
+	free(s);
+	json_decref(pr);
+	/* A reason without a ticket, a ticket with a space. */
+	sub.doc = good;
+	sub.len = strlen(good);
+	sub.ticket = NULL;
+	pr = json_array();
+	assert_int_equal(tk_inventory_submit(e->ap, &sub, NULL, &id, pr),
+	    TK_INV_ERR_INVALID);
+	expect_problem(pr, 0, "ticket", "both");
+	json_decref(pr);
+	sub.ticket = "CHG 1";
+	pr = json_array();
+	assert_int_equal(tk_inventory_submit(e->ap, &sub, NULL, &id, pr),
+	    TK_INV_ERR_INVALID);
+	expect_problem(pr, 0, "ticket", "A-Z");
+	json_decref(pr);
+	/* Someone without the admin role. */
+	sub.ticket = "CHG-1";
+	sub.person = e->alice;
+	pr = json_array();
+	assert_int_equal(tk_inventory_submit(e->ap, &sub, NULL, &id, pr),
+	    TK_APR_ERR_ROLE);
+	assert_int_equal(tk_inventory_propose(e->ap, &sub, NULL, &id, pr),
+	    TK_APR_ERR_ROLE);
+	json_decref(pr);
+	assert_int_equal(changes(e), 0);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+}
+
+static void
+malformed_change_args_are_refused(void **state)
+{
+	static const char *bad[] = {
+		"{\"type\":\"inventory.import\",\"reason\":\"r\","
+		    "\"ticket\":\"T-1\",\"args\":{}}",
+		"{\"type\":\"inventory.import\",\"reason\":\"r\","
+		    "\"ticket\":\"T-1\",\"args\":{\"v\":1,"
+		    "\"accounts\":\"all\"}}",
+		"{\"type\":\"inventory.import\",\"reason\":\"r\","
+		    "\"ticket\":\"T-1\",\"args\":{\"v\":2,"
+		    "\"accounts\":[]}}",
+		"{\"type\":\"inventory.import\",\"reason\":\"r\","
+		    "\"ticket\":\"T-1\",\"args\":" DOC(ACCT("sa-x",
+		    "nobody", "")) "}",
+	};
+	static const char *none = "{\"type\":\"inventory.import\","
+	    "\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":"
+	    "{\"v\":1,\"accounts\":[]}}";
+	struct env *e = *state;
+	int64_t id = 7;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tk_approvals_propose(e->ap, adam, bad[i],
+		    strlen(bad[i]), &id), TK_APR_ERR_INVALID);
+	/* An empty inventory is no change to an empty store. */
+	assert_int_equal(tk_approvals_propose(e->ap, adam, none,
+	    strlen(none), &id), TK_APR_ERR_NO_CHANGE);
+	assert_int_equal(id, 0);
+	assert_int_equal(changes(e), 0);
+}
+
+static void
+a_change_too_large_for_one_journal_entry_is_refused(void **state)
+{
+	struct env *e = *state;
+	struct tk_inv_submission sub = { 0, "bulk", "CHG-9", NULL, 0,
+	    TK_INV_JSON };
+	char *doc, *p;
+	json_t *pr = json_array();
+	int64_t id = 7;
+	size_t i, n = 400, cap = 512 * 400 + 64;
+
+	assert_non_null(doc = malloc(cap));
+	p = doc + snprintf(doc, cap, "{\"v\":1,\"accounts\":[");
+	for (i = 0; i < n; i++)
+		p += snprintf(p, cap - (size_t)(p - doc), "%s" ACCT("sa-%03zu",
+		    "alice", ""), i > 0 ? "," : "", i);
+	(void)snprintf(p, cap - (size_t)(p - doc), "]}");
+	sub.person = adam;
+	sub.doc = doc;
+	sub.len = strlen(doc);
+	assert_int_equal(tk_inventory_submit(e->ap, &sub, NULL, &id, pr),
+	    TK_APR_ERR_TOO_LARGE);
+	assert_int_equal(id, 0);
+	assert_int_equal(changes(e), 0);
+	assert_int_equal(count_rows(e->path, "service_accounts"), 0);
+	json_decref(pr);
+	free(doc);
 }
 
 /* ---- round trips ---------------------------------------------------- */
@@ -431,15 +867,15 @@ csv_export_quotes_what_needs_it_and_reimports_the_same(void **state)
 	char *csv = NULL, *json1 = NULL, *json2 = NULL;
 	size_t len = 0, l2 = 0;
 
-	assert_int_equal(import(e, DOC(ACCT("sa-q", "alice", ""
-	    ",\"scenario\":\"make:1\"")), TK_INV_JSON, NULL, NULL), 0);
-	assert_int_equal(import(e, "{\"v\":1,\"accounts\":[{\"id\":\"sa-q\","
+	through_quorum(e, DOC(ACCT("sa-q", "alice", ""
+	    ",\"scenario\":\"make:1\"")), TK_INV_JSON);
+	through_quorum(e, "{\"v\":1,\"accounts\":[{\"id\":\"sa-q\","
 	    "\"owner\":\"alice\",\"purpose\":\"says \\\"hi\\\", then bye\","
 	    "\"systems\":[],\"classification\":\"public\",\"connector\":"
 	    "\"salesforce\",\"scopes\":[\"write:invoices\",\"read:accounts\"],"
 	    "\"credential_ref\":\"pkcs11:token=ci;object=k%20a\","
 	    "\"credential_kind\":\"personal\",\"production\":false,"
-	    "\"rotation_days\":30}]}", TK_INV_JSON, NULL, NULL), 0);
+	    "\"rotation_days\":30}]}", TK_INV_JSON);
 	assert_int_equal(tk_inventory_export(e->ap, TK_INV_CSV, &csv, &len),
 	    0);
 	assert_non_null(strstr(csv, ",\"says \"\"hi\"\", then bye\","));
@@ -610,9 +1046,9 @@ leavers_accounts_are_listed_for_reassignment(void **state)
 	char *s;
 
 	add_two(e);
-	assert_int_equal(import(e, DOC(ACCT("sa-billing", "alice", "") ","
+	through_quorum(e, DOC(ACCT("sa-billing", "alice", "") ","
 	    ACCT("sa-crm", "bob", "") "," ACCT("sa-ledger", "alice", "")),
-	    TK_INV_JSON, NULL, NULL), 0);
+	    TK_INV_JSON);
 	assert_int_equal(tk_inventory_reassign(e->ap, &out), 0);
 	assert_int_equal(json_array_size(json_object_get(out, "people")), 0);
 	json_decref(out);
@@ -663,6 +1099,9 @@ a_plan_is_refused_once_the_store_moved_under_it(void **state)
 {
 	struct env *e = *state;
 	const char *doc = DOC(ACCT("sa-crm", "carol", ""));
+	const char *edit = DOC(ACCT("sa-billing", "alice", "") ","
+	    ACCTS("sa-crm", "bob", "[]", "vault:kv/automation/billing",
+	    ",\"scenario\":\"make:4711\""));
 	json_t *diff = NULL, *pr = json_array();
 
 	add_two(e);
@@ -670,8 +1109,11 @@ a_plan_is_refused_once_the_store_moved_under_it(void **state)
 	    TK_INV_JSON, &diff, pr), 0);
 	assert_int_equal(json_array_size(json_object_get(diff, "removed")),
 	    1);
+	/* An observation is not configuration: the plan still holds. */
 	assert_int_equal(tk_inventory_event(e->ap, "bot", "sa-crm",
 	    TK_INV_EVENT_ROTATED, 0), 0);
+	/* A change of sa-crm's scopes is. */
+	assert_int_equal(import(e, edit, TK_INV_JSON, NULL, NULL), 0);
 	assert_int_equal(tk_inventory_apply(e->ap, diff), TK_INV_ERR_STALE);
 	json_decref(diff);
 	json_decref(pr);
@@ -708,7 +1150,7 @@ report_counts_rotation_compliance_at_the_given_time(void **state)
 	json_decref(rep);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, apr_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)
@@ -722,8 +1164,17 @@ main(void)
 		T(secrets_as_credential_refs_are_refused_and_never_echoed),
 		T(text_that_reads_otherwise_than_it_is_refused),
 		T(owner_who_has_left_is_refused_on_import),
-		T(good_import_is_applied_and_journaled_with_its_diff),
-		T(second_import_changes_and_removes_with_before_and_after),
+		T(one_admin_alone_cannot_add_bind_or_move_a_credential),
+		T(governed_import_waits_for_the_quorum_and_binds_its_diff),
+		T(a_credential_move_is_applied_by_the_quorum_only),
+		T(other_edits_and_removals_apply_at_once_and_are_journaled),
+		T(a_change_whose_accounts_moved_on_goes_stale),
+		T(a_direct_edit_of_a_touched_account_makes_the_change_stale),
+		T(rotations_and_uses_do_not_make_a_change_stale),
+		T(an_owner_who_left_since_the_proposal_makes_it_stale),
+		T(bad_governed_proposals_are_refused_with_every_problem),
+		T(malformed_change_args_are_refused),
+		T(a_change_too_large_for_one_journal_entry_is_refused),
 		T(json_export_reimports_without_change),
 		T(csv_export_quotes_what_needs_it_and_reimports_the_same),
 		T(flags_name_each_finding_and_nothing_else),
