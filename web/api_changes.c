@@ -128,6 +128,10 @@ web_h_change_propose(struct tk_web *w, struct req *rq, struct reply *r)
 		    "with the roles, a reason and a ticket", type);
 		return;
 	}
+	if (strcmp(type, "inventory.import") == 0) {
+		web_inventory_propose(w, rq, r);
+		return;
+	}
 	pthread_mutex_lock(w->be->lock);
 	rc = tk_approvals_propose(w->be->ap, rq->who.person, rq->body,
 	    rq->body_len, &id);

@@ -335,6 +335,8 @@ void web_h_inventory_import(struct tk_web *, struct req *,
 void web_h_inventory_event(struct tk_web *, struct req *, struct reply *);
 void web_h_inventory_reassign(struct tk_web *, struct req *,
     struct reply *);
+/* A proposed inventory.import, from the changes route (api_inventory.c). */
+void web_inventory_propose(struct tk_web *, struct req *, struct reply *);
 /* Governed changes and the safe immediate actions (api_changes.c). */
 void web_h_change_propose(struct tk_web *, struct req *, struct reply *);
 void web_h_change_list(struct tk_web *, struct req *, struct reply *);

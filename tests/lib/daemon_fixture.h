@@ -136,6 +136,14 @@ int tkd_assert(struct tkd *d, struct tkd_key *key, const uint8_t *challenge,
     size_t len, struct json_t *obj);
 
 /*
+ * Signs in as name with key and approves request id (challenge, the
+ * key's assertion, vote). Returns the HTTP status of the last step, or
+ * -1; that step's answer in *ans, for the caller to json_decref.
+ */
+long tkd_approve(struct tkd *d, const char *name, struct tkd_key *key,
+    int64_t id, json_t **ans);
+
+/*
  * Fills a WebAuthn registration by key for challenge as the members
  * "credential_id", "client_data", "attestation_object" of obj.
  */

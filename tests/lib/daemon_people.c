@@ -265,6 +265,45 @@ out:
 	return status;
 }
 
+long
+tkd_approve(struct tkd *d, const char *name, struct tkd_key *key,
+    int64_t id, json_t **ans)
+{
+	char path[128], *text = NULL;
+	json_t *req = NULL;
+	uint8_t *ch = NULL;
+	const char *s;
+	size_t len = 0;
+	long st;
+
+	*ans = NULL;
+	if ((st = tkd_signin(d, name, key)) != 200)
+		return st;
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/challenge",
+	    (long long)id);
+	if ((st = tkd_call(d, "POST", path, "{\"decision\":\"approve\"}",
+	    NULL, ans)) != 200)
+		return st;
+	s = json_string_value(json_object_get(*ans, "challenge"));
+	st = -1;
+	if (s == NULL || tk_b64url_decode(s, strlen(s), &ch, &len) != 0 ||
+	    (req = json_object()) == NULL ||
+	    tkd_assert(d, key, ch, len, req) != 0)
+		goto out;
+	json_decref(*ans);
+	*ans = NULL;
+	text = json_dumps(req, JSON_COMPACT);
+	snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes",
+	    (long long)id);
+	if (text != NULL)
+		st = tkd_call(d, "POST", path, text, NULL, ans);
+out:
+	free(text);
+	json_decref(req);
+	free(ch);
+	return st;
+}
+
 int
 tkd_register(struct tkd *d, struct tkd_key *key, const uint8_t *challenge,
     size_t len, json_t *obj)

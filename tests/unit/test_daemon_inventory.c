@@ -1,8 +1,9 @@
 /*
  * Specifications of the service-account inventory over HTTPS, on the
  * real twokeyd with verified TLS: imports refused whole with every
- * problem, round trips in both formats, events only with the right
- * API key scope, and the leavers' accounts.
+ * problem, bindings and credential moves only through the quorum, round
+ * trips in both formats, events only with the right API key scope, and
+ * the leavers' accounts.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -24,7 +25,7 @@
 #define CSV "text/csv"
 
 static struct tkd d;
-static struct tkd_key adam, alice, lena;
+static struct tkd_key adam, alice, bob, lena;
 
 #define HEADER "id,owner,purpose,systems,classification,connector," \
 	"scenario,scopes,credential_ref,credential_kind,production," \
@@ -44,6 +45,7 @@ setup(void **state)
 	    "[\"read:accounts\"]}}") != 0 ||
 	    tkd_enroll(&d, "adam", "it", TK_ROLE_ADMIN, &adam) != 0 ||
 	    tkd_enroll(&d, "alice", "ops", TK_ROLE_APPROVER, &alice) != 0 ||
+	    tkd_enroll(&d, "bob", "sec", TK_ROLE_APPROVER, &bob) != 0 ||
 	    tkd_enroll(&d, "lena", "ops", TK_ROLE_REQUESTER, &lena) != 0)
 		return -1;
 	return tkd_start(&d);
@@ -58,6 +60,7 @@ teardown(void **state)
 	r = tkd_stop(&d, SIGTERM);
 	softauthn_free(&adam.sa);
 	softauthn_free(&alice.sa);
+	softauthn_free(&bob.sa);
 	softauthn_free(&lena.sa);
 	return r == 0 ? 0 : -1;
 }
@@ -68,20 +71,77 @@ signin(const char *name, struct tkd_key *k)
 	assert_int_equal(tkd_signin(&d, name, k), 200);
 }
 
-/* Sends a document; returns the status and the parsed answer. */
+#define IMPORT "/api/v1/inventory/import"
+/* Why, for an import that needs the quorum. */
+#define WHY "?reason=new%20sync%20jobs&ticket=CHG-12"
+
+/* Sends a document to path; returns the status and the parsed answer. */
 static long
-send_doc(const char *ctype, const char *doc, json_t **ans)
+send_to(const char *path, const char *ctype, const char *doc,
+    json_t **ans)
 {
 	struct tkd_resp r;
 	long st;
 
-	assert_int_equal(tkd_request(&d, "POST", "/api/v1/inventory/import",
-	    ctype, doc, strlen(doc), NULL, &r), 0);
+	assert_int_equal(tkd_request(&d, "POST", path, ctype, doc,
+	    strlen(doc), NULL, &r), 0);
 	st = r.status;
 	*ans = json_loads(r.body, 0, NULL);
 	assert_non_null(*ans);
 	tkd_resp_clear(&r);
 	return st;
+}
+
+static long
+send_doc(const char *ctype, const char *doc, json_t **ans)
+{
+	return send_to(IMPORT, ctype, doc, ans);
+}
+
+static int64_t
+change_id(json_t *ans)
+{
+	return (int64_t)json_integer_value(json_object_get(json_object_get(
+	    ans, "change"), "id"));
+}
+
+/* name approves change id, which is then in state want. */
+static void
+approved_to(const char *name, struct tkd_key *key, int64_t id,
+    const char *want)
+{
+	json_t *ans = NULL;
+
+	if (tkd_approve(&d, name, key, id, &ans) != 200)
+		fail_msg("%s approving %lld: %s", name, (long long)id,
+		    json_dumps(ans, 0));
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    want);
+	json_decref(ans);
+}
+
+/*
+ * adam imports doc: applied at once, or proposed with a reason and a
+ * ticket and approved by alice and bob. adam is signed in afterwards.
+ */
+static void
+import_through_quorum(const char *ctype, const char *doc)
+{
+	json_t *ans;
+	int64_t id;
+	long st;
+
+	signin("adam", &adam);
+	st = send_to(IMPORT WHY, ctype, doc, &ans);
+	if (st != 200 && st != 202)
+		fail_msg("import: %ld %s", st, json_dumps(ans, 0));
+	id = change_id(ans);
+	json_decref(ans);
+	if (st == 202) {
+		approved_to("alice", &alice, id, "pending");
+		approved_to("bob", &bob, id, "applied");
+	}
+	signin("adam", &adam);
 }
 
 /* GET path; the body, for the caller to free. */
@@ -124,11 +184,211 @@ problem_at(json_t *ans, long row, const char *field)
 static void
 load_good(void)
 {
-	json_t *ans;
+	import_through_quorum(CSV, GOOD);
+}
 
-	signin("adam", &adam);
-	assert_int_equal(send_doc(CSV, GOOD, &ans), 200);
+static size_t
+change_count(void)
+{
+	json_t *ans = NULL;
+	size_t n;
+
+	assert_int_equal(tkd_call(&d, "GET", "/api/v1/changes", NULL, NULL,
+	    &ans), 200);
+	n = json_array_size(json_object_get(ans, "changes"));
 	json_decref(ans);
+	return n;
+}
+
+/* GOOD with sa-sync's credential somewhere else. */
+#define MOVED HEADER ROW("sa-sync", "adam", "read:accounts", \
+	"vault:kv/sync-v2") ROW("sa-ledger", "lena", "read:accounts " \
+	"delete:all", "\"pkcs11:token=ci;object=ledger\"")
+
+static void
+one_admin_cannot_move_a_credential_the_quorum_can(void **state)
+{
+	char *before, *after, *s;
+	json_t *ans, *diff;
+	int64_t id;
+
+	(void)state;
+	load_good();
+	before = get_text("/api/v1/inventory/export", NULL, 200);
+	/* Alone: refused, with what it would change. */
+	assert_int_equal(send_doc(CSV, MOVED, &ans), 403);
+	expect_code(ans, "quorum_required");
+	s = json_dumps(json_object_get(json_object_get(ans, "diff"),
+	    "governed"), JSON_COMPACT);
+	assert_string_equal(s, "[\"credential_ref\"]");
+	free(s);
+	json_decref(ans);
+	/* With a reason and a ticket: a change for the approvers. */
+	assert_int_equal(send_to(IMPORT WHY, CSV, MOVED, &ans), 202);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ans, "change"), "type")), "inventory.import");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ans, "change"), "state")), "pending");
+	diff = json_object_get(ans, "diff");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(diff, "changed"), 0), "id")), "sa-sync");
+	id = change_id(ans);
+	json_decref(ans);
+	after = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_string_equal(before, after);
+	free(after);
+	/* adam's own approval does not count; one approver is not two. */
+	assert_int_equal(tkd_approve(&d, "adam", &adam, id, &ans), 403);
+	expect_code(ans, "self_approval");
+	json_decref(ans);
+	approved_to("alice", &alice, id, "pending");
+	signin("adam", &adam);
+	after = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_string_equal(before, after);
+	free(after);
+	approved_to("bob", &bob, id, "applied");
+	signin("adam", &adam);
+	after = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_non_null(strstr(after, "vault:kv/sync-v2"));
+	free(after);
+	free(before);
+}
+
+static void
+other_edits_apply_at_once(void **state)
+{
+	json_t *ans;
+	char *s;
+
+	(void)state;
+	load_good();
+	assert_int_equal(send_doc(CSV, HEADER ROW("sa-sync", "adam",
+	    "read:accounts write:invoices", "vault:kv/sync"), &ans), 200);
+	s = json_dumps(json_object_get(json_object_get(ans, "diff"),
+	    "removed"), JSON_COMPACT);
+	assert_non_null(strstr(s, "sa-ledger"));
+	free(s);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(ans,
+	    "diff"), "governed")), 0);
+	json_decref(ans);
+}
+
+static void
+a_bad_reason_or_ticket_is_refused_and_changes_nothing(void **state)
+{
+	size_t n;
+	json_t *ans;
+	char *before, *after;
+
+	(void)state;
+	load_good();
+	n = change_count();
+	before = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_int_equal(send_to(IMPORT "?reason=why", CSV, MOVED, &ans),
+	    400);
+	expect_code(ans, "inventory_invalid");
+	assert_true(problem_at(ans, 0, "ticket"));
+	json_decref(ans);
+	assert_int_equal(send_to(IMPORT "?reason=why&ticket=a%20b", CSV,
+	    MOVED, &ans), 400);
+	assert_true(problem_at(ans, 0, "ticket"));
+	json_decref(ans);
+	assert_int_equal(change_count(), n);
+	after = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* A POST /api/v1/changes body proposing doc (a JSON document). */
+static char *
+proposal(json_t *doc)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:O}", "type",
+	    "inventory.import", "reason", "scenario move", "ticket",
+	    "CHG-13", "args", doc);
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	return s;
+}
+
+static void
+the_changes_route_takes_a_json_document(void **state)
+{
+	char *js, *body;
+	json_t *doc, *ans, *req;
+	size_t n;
+
+	(void)state;
+	load_good();
+	n = change_count();
+	js = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_non_null(doc = json_loads(js, 0, NULL));
+	free(js);
+	json_object_set_new(json_array_get(json_object_get(doc, "accounts"),
+	    0), "scenario", json_string("make:2"));
+	body = proposal(doc);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/changes", body, NULL,
+	    &ans), 201);
+	free(body);
+	req = json_object_get(ans, "request");
+	assert_string_equal(json_string_value(json_object_get(req, "type")),
+	    "inventory.import");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_object_get(req, "after"), "governed"), 0)), "scenario");
+	json_decref(ans);
+	/* A bad document: every problem listed, nothing proposed. */
+	json_object_set_new(json_array_get(json_object_get(doc, "accounts"),
+	    1), "owner", json_string("mallory"));
+	json_object_set_new(json_array_get(json_object_get(doc, "accounts"),
+	    1), "colour", json_string("red"));
+	body = proposal(doc);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/changes", body, NULL,
+	    &ans), 400);
+	free(body);
+	expect_code(ans, "inventory_invalid");
+	assert_true(problem_at(ans, 2, "owner"));
+	assert_true(problem_at(ans, 2, "colour"));
+	json_decref(ans);
+	json_decref(doc);
+	assert_non_null(doc = json_pack("{s:i,s:s}", "v", 1, "accounts",
+	    "all"));
+	body = proposal(doc);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/changes", body, NULL,
+	    &ans), 400);
+	free(body);
+	assert_true(json_array_size(json_object_get(ans, "problems")) > 0);
+	json_decref(ans);
+	json_decref(doc);
+	assert_int_equal(change_count(), n + 1);
+}
+
+static void
+a_change_whose_account_moved_on_goes_stale(void **state)
+{
+	json_t *ans;
+	int64_t id;
+	char *s;
+
+	(void)state;
+	load_good();
+	assert_int_equal(send_to(IMPORT WHY, CSV, MOVED, &ans), 202);
+	id = change_id(ans);
+	json_decref(ans);
+	/* Meanwhile sa-sync's scopes change directly. */
+	assert_int_equal(send_doc(CSV, HEADER ROW("sa-sync", "adam",
+	    "read:accounts write:invoices", "vault:kv/sync") ROW("sa-ledger",
+	    "lena", "read:accounts delete:all",
+	    "\"pkcs11:token=ci;object=ledger\""), &ans), 200);
+	json_decref(ans);
+	assert_int_equal(tkd_approve(&d, "alice", &alice, id, &ans), 409);
+	expect_code(ans, "change_stale");
+	json_decref(ans);
+	signin("adam", &adam);
+	s = get_text("/api/v1/inventory/export", NULL, 200);
+	assert_null(strstr(s, "sync-v2"));
+	free(s);
 }
 
 static void
@@ -328,6 +588,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    bad_import_is_refused_whole_with_every_problem),
+		cmocka_unit_test(
+		    one_admin_cannot_move_a_credential_the_quorum_can),
+		cmocka_unit_test(other_edits_apply_at_once),
+		cmocka_unit_test(
+		    a_bad_reason_or_ticket_is_refused_and_changes_nothing),
+		cmocka_unit_test(the_changes_route_takes_a_json_document),
+		cmocka_unit_test(a_change_whose_account_moved_on_goes_stale),
 		cmocka_unit_test(
 		    exports_in_both_formats_import_back_without_change),
 		cmocka_unit_test(accounts_are_shown_with_their_flags),
