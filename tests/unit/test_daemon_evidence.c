@@ -238,14 +238,19 @@ bad_periods_are_refused_with_a_code_and_journal_nothing(void **state)
 	refused("?from=2026-01-01&to=2026-02-01", 401, NULL);
 }
 
-/* GET the pack of [yesterday, in two days) as carol; parse it. */
+/*
+ * GET the pack of [yesterday, in two days) as carol; it verifies offline
+ * (an applied governed change among its requests, with no grant); parse
+ * it.
+ */
 static struct tk_pack *
 fetch_pack(void)
 {
 	struct tk_packcheck_report rep;
 	struct tk_pack *p = NULL;
 	struct tkd_resp r;
-	char url[128], from[11], to[11];
+	char url[128], from[11], to[11], path[700];
+	FILE *out;
 
 	day(-1, from);
 	day(2, to);
@@ -255,6 +260,11 @@ fetch_pack(void)
 	assert_int_equal(tkd_request(&d, "GET", url, NULL, NULL, 0, NULL, &r),
 	    0);
 	assert_int_equal(r.status, 200);
+	snprintf(path, sizeof(path), "%s/pack-inventory.tar.gz", d.dir);
+	assert_non_null(out = fopen(path, "w"));
+	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(verify(path), 0);
 	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
 	    &rep), 0);
 	tkd_resp_clear(&r);
@@ -280,7 +290,10 @@ count(const json_t *pj, const char *name)
 	    "counts"), name));
 }
 
-/* Two accounts: sa-fresh rotated an hour ago, sa-stale never rotated. */
+/*
+ * Two accounts: sa-fresh rotated an hour ago, sa-stale never rotated.
+ * Adding them binds them: olga proposes, alice and bob approve.
+ */
 static void
 import_inventory(void)
 {
@@ -288,6 +301,7 @@ import_inventory(void)
 	time_t t = time(NULL) - 3600;
 	struct tm tm;
 	json_t *ans = NULL;
+	int64_t id;
 
 	assert_non_null(gmtime_r(&t, &tm));
 	assert_int_equal(strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
@@ -305,8 +319,16 @@ import_inventory(void)
 	    "\"credential_ref\":\"vault:kv/stale\",\"credential_kind\":"
 	    "\"service\",\"production\":false,\"rotation_days\":30}]}", when);
 	assert_int_equal(tkd_signin(&d, "olga", &olga), 200);
-	assert_int_equal(tkd_call(&d, "POST", "/api/v1/inventory/import", doc,
-	    NULL, &ans), 200);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/inventory/import"
+	    "?reason=audit%20scope&ticket=AUD-1", doc, NULL, &ans), 202);
+	id = (int64_t)json_integer_value(json_object_get(json_object_get(ans,
+	    "change"), "id"));
+	json_decref(ans);
+	assert_int_equal(tkd_approve(&d, "alice", &alice, id, &ans), 200);
+	json_decref(ans);
+	assert_int_equal(tkd_approve(&d, "bob", &bob, id, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "applied");
 	json_decref(ans);
 }
 
