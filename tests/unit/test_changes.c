@@ -1,8 +1,8 @@
 /*
  * Specifications of the governed-change machinery in the approvals layer,
  * with a real token, journal and SQLite store: a change type registered
- * from outside (as the service-account inventory will register its own)
- * lives the whole life of a change, credential additions wait for the
+ * from outside (as another module would register its own) lives the
+ * whole life of a change, credential additions wait for the
  * quorum, the proposer never counts, a stale change never applies, and
  * the approved policy and its drift are kept in the store.
  */
