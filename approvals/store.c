@@ -123,8 +123,10 @@ tk_store_open(struct tk_approvals *ap, const char *path)
 		goto out;
 	}
 	sqlite3_busy_timeout(ap->db, 5000);
+	/* A small page cache: see TK_SQLITE_CACHE in common.h. */
 	if ((rc = exec(ap, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")) != 0 ||
+	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	    TK_SQLITE_CACHE)) != 0 ||
 	    (rc = schema_version(ap, &v)) != 0)
 		goto out;
 	if (v == 0) {

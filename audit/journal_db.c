@@ -59,8 +59,9 @@ jdb_open(const char *path, sqlite3 **out)
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	/* A small page cache: see TK_SQLITE_CACHE in common.h. */
 	if (jdb_exec(db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL;") != 0 ||
+	    "PRAGMA synchronous=FULL;" TK_SQLITE_CACHE) != 0 ||
 	    jdb_exec(db, schema) != 0)
 		goto out;
 	*out = db;

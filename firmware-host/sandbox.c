@@ -57,6 +57,8 @@ static const struct tk_syscall_rule twokeyd_rules[] = {
 	{ "rt_sigaction", TK_SC_ANY, 0 },
 	{ "rt_sigprocmask", TK_SC_ANY, 0 },
 	{ "rt_sigreturn", TK_SC_ANY, 0 },
+	/* an interrupted wait resumed by the kernel (seen under gdb) */
+	{ "restart_syscall", TK_SC_ANY, 0 },
 	{ "rt_sigtimedwait", TK_SC_ANY, 0 },
 	{ "tgkill", TK_SC_ANY, 0 },
 	{ "wait4", TK_SC_ANY, 0 },

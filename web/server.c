@@ -1,5 +1,5 @@
 /*
- * The HTTPS server: libmicrohttpd with GnuTLS, one thread per connection
+ * The HTTPS server: libmicrohttpd with GnuTLS on a pool of worker threads
  * (handlers may wait for a journal checkpoint, so a slow one must not
  * hold up the others), and the gate every request passes before its
  * handler: route, body size, content type, JSON shape, fields.
@@ -700,6 +700,23 @@ web_new(const struct tk_web_config *cfg, struct tk_web **out)
 	"+SIGN-ALL:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:" \
 	"+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
 
+/*
+ * A fixed pool of long-lived threads, not a thread per connection:
+ * GnuTLS 3.7 keeps the random generator state of every thread that ever
+ * made a TLS handshake until the library is unloaded (about 230 bytes a
+ * thread), so a thread per connection made memory grow with every
+ * connection ever accepted. A handler that waits (a journal checkpoint,
+ * the token) holds one worker; the others serve on.
+ */
+#define WEB_WORKERS 8
+
+static unsigned int
+pool_size(const struct tk_web_config *cfg)
+{
+	return cfg->max_connections < WEB_WORKERS ?
+	    (unsigned int)cfg->max_connections : WEB_WORKERS;
+}
+
 int
 tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 {
@@ -721,9 +738,9 @@ tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 		web_free(w);
 		return TK_WEB_ERR_START;
 	}
-	w->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
+	w->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
+	    MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg),
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
 	    MHD_OPTION_HTTPS_MEM_CERT, w->cert_pem,

@@ -17,9 +17,11 @@
 #include "twokey/common.h"
 #include "web_int.h"
 
+/* A small page cache: see TK_SQLITE_CACHE in common.h. */
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
+    TK_SQLITE_CACHE
     "CREATE TABLE IF NOT EXISTS invitations("
     " hash BLOB PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL,"
     " roles INTEGER NOT NULL, inviter TEXT NOT NULL,"
