@@ -74,27 +74,34 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The member names of a and b (objects or NULL), sorted, each once. */
+/*
+ * The member names of a and b (objects or NULL), each once, sorted; at
+ * most cap of them, *more set when some were left out.
+ */
 static size_t
-union_keys(json_t *a, json_t *b, const char **keys, size_t cap)
+union_keys(json_t *a, json_t *b, const char **keys, size_t cap, int *more)
 {
 	const char *k;
 	json_t *v;
-	size_t n = 0, i, out = 0;
+	size_t n = 0;
 
+	*more = 0;
 	json_object_foreach(a, k, v) {
 		if (n < cap)
 			keys[n++] = k;
+		else
+			*more = 1;
 	}
 	json_object_foreach(b, k, v) {
+		if (json_object_get(a, k) != NULL)
+			continue;
 		if (n < cap)
 			keys[n++] = k;
+		else
+			*more = 1;
 	}
 	qsort(keys, n, sizeof(*keys), cmp_names);
-	for (i = 0; i < n; i++)
-		if (out == 0 || strcmp(keys[out - 1], keys[i]) != 0)
-			keys[out++] = keys[i];
-	return out;
+	return n;
 }
 
 static int
@@ -109,10 +116,17 @@ object_or_none(json_t *v)
 	return v == NULL || json_is_object(v);
 }
 
+static int
+recurses(json_t *vb, json_t *va, int depth)
+{
+	return depth < MAX_DEPTH && (nested(vb) || nested(va)) &&
+	    object_or_none(vb) && object_or_none(va);
+}
+
 /*
  * before and after, member by member, as a unified diff: "-" the state
- * before, "+" after, unmarked what stays. Nested objects are shown as
- * dotted names (credential.aaguid), so each line is one value.
+ * before, "+" after, unmarked what stays. Plain values come first, then
+ * nested objects as dotted names (credential.aaguid), one value a line.
  */
 static void
 put_diff(FILE *f, const char *prefix, json_t *b, json_t *a, int depth)
@@ -120,26 +134,30 @@ put_diff(FILE *f, const char *prefix, json_t *b, json_t *a, int depth)
 	const char *keys[MAX_KEYS];
 	char name[256];
 	json_t *vb, *va;
-	size_t n = union_keys(b, a, keys, MAX_KEYS), i;
+	size_t n, i;
+	int pass, more;
 
-	for (i = 0; i < n; i++) {
-		vb = json_object_get(b, keys[i]);
-		va = json_object_get(a, keys[i]);
-		snprintf(name, sizeof(name), "%s%s%s", prefix,
-		    prefix[0] != '\0' ? "." : "", keys[i]);
-		if (depth < MAX_DEPTH && (nested(vb) || nested(va)) &&
-		    object_or_none(vb) && object_or_none(va))
-			put_diff(f, name, vb, va, depth + 1);
-		else if (vb != NULL && va != NULL && json_equal(vb, va))
-			put_line(f, "  ", name, vb);
-		else {
-			if (vb != NULL)
-				put_line(f, "- ", name, vb);
-			if (va != NULL)
-				put_line(f, "+ ", name, va);
+	n = union_keys(b, a, keys, MAX_KEYS, &more);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			vb = json_object_get(b, keys[i]);
+			va = json_object_get(a, keys[i]);
+			if (recurses(vb, va, depth) != pass)
+				continue;
+			snprintf(name, sizeof(name), "%s%s%s", prefix,
+			    prefix[0] != '\0' ? "." : "", keys[i]);
+			if (pass == 1)
+				put_diff(f, name, vb, va, depth + 1);
+			else if (vb != NULL && va != NULL && json_equal(vb, va))
+				put_line(f, "  ", name, vb);
+			else {
+				if (vb != NULL)
+					put_line(f, "- ", name, vb);
+				if (va != NULL)
+					put_line(f, "+ ", name, va);
+			}
 		}
-	}
-	if (json_object_size(b) + json_object_size(a) > MAX_KEYS)
+	if (more)
 		fputs("    (more members: see --json)\n", f);
 }
 
@@ -406,9 +424,9 @@ print_drift(struct cli *c, json_t *drift)
 	    "differs from the approved policy and is NOT applied", t);
 	if (c->json)
 		return;
-	fprintf(c->out, "\nPOLICY DRIFT since %s: the configuration file "
-	    "differs from the approved\npolicy and is NOT applied. Edit the "
-	    "file to match, or propose policy.set\nfor the quorum. "
+	fprintf(c->out, "\nPOLICY DRIFT since %s:\nthe configuration file "
+	    "differs from the approved policy and is NOT applied.\nEdit the "
+	    "file to match, or propose policy.set for the quorum.\n"
 	    "\"-\" approved (in force), \"+\" the file:\n", t);
 	put_diff(c->out, "", json_object_get(drift, "before"),
 	    json_object_get(drift, "after"), 0);
