@@ -4,10 +4,12 @@
  * else the settings file (JSON); secrets never from the command line,
  * where the process list shows them. docs/twokey.1 is the manual.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -48,10 +50,14 @@ static const struct command commands[] = {
 	    "  Registers the security key for the invitation in FILE "
 	    "(\"-\": standard input).\n" },
 	{ "invite", cli_cmd_invite, OPTS_COMMON | OPTS_KEY | OPT(O_TEAM) |
-	    OPT(O_ROLE), 1, 1,
+	    OPT(O_ROLE) | OPT(O_REASON) | OPT(O_TICKET), 1, 1,
 	    "twokey invite NAME --team TEAM --role ROLE [--role ROLE...]\n"
-	    "  Invites a person (admins). Prints the one-time invitation "
-	    "code.\n" },
+	    "              [--reason TEXT --ticket T]\n"
+	    "  Invites a person (admins); prints the one-time invitation "
+	    "code. ROLE:\n  requester, auditor, commander, approver, admin. "
+	    "Commander, approver and\n  admin are governed: they need "
+	    "--reason and --ticket, and the person's\n  enrollment then "
+	    "proposes a change that the quorum must approve.\n" },
 	{ "request", cli_cmd_request, OPTS_COMMON | OPTS_KEY | OPT(O_SCOPE) |
 	    OPT(O_REASON) | OPT(O_ACCOUNT) | OPT(O_CONNECTOR) |
 	    OPT(O_DURATION) | OPT(O_INCIDENT) | OPT(O_TICKET), 1, 1,
@@ -67,12 +73,17 @@ static const struct command commands[] = {
 	    OPT(O_KEYFILE), 0, 1,
 	    "twokey requests [ID] [--json]\n"
 	    "  The pending requests, or one request with its state.\n" },
-	{ "approve", cmd_approve, OPTS_COMMON | OPTS_KEY, 1, 1,
-	    "twokey approve ID\n"
-	    "  Approves request ID with a touch of the security key.\n" },
-	{ "reject", cmd_reject, OPTS_COMMON | OPTS_KEY, 1, 1,
-	    "twokey reject ID\n"
-	    "  Rejects request ID with a touch of the security key.\n" },
+	{ "approve", cmd_approve, OPTS_COMMON | OPTS_KEY | OPT(O_REASON), 1,
+	    1,
+	    "twokey approve ID [--reason TEXT]\n"
+	    "  Approves request or change ID with a touch of the security "
+	    "key, after\n  showing it (a change with its before/after diff). "
+	    "--reason is journaled\n  beside the vote; the key does not "
+	    "sign it.\n" },
+	{ "reject", cmd_reject, OPTS_COMMON | OPTS_KEY | OPT(O_REASON), 1, 1,
+	    "twokey reject ID [--reason TEXT]\n"
+	    "  Rejects request or change ID with a touch of the security "
+	    "key.\n" },
 	{ "grants", cli_cmd_grants, OPTS_COMMON | OPTS_KEY | OPT(O_TOKEN) |
 	    OPT(O_KEYFILE), 0, CLI_MAX_LIST,
 	    "twokey grants [ID...] [--token] [--json]\n"
@@ -88,6 +99,47 @@ static const struct command commands[] = {
 	    "twokey revoke GRANT\n"
 	    "  Ends an active grant early (admins, approvers, commanders); "
 	    "GRANT is its\n  id (jti), as twokey grants shows it.\n" },
+	{ "changes", cli_cmd_changes, OPTS_COMMON | OPTS_KEY, 0, 1,
+	    "twokey changes [ID] [--json]\n"
+	    "  The governed changes, newest first, with their state; or "
+	    "change ID with\n  its before/after diff and its votes.\n" },
+	{ "propose", cli_cmd_propose, OPTS_COMMON | OPTS_KEY | OPT(O_REASON) |
+	    OPT(O_TICKET) | OPT(O_ARGS) | OPT(O_SET) | OPT(O_PERSON) |
+	    OPT(O_TEAM) | OPT(O_ROLE), 1, 1,
+	    "twokey propose TYPE --args JSON --reason TEXT --ticket T\n"
+	    "twokey propose policy.set --set KEY=VALUE [--set ...] "
+	    "--reason TEXT --ticket T\n"
+	    "twokey propose person.update --person ID [--team TEAM] "
+	    "[--role ROLE...]\n"
+	    "               --reason TEXT --ticket T\n"
+	    "twokey propose person.reactivate --person ID --reason TEXT "
+	    "--ticket T\n"
+	    "  Proposes a governed change and shows its id and diff; it "
+	    "applies when the\n  quorum of approvers other than you approve "
+	    "it (twokey approve ID). VALUE\n  is JSON (3, true, [\"a\"]), "
+	    "else a string. --args is TYPE's arguments\n  object, for any "
+	    "type.\n" },
+	{ "policy", cli_cmd_policy, OPTS_COMMON | OPTS_KEY, 0, 0,
+	    "twokey policy [--json]\n"
+	    "  The approved policy, in force, and any drift: a "
+	    "configuration file that\n  differs from it (never applied; "
+	    "exit 9).\n" },
+	{ "suspend", cli_cmd_suspend, OPTS_COMMON | OPTS_KEY, 1, 1,
+	    "twokey suspend PERSON\n"
+	    "  Suspends a person (their id) at once (admins); reactivating "
+	    "is the\n  governed change person.reactivate.\n" },
+	{ "revoke-credential", cli_cmd_revoke_credential, OPTS_COMMON |
+	    OPTS_KEY, 1, 1,
+	    "twokey revoke-credential CREDENTIAL\n"
+	    "  Revokes a security key (its credential id, base64url) at once "
+	    "(admins):\n  it neither signs in nor counts in any vote "
+	    "again.\n" },
+	{ "block", cli_cmd_block, OPTS_COMMON | OPTS_KEY | OPT(O_CONNECTOR),
+	    1, 1,
+	    "twokey block SCOPE [--connector C]\n"
+	    "  Blocks a scope at once (admins) for connector C, by default "
+	    "\"*\", every\n  connector; unblocking is the governed change "
+	    "policy.set.\n" },
 	{ "export", cli_cmd_export, OPTS_COMMON | OPTS_KEY | OPT(O_KEYFILE) |
 	    OPT(O_OUTPUT), 0, 0,
 	    "twokey export -o FILE.tar\n"
@@ -141,11 +193,14 @@ static const struct option longopts[] = {
 	{ "from", required_argument, NULL, 'W' },
 	{ "to", required_argument, NULL, 'X' },
 	{ "text", required_argument, NULL, 'x' },
+	{ "args", required_argument, NULL, 'A' },
+	{ "set", required_argument, NULL, 'E' },
+	{ "person", required_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* The short letter of each enum cli_opt, in its order. */
-static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBYWXx";
+static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBYWXxAEP";
 
 void
 cli_errf(struct cli *c, const char *fmt, ...)
@@ -176,6 +231,44 @@ cli_print_json(struct cli *c, json_t *j)
 	    JSON_SORT_KEYS) != 0)
 		return TK_CLI_EINTERNAL;
 	fputc('\n', c->out);
+	return TK_CLI_OK;
+}
+
+/* o's member k if it is a string, else "" (answers are not trusted). */
+const char *
+cli_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+/* t (seconds since 1970) as UTC, into buf. */
+const char *
+cli_when(json_int_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "%lld", (long long)t);
+	return buf;
+}
+
+/* A positive decimal id; what names it in the error ("request"). */
+int
+cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *id < 1) {
+		cli_errf(c, "a %s id is a positive number, not \"%.32s\"",
+		    what, s);
+		return TK_CLI_EUSAGE;
+	}
 	return TK_CLI_OK;
 }
 
@@ -250,6 +343,8 @@ take_option(struct cli *c, int o, const char *v, const char **vals)
 		return add_list(c, c->scopes, &c->nscopes, v, "scopes");
 	case O_ROLE:
 		return add_list(c, c->roles, &c->nroles, v, "roles");
+	case O_SET:
+		return add_list(c, c->sets, &c->nsets, v, "--set");
 	case O_JSON:
 		c->json = 1;
 		break;
@@ -409,6 +504,8 @@ run(struct cli *c, int argc, char **argv)
 	c->twokeyd = vals[O_TWOKEYD];
 	c->from = vals[O_FROM];
 	c->to = vals[O_TO];
+	c->change_args = vals[O_ARGS];
+	c->person = vals[O_PERSON];
 	/* init runs on the appliance and needs no server settings. */
 	if (cmd->run != cli_cmd_init &&
 	    (rc = cli_settings(c, vals)) != TK_CLI_OK)

@@ -6,48 +6,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "twokey/common.h"
 #include "cli_int.h"
-
-static int
-parse_id(struct cli *c, const char *s, long long *id)
-{
-	char *end;
-
-	errno = 0;
-	*id = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *id < 1) {
-		cli_errf(c, "a request id is a positive number, not \"%.32s\"",
-		    s);
-		return TK_CLI_EUSAGE;
-	}
-	return TK_CLI_OK;
-}
-
-static const char *
-when(json_int_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, cap, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		snprintf(buf, cap, "%lld", (long long)t);
-	return buf;
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
 
 int
 cli_cmd_status(struct cli *c)
@@ -113,11 +77,15 @@ print_request(FILE *f, json_t *q)
 	char t[32], esc[1100];
 	size_t i;
 
+	if (cli_is_change(q)) {
+		cli_print_change(f, q);
+		return;
+	}
 	fprintf(f, "request %lld  %s  %s  requester %lld  expires %s\n",
 	    (long long)json_integer_value(json_object_get(q, "id")),
-	    cli_safe(str(q, "kind"), esc, 64), str(q, "state"),
+	    cli_safe(cli_str(q, "kind"), esc, 64), cli_str(q, "state"),
 	    (long long)json_integer_value(json_object_get(q, "requester")),
-	    when(json_integer_value(json_object_get(q, "expires")), t,
+	    cli_when(json_integer_value(json_object_get(q, "expires")), t,
 	    sizeof(t)));
 	fputs("  scopes:", f);
 	json_array_foreach(json_object_get(req, "scopes"), i, s) {
@@ -127,12 +95,12 @@ print_request(FILE *f, json_t *q)
 	fputc('\n', f);
 	if (json_object_get(req, "service_account") != NULL)
 		fprintf(f, "  service account: %s (connector %s)\n",
-		    cli_safe(str(req, "service_account"), esc, 256),
-		    str(req, "connector"));
+		    cli_safe(cli_str(req, "service_account"), esc, 256),
+		    cli_str(req, "connector"));
 	if (json_object_get(req, "incident") != NULL)
 		fprintf(f, "  incident: %s\n",
-		    cli_safe(str(req, "incident"), esc, 256));
-	fprintf(f, "  reason: %s\n", cli_safe(str(req, "reason"), esc,
+		    cli_safe(cli_str(req, "incident"), esc, 256));
+	fprintf(f, "  reason: %s\n", cli_safe(cli_str(req, "reason"), esc,
 	    sizeof(esc)));
 }
 
@@ -145,7 +113,8 @@ cli_cmd_requests(struct cli *c)
 	size_t i;
 	int rc;
 
-	if (c->nargs == 1 && (rc = parse_id(c, c->args[0], &id)) != TK_CLI_OK)
+	if (c->nargs == 1 && (rc = cli_parse_id(c, c->args[0], "request",
+	    &id)) != TK_CLI_OK)
 		return rc;
 	if ((rc = cli_authenticate(c, AUTH_READ)) != TK_CLI_OK)
 		return rc;
@@ -256,17 +225,21 @@ cli_cmd_request(struct cli *c)
 	else
 		fprintf(c->out, "request %lld filed: %s\n",
 		    (long long)json_integer_value(json_object_get(ans, "id")),
-		    str(ans, "state"));
+		    cli_str(ans, "state"));
 out:
 	json_decref(body);
 	json_decref(ans);
 	return rc;
 }
 
-/* Shows what is about to be signed, then the key signs the challenge. */
+/*
+ * Shows what is about to be signed (a change with its diff), then the
+ * key signs the server's challenge; the vote in *vote, and whether it is
+ * a change in *change.
+ */
 static int
 vote_assertion(struct cli *c, long long id, const char *decision,
-    json_t **vote)
+    json_t **vote, int *change)
 {
 	char path[96];
 	json_t *q = NULL, *ch = NULL, *body;
@@ -278,6 +251,7 @@ vote_assertion(struct cli *c, long long id, const char *decision,
 	if ((rc = cli_call(c, "GET", path, NULL, AUTH_SESSION, 200, &q)) !=
 	    TK_CLI_OK)
 		return rc;
+	*change = cli_is_change(q);
 	snprintf(path, sizeof(path), "/api/v1/requests/%lld/challenge", id);
 	if ((body = json_pack("{s:s}", "decision", decision)) == NULL)
 		rc = TK_CLI_EINTERNAL;
@@ -293,8 +267,8 @@ vote_assertion(struct cli *c, long long id, const char *decision,
 		rc = TK_CLI_EINTERNAL;
 		goto out;
 	}
-	fprintf(c->err, "To %s request %lld (digest %.16s...):\n", decision,
-	    id, str(q, "digest"));
+	fprintf(c->err, "To %s %s %lld (digest %.16s...):\n", decision,
+	    *change ? "change" : "request", id, cli_str(q, "digest"));
 	print_request(c->err, q);
 	fprintf(c->err, "touch your security key.\n");
 	fflush(c->err);
@@ -311,12 +285,19 @@ cli_cmd_vote(struct cli *c, const char *decision)
 	char path[96];
 	json_t *vote = NULL, *ans = NULL;
 	long long id;
-	int rc;
+	int rc, change = 0;
 
-	if ((rc = parse_id(c, c->args[0], &id)) != TK_CLI_OK ||
-	    (rc = cli_signin(c)) != TK_CLI_OK ||
-	    (rc = vote_assertion(c, id, decision, &vote)) != TK_CLI_OK)
+	if ((rc = cli_parse_id(c, c->args[0], "request", &id)) !=
+	    TK_CLI_OK || (rc = cli_signin(c)) != TK_CLI_OK ||
+	    (rc = vote_assertion(c, id, decision, &vote, &change)) !=
+	    TK_CLI_OK)
 		goto out;
+	/* A note beside the vote, journaled; the key signs the digest. */
+	if (c->reason != NULL && json_object_set_new(vote, "reason",
+	    json_string(c->reason)) != 0) {
+		rc = TK_CLI_EINTERNAL;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "/api/v1/requests/%lld/votes", id);
 	if ((rc = cli_call(c, "POST", path, vote, AUTH_SESSION, 200,
 	    &ans)) != TK_CLI_OK)
@@ -324,11 +305,11 @@ cli_cmd_vote(struct cli *c, const char *decision)
 	if (c->json)
 		rc = cli_print_json(c, ans);
 	else
-		fprintf(c->out, "request %lld: your %s is recorded; state %s, "
-		    "%lld approvals\n", id, strcmp(decision, "approve") == 0 ?
-		    "approval" : "rejection", str(ans, "state"),
-		    (long long)json_integer_value(json_object_get(ans,
-		    "approvals")));
+		fprintf(c->out, "%s %lld: your %s is recorded; state %s, "
+		    "%lld approvals\n", change ? "change" : "request", id,
+		    strcmp(decision, "approve") == 0 ? "approval" :
+		    "rejection", cli_str(ans, "state"), (long long)
+		    json_integer_value(json_object_get(ans, "approvals")));
 out:
 	json_decref(vote);
 	json_decref(ans);
@@ -344,16 +325,17 @@ print_grant(struct cli *c, json_t *g)
 	    "review_filed"));
 
 	fprintf(c->out, "grant %s  request %lld  %s  %s  %s  expires %s",
-	    cli_safe(str(g, "jti"), esc, 130), (long long)json_integer_value(
-	    json_object_get(g, "request_id")), str(g, "kind"),
-	    cli_safe(str(g, "requester"), esc + 130, 70), str(g, "state"),
-	    when(json_integer_value(json_object_get(g, "expires")), t1,
-	    sizeof(t1)));
+	    cli_safe(cli_str(g, "jti"), esc, 130), (long long)
+	    json_integer_value(json_object_get(g, "request_id")),
+	    cli_str(g, "kind"), cli_safe(cli_str(g, "requester"), esc + 130,
+	    70), cli_str(g, "state"), cli_when(json_integer_value(
+	    json_object_get(g, "expires")), t1, sizeof(t1)));
 	if (filed > 0)
-		fprintf(c->out, "  review filed %s", when(filed, t2,
+		fprintf(c->out, "  review filed %s", cli_when(filed, t2,
 		    sizeof(t2)));
 	else if (due > 0)
-		fprintf(c->out, "  review due %s", when(due, t2, sizeof(t2)));
+		fprintf(c->out, "  review due %s", cli_when(due, t2,
+		    sizeof(t2)));
 	fputc('\n', c->out);
 }
 
@@ -400,26 +382,27 @@ cli_cmd_grants(struct cli *c)
 		return grants_list(c);
 	}
 	for (i = 0; i < c->nargs && rc == TK_CLI_OK; i++)
-		rc = parse_id(c, c->args[i], &id);
+		rc = cli_parse_id(c, c->args[i], "request", &id);
 	if (all == NULL || rc != TK_CLI_OK ||
 	    (rc = cli_signin(c)) != TK_CLI_OK)
 		goto out;
 	for (i = 0; i < c->nargs && rc == TK_CLI_OK; i++) {
-		parse_id(c, c->args[i], &id);
+		cli_parse_id(c, c->args[i], "request", &id);
 		snprintf(path, sizeof(path), "/api/v1/requests/%lld/grant",
 		    id);
 		if ((rc = cli_call(c, "GET", path, NULL, AUTH_SESSION, 200,
 		    &ans)) != TK_CLI_OK)
 			break;
 		if (c->token_only)
-			fprintf(c->out, "%s\n", str(ans, "token"));
+			fprintf(c->out, "%s\n", cli_str(ans, "token"));
 		else if (!c->json)
 			fprintf(c->out, "request %lld  grant %s  %s  issued %s"
-			    "  expires %s\n%s\n", id, str(ans, "jti"),
-			    str(ans, "state"), when(json_integer_value(
+			    "  expires %s\n%s\n", id, cli_str(ans, "jti"),
+			    cli_str(ans, "state"), cli_when(json_integer_value(
 			    json_object_get(ans, "issued")), t1, sizeof(t1)),
-			    when(json_integer_value(json_object_get(ans,
-			    "expires")), t2, sizeof(t2)), str(ans, "token"));
+			    cli_when(json_integer_value(json_object_get(ans,
+			    "expires")), t2, sizeof(t2)), cli_str(ans,
+			    "token"));
 		json_array_append(all, ans);
 		json_decref(ans);
 		ans = NULL;
@@ -431,38 +414,81 @@ out:
 	return rc;
 }
 
-int
-cli_cmd_invite(struct cli *c)
+/*
+ * Whether role needs the quorum. The server decides (TK_ROLE_GOVERNED);
+ * asking first spares a touch of the key for a certain refusal.
+ */
+static int
+governed_role(const char *role)
 {
-	json_t *roles = json_array(), *body = NULL, *ans = NULL;
-	char t[32];
-	size_t i;
-	int rc = TK_CLI_EUSAGE;
+	return strcmp(role, "admin") == 0 || strcmp(role, "approver") == 0 ||
+	    strcmp(role, "commander") == 0;
+}
 
+/* {"name","team","roles"[,"reason","ticket"]}; *governed as it says. */
+static int
+invite_body(struct cli *c, json_t **out, int *governed)
+{
+	json_t *roles = json_array();
+	size_t i;
+
+	*out = NULL;
+	*governed = 0;
 	if (roles == NULL)
 		return TK_CLI_EINTERNAL;
-	for (i = 0; i < c->nroles; i++)
+	for (i = 0; i < c->nroles; i++) {
+		*governed |= governed_role(c->roles[i]);
 		json_array_append_new(roles, json_string(c->roles[i]));
+	}
 	if (c->team == NULL || c->nroles == 0) {
 		cli_errf(c, "invite: --team and at least one --role are "
 		    "required");
 		json_decref(roles);
-		return rc;
+		return TK_CLI_EUSAGE;
 	}
-	if ((body = json_pack("{s:s,s:s,s:o}", "name", c->args[0], "team",
+	if (*governed && (c->reason == NULL || c->ticket == NULL)) {
+		cli_errf(c, "invite: the commander, approver and admin roles "
+		    "need the quorum: give --reason and --ticket");
+		json_decref(roles);
+		return TK_CLI_EUSAGE;
+	}
+	if ((*out = json_pack("{s:s,s:s,s:o}", "name", c->args[0], "team",
 	    c->team, "roles", roles)) == NULL)
 		return TK_CLI_EINTERNAL;
-	if ((rc = cli_signin(c)) != TK_CLI_OK ||
+	if (c->reason != NULL)
+		json_object_set_new(*out, "reason", json_string(c->reason));
+	if (c->ticket != NULL)
+		json_object_set_new(*out, "ticket", json_string(c->ticket));
+	return TK_CLI_OK;
+}
+
+int
+cli_cmd_invite(struct cli *c)
+{
+	json_t *body = NULL, *ans = NULL;
+	char t[32], esc[200];
+	int rc, governed;
+
+	if ((rc = invite_body(c, &body, &governed)) != TK_CLI_OK ||
+	    (rc = cli_signin(c)) != TK_CLI_OK ||
 	    (rc = cli_call(c, "POST", "/api/v1/invitations", body,
 	    AUTH_SESSION, 201, &ans)) != TK_CLI_OK)
 		goto out;
-	if (c->json)
+	cli_safe(cli_str(ans, "name"), esc, sizeof(esc));
+	if (c->json) {
+		json_object_set_new(ans, "governed", json_boolean(governed));
 		rc = cli_print_json(c, ans);
-	else
+	} else {
+		if (governed)
+			fprintf(c->out, "%s's enrollment needs the quorum's "
+			    "approval: enrolling with this code proposes a "
+			    "change\n(person.enroll) that approvers other "
+			    "than you approve (twokey changes).\n", esc);
 		fprintf(c->out, "invitation for %s, single use, expires %s:\n"
-		    "%s\n", str(ans, "name"), when(json_integer_value(
+		    "%s\n", esc, cli_when(json_integer_value(
 		    json_object_get(ans, "expires")), t, sizeof(t)),
-		    str(ans, "invitation"));
+		    cli_str(ans, "invitation"));
+	}
 out:
 	json_decref(body);
 	json_decref(ans);
@@ -477,7 +503,7 @@ cli_cmd_review(struct cli *c)
 	long long id;
 	int rc;
 
-	if ((rc = parse_id(c, c->args[0], &id)) != TK_CLI_OK)
+	if ((rc = cli_parse_id(c, c->args[0], "request", &id)) != TK_CLI_OK)
 		return rc;
 	if (c->text == NULL) {
 		cli_errf(c, "review: --text is required");
@@ -494,7 +520,7 @@ cli_cmd_review(struct cli *c)
 		rc = cli_print_json(c, ans);
 	else
 		fprintf(c->out, "request %lld: review %s\n", id,
-		    str(ans, "status"));
+		    cli_str(ans, "status"));
 out:
 	json_decref(body);
 	json_decref(ans);
@@ -524,7 +550,7 @@ cli_cmd_revoke(struct cli *c)
 	if (c->json)
 		rc = cli_print_json(c, ans);
 	else
-		fprintf(c->out, "grant %s: %s\n", jti, str(ans, "state"));
+		fprintf(c->out, "grant %s: %s\n", jti, cli_str(ans, "state"));
 	json_decref(ans);
 	return rc;
 }

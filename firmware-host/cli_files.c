@@ -155,8 +155,9 @@ read_invitation(struct cli *c, char *code, size_t cap)
 	return TK_CLI_OK;
 }
 
+/* The registration; *status 201 (enrolled) or 202 (a change). */
 static int
-enroll_with(struct cli *c, const char *code, json_t **ans)
+enroll_with(struct cli *c, const char *code, long *status, json_t **ans)
 {
 	json_t *body, *ch = NULL, *reg = NULL;
 	const char *rp, *b64, *name;
@@ -184,8 +185,13 @@ enroll_with(struct cli *c, const char *code, json_t **ans)
 	fflush(c->err);
 	if ((rc = cli_fido_register(c, rp, name, b64, reg)) != TK_CLI_OK)
 		goto out;
-	if ((rc = cli_call(c, "POST", "/api/v1/enroll", reg, AUTH_NONE, 201,
-	    ans)) == TK_CLI_OK)
+	if ((rc = cli_call_2xx(c, "POST", "/api/v1/enroll", reg, AUTH_NONE,
+	    status, ans)) == TK_CLI_OK && *status != 201 && *status != 202) {
+		cli_errf(c, "the server answered the enrollment with HTTP "
+		    "%ld", *status);
+		rc = TK_CLI_EINTERNAL;
+	}
+	if (rc == TK_CLI_OK)
 		json_object_set(*ans, "credential_id",
 		    json_object_get(reg, "credential_id"));
 out:
@@ -194,28 +200,44 @@ out:
 	return rc;
 }
 
+/* 202: a governed enrollment, now a change for the quorum. */
+static void
+print_proposed(struct cli *c, json_t *ans)
+{
+	char esc[200];
+	long long id = (long long)json_integer_value(json_object_get(
+	    json_object_get(ans, "change"), "id"));
+
+	fprintf(c->out, "enrollment of %s proposed as change %lld, pending "
+	    "the quorum's approval;\n%s exists once approvers other than "
+	    "the inviter approve it (twokey changes %lld,\ntwokey approve "
+	    "%lld). Credential id %s\n", cli_safe(cli_str(ans, "name"), esc,
+	    sizeof(esc)), id, esc, id, id, cli_str(ans, "credential_id"));
+}
+
 int
 cli_cmd_enroll(struct cli *c)
 {
 	char code[MAX_INVITATION], esc[200];
 	json_t *ans = NULL, *p;
+	long status = 0;
 	int rc;
 
 	if ((rc = read_invitation(c, code, sizeof(code))) != TK_CLI_OK)
 		goto out;
-	if ((rc = enroll_with(c, code, &ans)) != TK_CLI_OK)
+	if ((rc = enroll_with(c, code, &status, &ans)) != TK_CLI_OK)
 		goto out;
 	p = json_object_get(ans, "person");
 	if (c->json)
 		rc = cli_print_json(c, ans);
+	else if (status == 202)
+		print_proposed(c, ans);
 	else
-		fprintf(c->out, "enrolled %s (team %s); credential id %s\n",
-		    cli_safe(json_string_value(json_object_get(p, "name")),
-		    esc, 100), cli_safe(json_string_value(json_object_get(p,
-		    "team")), esc + 100, 100), json_string_value(
-		    json_object_get(ans, "credential_id")) != NULL ?
-		    json_string_value(json_object_get(ans, "credential_id")) :
-		    "");
+		fprintf(c->out, "enrolled %s (team %s) as person %lld; "
+		    "credential id %s\n", cli_safe(cli_str(p, "name"), esc,
+		    100), cli_safe(cli_str(p, "team"), esc + 100, 100),
+		    (long long)json_integer_value(json_object_get(p, "id")),
+		    cli_str(ans, "credential_id"));
 out:
 	OPENSSL_cleanse(code, sizeof(code));
 	json_decref(ans);

@@ -247,9 +247,10 @@ cli_refused(struct cli *c, const struct cli_resp *r)
 	return r->status == 401 ? TK_CLI_EAUTH : TK_CLI_EREFUSED;
 }
 
-int
-cli_call(struct cli *c, const char *method, const char *path, json_t *body,
-    enum cli_auth auth, long want, json_t **ans)
+/* The answer as JSON when its status is want (0: any 2xx). */
+static int
+call(struct cli *c, const char *method, const char *path, json_t *body,
+    enum cli_auth auth, long want, long *status, json_t **ans)
 {
 	struct cli_resp r;
 	int rc;
@@ -258,7 +259,9 @@ cli_call(struct cli *c, const char *method, const char *path, json_t *body,
 	*ans = NULL;
 	if ((rc = cli_http(c, method, path, body, auth, &r)) != TK_CLI_OK)
 		return rc;
-	if (r.status != want)
+	if (status != NULL)
+		*status = r.status;
+	if (want != 0 ? r.status != want : r.status / 100 != 2)
 		rc = cli_refused(c, &r);
 	else if ((*ans = json_loads(r.body != NULL ? r.body : "", 0,
 	    NULL)) == NULL) {
@@ -268,4 +271,18 @@ cli_call(struct cli *c, const char *method, const char *path, json_t *body,
 	}
 	cli_resp_clear(&r);
 	return rc;
+}
+
+int
+cli_call(struct cli *c, const char *method, const char *path, json_t *body,
+    enum cli_auth auth, long want, json_t **ans)
+{
+	return call(c, method, path, body, auth, want, NULL, ans);
+}
+
+int
+cli_call_2xx(struct cli *c, const char *method, const char *path,
+    json_t *body, enum cli_auth auth, long *status, json_t **ans)
+{
+	return call(c, method, path, body, auth, 0, status, ans);
 }

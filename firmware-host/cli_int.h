@@ -18,7 +18,7 @@ enum cli_opt {
 	O_JSON, O_HELP, O_SCOPE, O_REASON, O_ACCOUNT, O_CONNECTOR,
 	O_DURATION, O_INCIDENT, O_TICKET, O_TEAM, O_ROLE, O_INVFILE,
 	O_OUTPUT, O_TOKEN, O_DCONFIG, O_OUTDIR, O_BOOTSTRAP, O_TWOKEYD,
-	O_FROM, O_TO, O_TEXT, O__COUNT
+	O_FROM, O_TO, O_TEXT, O_ARGS, O_SET, O_PERSON, O__COUNT
 };
 
 #define OPT(o)		(1UL << (o))
@@ -56,10 +56,12 @@ struct cli {
 	size_t			 nscopes;
 	const char		*roles[CLI_MAX_LIST];
 	size_t			 nroles;
+	const char		*sets[CLI_MAX_LIST];	/* --set K=V */
+	size_t			 nsets;
 	const char		*reason, *account, *connector, *incident;
 	const char		*ticket, *team, *invfile, *output, *dconfig;
 	const char		*outdir, *bootstrap, *twokeyd, *from, *to;
-	const char		*duration, *text;
+	const char		*duration, *text, *change_args, *person;
 	const char		*config;
 	int			 token_only;
 	char			**args;
@@ -87,6 +89,10 @@ void cli_errf(struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *cli_safe(const char *s, char *buf, size_t cap);
 int cli_print_json(struct cli *c, json_t *j);
+const char *cli_str(json_t *o, const char *k);
+const char *cli_when(json_int_t t, char *buf, size_t cap);
+int cli_parse_id(struct cli *c, const char *s, const char *what,
+    long long *id);
 
 /* cli_settings.c: server, CA, user, key; vals[] are the options. */
 int cli_settings(struct cli *c, const char **vals);
@@ -98,6 +104,9 @@ int cli_http(struct cli *c, const char *method, const char *path,
     json_t *body, enum cli_auth auth, struct cli_resp *r);
 int cli_call(struct cli *c, const char *method, const char *path,
     json_t *body, enum cli_auth auth, long want, json_t **ans);
+/* As cli_call, for routes with more than one success (201, 202). */
+int cli_call_2xx(struct cli *c, const char *method, const char *path,
+    json_t *body, enum cli_auth auth, long *status, json_t **ans);
 int cli_refused(struct cli *c, const struct cli_resp *r);
 int cli_signin(struct cli *c);
 int cli_authenticate(struct cli *c, enum cli_auth auth);
@@ -110,7 +119,11 @@ int cli_fido_assert(struct cli *c, const char *rp_id, const char *b64ch,
 int cli_fido_register(struct cli *c, const char *rp_id, const char *name,
     const char *b64ch, json_t *obj);
 
-/* cli_cmds.c, cli_init.c: the commands. */
+/* cli_changes.c: a governed change as approvers read it. */
+void cli_print_change(FILE *f, json_t *q);
+int cli_is_change(json_t *q);
+
+/* cli_cmds.c, cli_init.c, cli_changes.c, cli_safe.c: the commands. */
 int cli_cmd_status(struct cli *c);
 int cli_cmd_requests(struct cli *c);
 int cli_cmd_request(struct cli *c);
@@ -124,5 +137,11 @@ int cli_cmd_init(struct cli *c);
 int cli_cmd_apikey(struct cli *c);
 int cli_cmd_review(struct cli *c);
 int cli_cmd_revoke(struct cli *c);
+int cli_cmd_changes(struct cli *c);
+int cli_cmd_propose(struct cli *c);
+int cli_cmd_policy(struct cli *c);
+int cli_cmd_suspend(struct cli *c);
+int cli_cmd_revoke_credential(struct cli *c);
+int cli_cmd_block(struct cli *c);
 
 #endif

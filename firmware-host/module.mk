@@ -22,7 +22,8 @@ CLI_SRCS := firmware-host/cli.c firmware-host/cli_settings.c \
 	firmware-host/cli_http.c firmware-host/cli_session.c \
 	firmware-host/cli_fido.c firmware-host/cli_cmds.c \
 	firmware-host/cli_files.c firmware-host/cli_init.c \
-	firmware-host/cli_keys.c
+	firmware-host/cli_keys.c firmware-host/cli_changes.c \
+	firmware-host/cli_actions.c
 $(eval $(call library,twokey-cli,$(CLI_SRCS)))
 CLI_LIB := $(BUILD)/libtwokey-cli.a
 CLI_LIBS := $(CLI_LIB) $(CONFIG_LIB) $(BUILD)/libtwokey-hsm.a \

@@ -23,6 +23,7 @@ enum tk_cli_exit {
 	TK_CLI_EKEY = 6,	/* security key absent, failed or refused */
 	TK_CLI_EFILE = 7,	/* a local file (settings, CA, key, output) */
 	TK_CLI_ETOKEN = 8,	/* init: key ceremony or bootstrap failed */
+	TK_CLI_EDRIFT = 9,	/* policy: the file differs from the approved */
 };
 
 struct tk_cli_env {

@@ -158,7 +158,8 @@ help_names_every_command_and_each_has_its_own(void **state)
 {
 	static const char *cmds[] = { "init", "status", "enroll", "invite",
 	    "request", "requests", "approve", "reject", "grants", "review",
-	    "revoke", "export", "evidence", "api-key" };
+	    "revoke", "changes", "propose", "policy", "suspend",
+	    "revoke-credential", "block", "export", "evidence", "api-key" };
 	char want[64];
 	size_t i;
 
@@ -217,6 +218,71 @@ wrong_commands_and_options_are_usage_errors(void **state)
 	assert_int_equal(twokey("status", "--server", server, "--server",
 	    server, "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
 	one_line_saying("--server given twice");
+}
+
+/* twokey with the server settings and args; all must be usage errors. */
+static void
+usage_error(const char *want, const char *arg0, ...)
+{
+	const char *argv[16] = { NULL };
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, arg0);
+	for (argv[n] = arg0; argv[n] != NULL && n < 11;)
+		argv[++n] = va_arg(ap, const char *);
+	va_end(ap);
+	argv[n++] = "--server";
+	argv[n++] = server;
+	argv[n++] = "--ca";
+	argv[n++] = d.root_pem;
+	argv[n] = NULL;
+	assert_int_equal(twokey(argv[0], argv[1], argv[2], argv[3], argv[4],
+	    argv[5], argv[6], argv[7], argv[8], argv[9], argv[10], argv[11],
+	    argv[12], argv[13], argv[14], argv[15], NULL), TK_CLI_EUSAGE);
+	one_line_saying(want);
+}
+
+static void
+governance_commands_refuse_bad_input_before_signing_in(void **state)
+{
+	(void)state;
+	usage_error("--reason and --ticket are required", "propose",
+	    "policy.set", "--set", "quorum=3", "--ticket", "T-1", NULL);
+	usage_error("--reason and --ticket are required", "propose",
+	    "policy.set", "--set", "quorum=3", "--reason", "r", NULL);
+	usage_error("--args is not JSON: ", "propose", "person.update",
+	    "--args", "{\"person\": 2,", "--reason", "r", "--ticket", "T-1",
+	    NULL);
+	usage_error("--args must be a JSON object", "propose", "policy.set",
+	    "--args", "[1]", "--reason", "r", "--ticket", "T-1", NULL);
+	usage_error("--args goes alone", "propose", "policy.set", "--args",
+	    "{}", "--set", "quorum=3", "--reason", "r", "--ticket", "T-1",
+	    NULL);
+	usage_error("--set takes KEY=VALUE", "propose", "policy.set",
+	    "--set", "quorum", "--reason", "r", "--ticket", "T-1", NULL);
+	usage_error("--set quorum given twice", "propose", "policy.set",
+	    "--set", "quorum=3", "--set", "quorum=4", "--reason", "r",
+	    "--ticket", "T-1", NULL);
+	usage_error("person.update takes --person ID", "propose",
+	    "person.update", "--team", "x", "--reason", "r", "--ticket",
+	    "T-1", NULL);
+	usage_error("a person id is a positive number", "propose",
+	    "person.reactivate", "--person", "bob", "--reason", "r",
+	    "--ticket", "T-1", NULL);
+	usage_error("give binding.set its arguments with --args JSON",
+	    "propose", "binding.set", "--reason", "r", "--ticket", "T-1",
+	    NULL);
+	usage_error("a change id is a positive number", "changes", "7b",
+	    NULL);
+	usage_error("a person id is a positive number", "suspend", "0",
+	    NULL);
+	usage_error("a credential id is base64url", "revoke-credential",
+	    "a/b", NULL);
+	usage_error("policy does not take --reason", "policy", "--reason",
+	    "r", NULL);
+	usage_error("need the quorum: give --reason and --ticket", "invite",
+	    "zed", "--team", "x", "--role", "admin", NULL);
 }
 
 static void
@@ -363,6 +429,8 @@ the_manual_renders_without_warnings_and_has_the_exit_codes(void **state)
 	assert_string_equal(err, "");
 	assert_non_null(strstr(out, "EXIT STATUS"));
 	assert_non_null(strstr(out, "6   security key"));
+	assert_non_null(strstr(out, "9   policy drift"));
+	assert_non_null(strstr(out, "twokey propose"));
 	assert_non_null(strstr(out, "TWOKEY_API_KEY_FILE"));
 }
 
@@ -433,6 +501,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(help_names_every_command_and_each_has_its_own),
 		cmocka_unit_test(wrong_commands_and_options_are_usage_errors),
+		cmocka_unit_test(
+		    governance_commands_refuse_bad_input_before_signing_in),
 		cmocka_unit_test(the_server_and_its_ca_must_be_named_and_https),
 		cmocka_unit_test(
 		    status_reports_a_ready_server_and_its_journal),

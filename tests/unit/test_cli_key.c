@@ -4,7 +4,10 @@
  * code (tk_cli_main, what the twokey program runs) and libfido2's real
  * CTAPHID and CTAP2 client code, talking to softctap keys through
  * fido_dev_set_io_functions. Every key the client signs with was
- * enrolled by the client through the invitation routes.
+ * enrolled by the client through the invitation routes: the first
+ * approvers (alice, admin and approver; bob and carol) through the
+ * bootstrap invitations, everyone with a governed role after them
+ * through a change that bob and carol approve with their keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,9 +35,10 @@
 
 static struct tkd d;
 static char code[3][80];	/* alice, bob, carol: bootstrap codes */
-static struct softctap *alice, *bob, *carol, *rita, *audrey;
+static struct softctap *alice, *bob, *carol, *rita, *audrey, *dave;
 static char out[65536], err[65536];
 static long long breakglass;	/* rita's request, granted */
+static long long dave_id;	/* dave's person id, as enroll printed it */
 
 static void
 slurp(FILE *f, char *buf, size_t cap)
@@ -145,6 +149,7 @@ setup(void **state)
 	assert_non_null(carol = softctap_new());
 	assert_non_null(rita = softctap_new());
 	assert_non_null(audrey = softctap_new());
+	assert_non_null(dave = softctap_new());
 	return 0;
 }
 
@@ -158,6 +163,7 @@ teardown(void **state)
 	softctap_free(&carol);
 	softctap_free(&rita);
 	softctap_free(&audrey);
+	softctap_free(&dave);
 	tkd_cleanup();
 	fido_init(0);
 	return 0;
@@ -214,19 +220,167 @@ static void
 invite_gives_a_code_the_invitee_enrolls_with(void **state)
 {
 	(void)state;
-	assert_int_equal(cli(alice, "invite", "rita", "--user", "alice",
-	    "--team", "ops", "--role", "commander", NULL), TK_CLI_OK);
-	assert_non_null(strstr(out, "invitation for rita"));
-	assert_int_equal(cli(rita, "enroll", "--invitation-file",
-	    secret_file("rita", invited()), NULL), TK_CLI_OK);
 	assert_int_equal(cli(alice, "invite", "audrey", "--user", "alice",
 	    "--team", "audit", "--role", "auditor", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "invitation for audrey"));
+	assert_null(strstr(out, "quorum"));
 	assert_int_equal(cli(audrey, "enroll", "--invitation-file",
 	    secret_file("audrey", invited()), NULL), TK_CLI_OK);
-	/* The API refuses approver invitations; the client says why. */
+	assert_non_null(strstr(out, "enrolled audrey (team audit) as "
+	    "person "));
+}
+
+static void
+governed_invitation_without_reason_is_a_usage_error(void **state)
+{
+	uint32_t before = softctap_counter(alice);
+
+	(void)state;
 	assert_int_equal(cli(alice, "invite", "mallory", "--user", "alice",
-	    "--team", "ops", "--role", "approver", NULL), TK_CLI_EREFUSED);
-	assert_non_null(strstr(err, "quorum_required"));
+	    "--team", "ops", "--role", "approver", NULL), TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "need the quorum: give --reason and "
+	    "--ticket"));
+	assert_int_equal(cli(alice, "invite", "mallory", "--user", "alice",
+	    "--team", "ops", "--role", "requester", "--role", "commander",
+	    "--reason", "on call", NULL), TK_CLI_EUSAGE);
+	/* Refused before the key was asked for anything. */
+	assert_int_equal(softctap_counter(alice), before);
+	/* What the server refuses still shows its code. */
+	assert_int_equal(cli(alice, "invite", "mallory", "--user", "alice",
+	    "--team", "ops", "--role", "approver", "--reason", "r",
+	    "--ticket", "not a ticket", NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 400"));
+	assert_non_null(strstr(err, "invalid_field"));
+}
+
+/* The change id in "enrollment of NAME proposed as change N". */
+static long long
+proposed_enrollment(const char *name)
+{
+	char want[96];
+	const char *p;
+	long long id = 0;
+
+	snprintf(want, sizeof(want), "enrollment of %s proposed as change ",
+	    name);
+	assert_non_null(p = strstr(out, want));
+	assert_int_equal(sscanf(p + strlen(want), "%lld", &id), 1);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+a_commander_enrolls_only_once_the_quorum_approves(void **state)
+{
+	char id[32], want[160];
+	long long change;
+
+	(void)state;
+	assert_int_equal(cli(alice, "invite", "rita", "--user", "alice",
+	    "--team", "ops", "--role", "commander", "--reason",
+	    "incident commander for the on-call rota", "--ticket", "HR-12",
+	    NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "rita's enrollment needs the quorum's "
+	    "approval"));
+	assert_int_equal(cli(rita, "enroll", "--invitation-file",
+	    secret_file("rita", invited()), NULL), TK_CLI_OK);
+	change = proposed_enrollment("rita");
+	snprintf(id, sizeof(id), "%lld", change);
+	/* Not yet a person: her key signs, the server refuses her. */
+	assert_int_equal(cli(rita, "requests", "--user", "rita", NULL),
+	    TK_CLI_EAUTH);
+	/* The approvers read what they are asked to trust. */
+	assert_int_equal(cli(bob, "changes", id, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	snprintf(want, sizeof(want), "change %s  person.enroll  pending  "
+	    "proposed by alice (ops)", id);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "  ticket: HR-12\n"));
+	assert_non_null(strstr(out, "    + name: rita\n"));
+	assert_non_null(strstr(out, "    + roles: commander\n"));
+	assert_non_null(strstr(out, "    + credential.cose_key: "));
+	/* Two approvers other than alice, each with a touch. */
+	assert_int_equal(cli(bob, "approve", id, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	snprintf(want, sizeof(want), "change %s: your approval is recorded; "
+	    "state pending, 1 approvals", id);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(err, "+ roles: commander"));
+	assert_int_equal(cli(carol, "approve", id, "--user", "carol",
+	    "--json", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "\"state\": \"applied\""));
+	assert_int_equal(cli(rita, "requests", "--user", "rita", NULL),
+	    TK_CLI_OK);
+	assert_int_equal(cli(alice, "changes", "--user", "alice", NULL),
+	    TK_CLI_OK);
+	snprintf(want, sizeof(want), "change %s  person.enroll  applied  by "
+	    "alice  target person:rita  ticket HR-12", id);
+	assert_non_null(strstr(out, want));
+}
+
+static void
+the_proposers_own_approval_of_a_change_is_refused(void **state)
+{
+	struct softctap *frank;
+	char id[32];
+	long long change;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(cli(alice, "invite", "frank", "--user", "alice",
+	    "--team", "sec", "--role", "approver", "--reason", "new hire",
+	    "--ticket", "HR-13", "--json", NULL), TK_CLI_OK);
+	assert_non_null(j = json_loads(out, 0, NULL));
+	assert_true(json_is_true(json_object_get(j, "governed")));
+	assert_non_null(frank = softctap_new());
+	assert_int_equal(cli(frank, "enroll", "--json", "--invitation-file",
+	    secret_file("frank", json_string_value(json_object_get(j,
+	    "invitation"))), NULL), TK_CLI_OK);
+	softctap_free(&frank);
+	json_decref(j);
+	assert_non_null(j = json_loads(out, 0, NULL));
+	change = (long long)json_integer_value(json_object_get(
+	    json_object_get(j, "change"), "id"));
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(j, "change"), "type")), "person.enroll");
+	json_decref(j);
+	assert_true(change > 0);
+	snprintf(id, sizeof(id), "%lld", change);
+	assert_int_equal(cli(alice, "approve", id, "--user", "alice", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 403"));
+	assert_non_null(strstr(err, "self_approval"));
+	/* A rejection, with its reason, ends it. */
+	assert_int_equal(cli(bob, "reject", id, "--user", "bob", "--reason",
+	    "the hire fell through", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "your rejection is recorded; state "
+	    "rejected"));
+	assert_int_equal(cli(carol, "changes", id, "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "  rejected  "));
+	assert_non_null(strstr(out, "vote: bob (sec) reject at "));
+}
+
+static void
+an_unknown_change_is_the_servers_not_found(void **state)
+{
+	(void)state;
+	assert_int_equal(cli(bob, "changes", "99999", "--user", "bob", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 404"));
+	assert_non_null(strstr(err, "not_found"));
+	assert_int_equal(cli(bob, "approve", "99999", "--user", "bob", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "not_found"));
+	/* A type the server does not know, and one it does not take here. */
+	assert_int_equal(cli(alice, "propose", "wizardry", "--user", "alice",
+	    "--args", "{}", "--reason", "r", "--ticket", "T-1", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "invalid_change"));
+	assert_int_equal(cli(alice, "propose", "person.enroll", "--user",
+	    "alice", "--args", "{}", "--reason", "r", "--ticket", "T-1",
+	    NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "registration_required"));
 }
 
 static void
@@ -561,15 +715,16 @@ an_api_key_reads_without_any_security_key(void **state)
 static void
 an_elevation_is_filed_for_a_service_account(void **state)
 {
-	struct softctap *dave = softctap_new();
 	char id[32];
+	const char *p;
 
 	(void)state;
-	assert_non_null(dave);
 	assert_int_equal(cli(alice, "invite", "dave", "--user", "alice",
 	    "--team", "dev", "--role", "requester", NULL), TK_CLI_OK);
 	assert_int_equal(cli(dave, "enroll", "--invitation-file",
 	    secret_file("dave", invited()), NULL), TK_CLI_OK);
+	assert_non_null(p = strstr(out, " as person "));
+	assert_int_equal(sscanf(p, " as person %lld;", &dave_id), 1);
 	assert_int_equal(cli(dave, "request", "elevation", "--user", "dave",
 	    "--service-account", "sa-billing", "--connector", "make",
 	    "--scope", "scenarios:write", "--duration", "30m", "--reason",
@@ -580,7 +735,91 @@ an_elevation_is_filed_for_a_service_account(void **state)
 	assert_non_null(strstr(out, "\"duration\": 1800"));
 	assert_non_null(strstr(out, "\"service_account\": \"sa-billing\""));
 	assert_non_null(strstr(out, "\"ticket\": \"CHG-42\""));
-	softctap_free(&dave);
+}
+
+/* The change id in "change N proposed". */
+static long long
+proposed_id(void)
+{
+	long long id = 0;
+
+	assert_int_equal(sscanf(out, "change %lld proposed", &id), 1);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+a_team_change_is_proposed_and_applied_by_the_quorum(void **state)
+{
+	char person[32], id[32];
+
+	(void)state;
+	snprintf(person, sizeof(person), "%lld", dave_id);
+	assert_int_equal(cli(alice, "propose", "person.update", "--user",
+	    "alice", "--person", person, "--team", "billing", "--reason",
+	    "moved to billing", "--ticket", "HR-14", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "      name: dave\n"));
+	assert_non_null(strstr(out, "    - team: dev\n"));
+	assert_non_null(strstr(out, "    + team: billing\n"));
+	snprintf(id, sizeof(id), "%lld", proposed_id());
+	assert_int_equal(cli(bob, "approve", id, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	assert_int_equal(cli(carol, "approve", id, "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "state applied, 2 approvals"));
+	/* Nothing changes twice: the server's code for it. */
+	assert_int_equal(cli(alice, "propose", "person.update", "--user",
+	    "alice", "--args", "{\"person\": 0, \"team\": \"x\"}",
+	    "--reason", "r", "--ticket", "T-1", NULL), TK_CLI_EREFUSED);
+	assert_int_equal(cli(alice, "propose", "person.update", "--user",
+	    "alice", "--person", person, "--team", "billing", "--reason",
+	    "again", "--ticket", "HR-15", NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 409"));
+	assert_non_null(strstr(err, "no_change"));
+}
+
+static void
+a_policy_change_applies_and_the_file_is_then_loud_drift(void **state)
+{
+	char id[32];
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(cli(carol, "policy", "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "approved policy, in force:\n"));
+	assert_non_null(strstr(out, "      quorum: 2\n"));
+	assert_non_null(strstr(out, "no drift"));
+	assert_int_equal(cli(alice, "propose", "policy.set", "--user", "alice",
+	    "--set", "pending_ttl=7200", "--reason", "answer within two "
+	    "hours", "--ticket", "CHG-7", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "    + pending_ttl: 7200\n"));
+	assert_non_null(strstr(out, "    - pending_ttl: "));
+	snprintf(id, sizeof(id), "%lld", proposed_id());
+	assert_int_equal(cli(alice, "approve", id, "--user", "alice", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "self_approval"));
+	assert_int_equal(cli(bob, "approve", id, "--user", "bob", NULL),
+	    TK_CLI_OK);
+	assert_int_equal(cli(carol, "approve", id, "--user", "carol", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "state applied"));
+	/* In force now; the file still says otherwise, and that is loud. */
+	assert_int_equal(cli(carol, "policy", "--user", "carol", NULL),
+	    TK_CLI_EDRIFT);
+	assert_non_null(strstr(out, "      pending_ttl: 7200\n"));
+	assert_non_null(strstr(out, "POLICY DRIFT since "));
+	assert_non_null(strstr(out, "    - pending_ttl: 7200\n"));
+	assert_non_null(strstr(err, "POLICY DRIFT"));
+	assert_int_equal(cli(carol, "policy", "--user", "carol", "--json",
+	    NULL), TK_CLI_EDRIFT);
+	assert_non_null(strstr(err, "POLICY DRIFT"));
+	assert_non_null(j = json_loads(out, 0, NULL));
+	assert_true(json_is_true(json_object_get(json_object_get(j, "drift"),
+	    "active")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "approved"), "pending_ttl")), 7200);
+	json_decref(j);
 }
 
 static void
@@ -626,6 +865,68 @@ a_wrong_api_key_is_refused_and_never_echoed(void **state)
 	unsetenv("TWOKEY_API_KEY_FILE");
 }
 
+/* The credential id in enroll's "credential id ID" line, into buf. */
+static const char *
+enrolled_credential(char *buf, size_t cap)
+{
+	const char *p = strstr(out, "credential id ");
+
+	assert_non_null(p);
+	p += strlen("credential id ");
+	assert_true(strcspn(p, "\n") < cap);
+	snprintf(buf, cap, "%.*s", (int)strcspn(p, "\n"), p);
+	assert_true(strlen(buf) > 8);
+	return buf;
+}
+
+static void
+safe_actions_take_effect_at_once(void **state)
+{
+	struct softctap *eve = softctap_new();
+	char person[32], cred[400];
+
+	(void)state;
+	assert_non_null(eve);
+	/* A scope blocked for every connector, at once. */
+	assert_int_equal(cli(alice, "block", "db:drop", "--user", "alice",
+	    NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "scope db:drop blocked for every "
+	    "connector"));
+	assert_int_equal(cli(rita, "request", "break-glass", "--user", "rita",
+	    "--incident", "INC-10", "--scope", "db:drop", "--duration", "1h",
+	    "--reason", "cleanup", NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "blocked_scope"));
+	/* Not an admin: the server's refusal. */
+	assert_int_equal(cli(bob, "block", "db:truncate", "--user", "bob",
+	    NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "role_missing"));
+	/* A key revoked signs in no more. */
+	assert_int_equal(cli(alice, "invite", "eve", "--user", "alice",
+	    "--team", "dev", "--role", "requester", NULL), TK_CLI_OK);
+	assert_int_equal(cli(eve, "enroll", "--invitation-file",
+	    secret_file("eve", invited()), NULL), TK_CLI_OK);
+	enrolled_credential(cred, sizeof(cred));
+	assert_int_equal(cli(alice, "revoke-credential", cred, "--user",
+	    "alice", NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, ": revoked"));
+	assert_int_equal(cli(eve, "requests", "--user", "eve", NULL),
+	    TK_CLI_EAUTH);
+	assert_int_equal(cli(alice, "revoke-credential", cred, "--user",
+	    "alice", NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "credential_revoked"));
+	/* A person suspended signs in no more either. */
+	snprintf(person, sizeof(person), "%lld", dave_id);
+	assert_int_equal(cli(alice, "suspend", person, "--user", "alice",
+	    NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, ": suspended"));
+	assert_int_equal(cli(dave, "requests", "--user", "dave", NULL),
+	    TK_CLI_EAUTH);
+	assert_int_equal(cli(alice, "suspend", "99999", "--user", "alice",
+	    NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "not_found"));
+	softctap_free(&eve);
+}
+
 int
 main(void)
 {
@@ -635,8 +936,19 @@ main(void)
 		cmocka_unit_test(
 		    a_spent_invitation_is_refused_with_the_servers_code),
 		cmocka_unit_test(invite_gives_a_code_the_invitee_enrolls_with),
+		cmocka_unit_test(
+		    governed_invitation_without_reason_is_a_usage_error),
+		cmocka_unit_test(
+		    a_commander_enrolls_only_once_the_quorum_approves),
+		cmocka_unit_test(
+		    the_proposers_own_approval_of_a_change_is_refused),
+		cmocka_unit_test(an_unknown_change_is_the_servers_not_found),
 		cmocka_unit_test(a_request_is_filed_and_listed_for_approvers),
 		cmocka_unit_test(an_elevation_is_filed_for_a_service_account),
+		cmocka_unit_test(
+		    a_team_change_is_proposed_and_applied_by_the_quorum),
+		cmocka_unit_test(
+		    a_policy_change_applies_and_the_file_is_then_loud_drift),
 		cmocka_unit_test(
 		    the_requesters_own_approval_is_refused_with_its_code),
 		cmocka_unit_test(two_approvals_with_usb_keys_grant_the_request),
@@ -653,6 +965,7 @@ main(void)
 		cmocka_unit_test(an_api_key_reads_without_any_security_key),
 		cmocka_unit_test(a_revoked_api_key_reads_no_more),
 		cmocka_unit_test(a_wrong_api_key_is_refused_and_never_echoed),
+		cmocka_unit_test(safe_actions_take_effect_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
