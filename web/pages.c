@@ -131,13 +131,14 @@ read_page(struct tk_web_pages *ps, int fd, const char *path,
 	while (got < (size_t)st.st_size && (r = read(fd, pg->data + got,
 	    (size_t)st.st_size - got)) > 0)
 		got += (size_t)r;
+	pg->len = got;	/* before the ETag, which hashes len bytes */
 	if (got != (size_t)st.st_size || etag_of(pg) != 0) {
 		tk_warn("web_root: %s could not be read", path);
 		free(pg->data);
 		pg->data = NULL;
+		pg->len = 0;
 		return 0;
 	}
-	pg->len = got;
 	pg->ctype = ctype;
 	snprintf(pg->path, sizeof(pg->path), "%s", path);
 	ps->bytes += got;

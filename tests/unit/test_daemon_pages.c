@@ -206,6 +206,17 @@ unchanged_page_is_revalidated_with_304_and_no_body(void **state)
 	get("/app.js", "If-None-Match: \"0000\"", &r);
 	assert_int_equal(r.status, 200);
 	tkd_resp_clear(&r);
+	/* Another file's tag is not this one's: tags follow contents. */
+	get("/", NULL, &r);
+	header(&r, "ETag", line, sizeof(line));
+	tkd_resp_clear(&r);
+	assert_string_not_equal(line, etag);
+	/* Not the hash of nothing (e3b0c442...), which every page had. */
+	assert_null(strstr(etag, "e3b0c442"));
+	snprintf(line, sizeof(line), "If-None-Match: %s", etag);
+	get("/", line, &r);
+	assert_int_equal(r.status, 200);
+	tkd_resp_clear(&r);
 }
 
 static void
