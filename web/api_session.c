@@ -32,9 +32,7 @@ web_h_signin_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	}
 	if ((rc = web_challenge_issue(w, rq->addr, NULL, id, value)) != 0) {
 		if (rc == -2)
-			web_reply_error(r, 429, "rate_limited", "too many "
-			    "sign-ins in progress from this address; finish "
-			    "one or wait for it to expire");
+			web_reply_challenges_held(w, rq, r, "sign-ins");
 		else
 			web_reply_error(r, 503, "busy", "too many sign-ins in "
 			    "progress; try again shortly");

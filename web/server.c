@@ -116,9 +116,9 @@ add_status_headers(struct MHD_Response *resp, const struct reply *r)
 	char secs[16];
 
 	if (r->status == MHD_HTTP_TOO_MANY_REQUESTS) {
-		/* Rate windows are whole minutes. */
-		snprintf(secs, sizeof(secs), "%d",
-		    60 - (int)(time(NULL) % 60));
+		/* Rate windows are whole minutes, unless the refusal knows. */
+		snprintf(secs, sizeof(secs), "%d", r->retry_after > 0 ?
+		    r->retry_after : 60 - (int)(time(NULL) % 60));
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
 		    secs);
 	}

@@ -62,6 +62,34 @@ web_challenge_issue(struct tk_web *w, const char *addr, const uint8_t *bind,
 	return slot >= 0 ? 0 : slot;
 }
 
+/* Seconds until the first of addr's live challenges expires (at least 1). */
+static int
+challenge_wait(struct tk_web *w, const char *addr)
+{
+	uint64_t owner = web_rate_key(w, "challenge", addr);
+	time_t now = time(NULL), first = 0;
+	int i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WEB_CHALLENGES; i++)
+		if (w->challenges[i].expires > now &&
+		    w->challenges[i].owner == owner &&
+		    (first == 0 || w->challenges[i].expires < first))
+			first = w->challenges[i].expires;
+	pthread_mutex_unlock(&w->lock);
+	return first > now ? (int)(first - now) : 1;
+}
+
+void
+web_reply_challenges_held(struct tk_web *w, const struct req *rq,
+    struct reply *r, const char *what)
+{
+	atomic_fetch_add(&w->rate_limited, 1);
+	web_reply_error(r, 429, "rate_limited", "too many %s in progress "
+	    "from this address; finish one or wait for it to expire", what);
+	r->retry_after = challenge_wait(w, rq->addr);
+}
+
 int
 web_challenge_take(struct tk_web *w, const char *id_hex,
     const uint8_t *bind, uint8_t value[32])

@@ -28,6 +28,7 @@ struct reply {
 	int close;		/* close the connection after it */
 	const char *www_auth;	/* WWW-Authenticate value, or NULL */
 	char allow[64];		/* Allow value on 405, "" for none */
+	int retry_after;	/* 429: seconds; 0: the rate window's rest */
 };
 
 /* Who a request comes from, once its session (or API key) checked out. */
@@ -196,6 +197,14 @@ int web_challenge_issue(struct tk_web *w, const char *addr,
     const uint8_t *bind, char id_hex[33], uint8_t value[32]);
 int web_challenge_take(struct tk_web *w, const char *id_hex,
     const uint8_t *bind, uint8_t value[32]);
+/*
+ * The 429 for an address that holds WEB_CHALLENGES_PER_ADDR live
+ * challenges (web_challenge_issue's -2): what is in progress ("sign-ins",
+ * "enrollments"...), and a Retry-After of the seconds until the first
+ * of them expires. Counted in twokey_rate_limited_total.
+ */
+void web_reply_challenges_held(struct tk_web *w, const struct req *rq,
+    struct reply *r, const char *what);
 
 /*
  * Sessions. create: a new session for who; cookie and csrf receive

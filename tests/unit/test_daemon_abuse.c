@@ -159,7 +159,11 @@ one_address_cannot_fill_the_challenge_pool(void **state)
 {
 	struct tkd d;
 	struct tkd_key vic;
+	struct tkd_resp r;
+	const char *h;
 	unsigned int i;
+	long limited;
+	int wait;
 
 	(void)state;
 	assert_int_equal(tkd_init(&d, "pool",
@@ -170,8 +174,20 @@ one_address_cannot_fill_the_challenge_pool(void **state)
 	for (i = 0; i < 4; i++)
 		assert_int_equal(challenge_from(&d, "127.0.0.60", "victim",
 		    NULL, NULL, NULL), 200);
+	limited = tkd_metric(&d, "twokey_rate_limited_total");
 	assert_int_equal(challenge_from(&d, "127.0.0.60", "victim", NULL,
 	    NULL, NULL), 429);
+	assert_int_equal(tkd_metric(&d, "twokey_rate_limited_total"),
+	    limited + 1);
+	/* Retry-After is when the first of them expires, not a minute. */
+	d.source = "127.0.0.60";
+	assert_int_equal(tkd_request(&d, "POST", "/api/v1/session/challenge",
+	    "application/json", "{\"name\":\"victim\"}", 17, NULL, &r), 0);
+	assert_int_equal(r.status, 429);
+	assert_non_null(h = strstr(r.headers, "Retry-After: "));
+	wait = atoi(h + 13);
+	assert_true(wait > 60 && wait <= 300);
+	tkd_resp_clear(&r);
 	d.source = "127.0.0.61";
 	assert_int_equal(tkd_signin(&d, "victim", &vic), 200);
 	d.source = NULL;
