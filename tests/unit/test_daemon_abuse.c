@@ -163,7 +163,7 @@ one_address_cannot_fill_the_challenge_pool(void **state)
 	const char *h;
 	unsigned int i;
 	long limited;
-	int wait;
+	long wait;
 
 	(void)state;
 	assert_int_equal(tkd_init(&d, "pool",
@@ -185,7 +185,7 @@ one_address_cannot_fill_the_challenge_pool(void **state)
 	    "application/json", "{\"name\":\"victim\"}", 17, NULL, &r), 0);
 	assert_int_equal(r.status, 429);
 	assert_non_null(h = strstr(r.headers, "Retry-After: "));
-	wait = atoi(h + 13);
+	wait = strtol(h + 13, NULL, 10);
 	assert_true(wait > 60 && wait <= 300);
 	tkd_resp_clear(&r);
 	d.source = "127.0.0.61";
