@@ -158,8 +158,9 @@ static const struct command commands[] = {
 	    "[-o FILE]\n"
 	    "twokey api-key list\n"
 	    "twokey api-key revoke ID\n"
-	    "  API keys for read-only automation (admins); scopes "
-	    "requests:read,\n  journal:read. A new key is shown once: "
+	    "  API keys for automation (admins); scopes requests:read,\n"
+	    "  journal:read (also evidence packs), inventory:events "
+	    "(rotation and use\n  reports). A new key is shown once: "
 	    "written to FILE (a new file,\n  mode 0600), else printed.\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
