@@ -76,6 +76,23 @@ find_path(struct cli *c, char *path, size_t cap)
 	return rc;
 }
 
+int
+cli_fido_present(struct cli *c)
+{
+	char path[512];
+
+	if (c->fido_io != NULL)
+		return TK_CLI_OK;
+	if (c->device != NULL) {
+		if (access(c->device, F_OK) == 0)
+			return TK_CLI_OK;
+		cli_errf(c, "no security key at %s", c->device);
+		return TK_CLI_EKEY;
+	}
+	fido_init(0);
+	return find_path(c, path, sizeof(path));
+}
+
 /* Reads the PIN from the terminal with echo off. */
 static int
 read_pin(struct cli *c, char *pin, size_t cap)

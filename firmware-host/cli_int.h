@@ -114,6 +114,12 @@ void cli_signout(struct cli *c);
 void cli_http_global(int init);
 
 /* cli_fido.c */
+/*
+ * TK_CLI_OK when a security key is named (--device, a test's I/O hooks)
+ * or one is plugged in; else TK_CLI_EKEY, said. Sign-in asks this before
+ * it takes a challenge, so a missing key costs the address none.
+ */
+int cli_fido_present(struct cli *c);
 int cli_fido_assert(struct cli *c, const char *rp_id, const char *b64ch,
     json_t *obj);
 int cli_fido_register(struct cli *c, const char *rp_id, const char *name,

@@ -41,6 +41,8 @@ cli_signin(struct cli *c)
 		    "TWOKEY_USER, or \"user\" in the settings file");
 		return TK_CLI_EUSAGE;
 	}
+	if ((rc = cli_fido_present(c)) != TK_CLI_OK)
+		return rc;
 	if ((req = json_pack("{s:s}", "name", c->user)) == NULL)
 		return TK_CLI_EINTERNAL;
 	rc = cli_call(c, "POST", "/api/v1/session/challenge", req, AUTH_NONE,

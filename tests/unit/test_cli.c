@@ -357,6 +357,28 @@ an_unreachable_server_exits_5(void **state)
 	one_line_saying("cannot reach https://127.0.0.1:1");
 }
 
+/*
+ * No security key: sign-in stops before it asks for a challenge, so that
+ * repeated tries cost the address none of its four live challenges.
+ */
+static void
+a_missing_key_exits_6_and_takes_no_challenge(void **state)
+{
+	json_t *ans = NULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(twokey("requests", "--server", server, "--ca",
+		    d.root_pem, "--user", "rita", "--device",
+		    "/nonexistent/hidraw9", NULL), TK_CLI_EKEY);
+		one_line_saying("no security key at /nonexistent/hidraw9");
+	}
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/session/challenge",
+	    "{\"name\":\"rita\"}", NULL, &ans), 200);
+	json_decref(ans);
+}
+
 static void
 a_server_the_ca_does_not_vouch_for_is_refused(void **state)
 {
@@ -509,6 +531,7 @@ main(void)
 		cmocka_unit_test(
 		    settings_come_from_the_environment_and_the_file),
 		cmocka_unit_test(an_unreachable_server_exits_5),
+		cmocka_unit_test(a_missing_key_exits_6_and_takes_no_challenge),
 		cmocka_unit_test(
 		    a_server_the_ca_does_not_vouch_for_is_refused),
 		cmocka_unit_test(a_refusal_shows_the_servers_code_and_message),
