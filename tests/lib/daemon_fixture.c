@@ -62,6 +62,12 @@ tkd_write_config(struct tkd *d, const char *text)
 	return r;
 }
 
+const char *
+tkd_seccomp_setting(void)
+{
+	return tk_fixture_under_valgrind() ? ", \"seccomp\": false" : "";
+}
+
 int
 tkd_init(struct tkd *d, const char *name, const char *extra)
 {
@@ -94,9 +100,11 @@ tkd_init(struct tkd *d, const char *name, const char *extra)
 	    "\"pkcs11_uri\": \"%s\",\n\"signer_path\": \"%s\",\n"
 	    "\"state_dir\": \"%s/state\",\n\"user\": \"nobody\",\n"
 	    "\"log_level\": \"debug\",\n\"request_timeout\": %u,\n"
-	    "\"signer_timeout\": %u%s\n}\n",
+	    "\"signer_timeout\": %u%s%s\n}\n",
 	    d->port, d->uri, d->signer, d->dir, tk_fixture_ms(5000) / 1000,
-	    tk_fixture_ms(5000) / 1000, extra);
+	    tk_fixture_ms(5000) / 1000, extra,
+	    strstr(extra, "\"seccomp\"") != NULL ? "" :
+	    tkd_seccomp_setting());
 	return tkd_write_config(d, text);
 }
 

@@ -51,6 +51,14 @@ struct tkd_resp {
  */
 int tkd_init(struct tkd *d, const char *name, const char *extra);
 
+/*
+ * The configuration member a test adds to a twokeyd configuration it
+ * writes itself: ", \"seccomp\": false" under valgrind, which cannot
+ * install the filters (tk_fixture_under_valgrind), else "". tkd_init
+ * adds it on its own, unless extra sets "seccomp" itself.
+ */
+const char *tkd_seccomp_setting(void);
+
 /* Frees the shared SoftHSM2 token made by the first tkd_init. */
 void tkd_cleanup(void);
 

@@ -478,8 +478,8 @@ missing_token_exits_78_naming_pkcs11_uri(void **state)
 	    strpbrk(tok, ";?") : "");
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
-	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\"}",
-	    d.port, uri, d.signer, d.dir);
+	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\"%s}",
+	    d.port, uri, d.signer, d.dir, tkd_seccomp_setting());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	assert_int_equal(tkd_run(&d, NULL), 78);
 	assert_true(tkd_log_has(&d, "pkcs11_uri: the signer could not "
@@ -508,8 +508,8 @@ check_refuses(struct tkd *d, const char *listen, const char *uri,
 
 	snprintf(text, sizeof(text), "{\"listen\": \"%s:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
-	    "\"state_dir\": \"%s/state\", \"user\": \"%s\"}", listen,
-	    d->port, uri, signer, d->dir, user);
+	    "\"state_dir\": \"%s/state\", \"user\": \"%s\"%s}", listen,
+	    d->port, uri, signer, d->dir, user, tkd_seccomp_setting());
 	assert_int_equal(tkd_write_config(d, text), 0);
 	if (tkd_run(d, "-t") != 78 || !tkd_log_has(d, named, 0))
 		fail_msg("-t did not refuse naming \"%s\": %s", named, text);
@@ -574,7 +574,8 @@ missing_account_exits_78_naming_user(void **state)
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": "
-	    "\"twokey-no-such-user\"}", d.port, d.uri, d.signer, d.dir);
+	    "\"twokey-no-such-user\"%s}", d.port, d.uri, d.signer, d.dir,
+	    tkd_seccomp_setting());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	assert_int_equal(tkd_run(&d, NULL), 78);
 	assert_true(tkd_log_has(&d, "user: no account named", 0));
@@ -755,7 +756,8 @@ sighup_reports_a_changed_policy(void **state)
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
-	    "\"policy\": {\"quorum\": 3}}", d.port, d.uri, d.signer, d.dir);
+	    "\"policy\": {\"quorum\": 3}%s}", d.port, d.uri, d.signer, d.dir,
+	    tkd_seccomp_setting());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	size = checkpoint_size(&d);
 	assert_true(size >= 1);

@@ -79,7 +79,8 @@ static int
 start_logged(const char *uri, const char *signer, unsigned int timeout,
     char *log, size_t cap)
 {
-	struct tk_signer_config cfg = { uri, signer, timeout, 0 };
+	struct tk_signer_config cfg = { uri, signer, timeout,
+	    tk_fixture_under_valgrind() };
 	struct tk_signer *s = NULL;
 	const char *path = tmp_path("stderr.log");
 	int saved, fd, r;

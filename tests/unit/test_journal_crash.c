@@ -74,6 +74,8 @@ child_main(char **argv)
 	memset(&sc, 0, sizeof(sc));
 	sc.uri = argv[3];
 	sc.signer_path = argv[4];
+	sc.timeout_ms = tk_fixture_ms(5000);
+	sc.no_seccomp = tk_fixture_under_valgrind();
 	memset(&jc, 0, sizeof(jc));
 	jc.path = argv[2];
 	jc.origin = JT_ORIGIN;
