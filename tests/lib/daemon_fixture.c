@@ -62,10 +62,22 @@ tkd_write_config(struct tkd *d, const char *text)
 	return r;
 }
 
-const char *
-tkd_seccomp_setting(void)
+static const char *
+settings(int seccomp)
 {
-	return tk_fixture_under_valgrind() ? ", \"seccomp\": false" : "";
+	static char text[128];
+
+	snprintf(text, sizeof(text), ",\n\"request_timeout\": %u,\n"
+	    "\"signer_timeout\": %u%s", tk_fixture_ms(5000) / 1000,
+	    tk_fixture_ms(5000) / 1000, seccomp &&
+	    tk_fixture_under_valgrind() ? ",\n\"seccomp\": false" : "");
+	return text;
+}
+
+const char *
+tkd_test_settings(void)
+{
+	return settings(1);
 }
 
 int
@@ -99,12 +111,9 @@ tkd_init(struct tkd *d, const char *name, const char *extra)
 	snprintf(text, sizeof(text), "{\n\"listen\": \"127.0.0.1:%u\",\n"
 	    "\"pkcs11_uri\": \"%s\",\n\"signer_path\": \"%s\",\n"
 	    "\"state_dir\": \"%s/state\",\n\"user\": \"nobody\",\n"
-	    "\"log_level\": \"debug\",\n\"request_timeout\": %u,\n"
-	    "\"signer_timeout\": %u%s%s\n}\n",
-	    d->port, d->uri, d->signer, d->dir, tk_fixture_ms(5000) / 1000,
-	    tk_fixture_ms(5000) / 1000, extra,
-	    strstr(extra, "\"seccomp\"") != NULL ? "" :
-	    tkd_seccomp_setting());
+	    "\"log_level\": \"debug\"%s%s\n}\n",
+	    d->port, d->uri, d->signer, d->dir,
+	    settings(strstr(extra, "\"seccomp\"") == NULL), extra);
 	return tkd_write_config(d, text);
 }
 

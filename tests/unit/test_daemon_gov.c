@@ -786,7 +786,7 @@ write_policy(const char *policy)
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
 	    "\"rate_limit_per_minute\": 1000, \"policy\": %s%s}", d.port,
-	    d.uri, d.signer, d.dir, policy, tkd_seccomp_setting());
+	    d.uri, d.signer, d.dir, policy, tkd_test_settings());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 }
 
