@@ -210,9 +210,6 @@ tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
 	if ((rc = policy_diff(appr, file, &before, &after)) != 0 ||
 	    (rc = drift_insert(ap, source, now, at, before, after)) != 0)
 		goto out;
-	tk_warn("policy in the configuration file differs from the approved "
-	    "policy (%s); the approved policy stays in force (journaled as "
-	    "policy.drift)", source);
 	/* After an approved change the file is merely behind. */
 	rc = tk_apr_record(ap, "twokeyd", "policy.drift", "policy",
 	    json_pack("{s:s,s:O,s:O,s:s}", "source", source, "before",
@@ -220,6 +217,11 @@ tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
 	    "approved change") == 0 ? "the configuration file no longer "
 	    "matches the approved policy" : "changed outside the quorum; "
 	    "not applied"));
+	/* Said once it is true: the entry is in the journal. */
+	if (rc == TK_APR_OK)
+		tk_warn("policy in the configuration file differs from the "
+		    "approved policy (%s); the approved policy stays in force "
+		    "(journaled as policy.drift)", source);
 out:
 	json_decref(appr);
 	json_decref(file);

@@ -80,7 +80,7 @@ $(eval $(call test,test_daemon_evidence,tests/unit/test_daemon_evidence.c \
 	tests/lib/daemon_fixture.c tests/lib/daemon_people.c,\
 	$(TWOKEYD_TEST_LIBS)))
 $(eval $(call test,test_sandbox,tests/unit/test_sandbox.c \
-	firmware-host/sandbox.c,\
+	firmware-host/sandbox.c,$(BUILD)/libtwokey-testlib.a \
 	$(BUILD)/libtwokey-hsm-p11.a $(BUILD)/libtwokey-hsm.a \
 	$(BUILD)/libtwokey-common.a))
 $(eval $(call test,test_daemon_sandbox,tests/unit/test_daemon_sandbox.c \

@@ -99,10 +99,17 @@ int tk_signer_serve(int fd, const char *uri, int root_locked,
 
 /*
  * The signer's seccomp allow-list (signer_sandbox.c), installed once the
- * module is loaded, logged in and the keys found. Returns a
- * tk_sandbox_err.
+ * module is loaded, logged in and the keys found, after every capability
+ * is dropped. Returns a tk_sandbox_err.
  */
 int tk_signer_sandbox(void);
+
+/*
+ * A signer run as root drops every capability (it keeps uid 0, which
+ * owns the token's files); also with --no-seccomp, which turns off the
+ * filter only. 0, or -1 logged. Does nothing for another user.
+ */
+int tk_signer_drop_capabilities(void);
 
 /*
  * The supervisor (supervisor.c): a process forked while the caller is

@@ -123,13 +123,15 @@ static const struct tk_syscall_rule signer_rules[] = {
  * compromised signer cannot override file permissions, signal or trace
  * other users' processes, or bind privileged ports.
  */
-static int
-drop_capabilities(void)
+int
+tk_signer_drop_capabilities(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3,
 	    0 };
 	struct __user_cap_data_struct d[2];
 
+	if (geteuid() != 0)
+		return 0;
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) != 0) {
 		tk_error("cannot drop capabilities: %s", strerror(errno));
@@ -143,7 +145,7 @@ tk_signer_sandbox(void)
 {
 	int r;
 
-	if (geteuid() == 0 && drop_capabilities() != 0)
+	if (tk_signer_drop_capabilities() != 0)
 		return TK_SANDBOX_ERR_SECCOMP;
 
 	r = tk_sandbox_seccomp("twokey-signer", signer_rules,

@@ -373,7 +373,9 @@ sandbox(int no_seccomp)
 	if (no_seccomp) {
 		tk_warn("seccomp is OFF (--no-seccomp): a debugging aid, "
 		    "never for production");
-		return 0;
+		/* Only the filter is off: the capabilities still go. */
+		return tk_signer_drop_capabilities() == 0 ? 0 :
+		    TK_HSM_ERR_SPAWN;
 	}
 	if ((r = tk_signer_sandbox()) != TK_SANDBOX_OK) {
 		tk_error("sandbox: %s", tk_sandbox_strerror(r));

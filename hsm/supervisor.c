@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "twokey/common.h"
@@ -34,6 +35,13 @@
 
 #define SIGNER_FD 3
 #define SV_CTL_FD 3		/* in the supervisor itself */
+/*
+ * Without a pidfd (pidfd_open needs Linux 5.3; valgrind 3.19 does not
+ * know it either), a child's end is found by waitpid(WNOHANG): this
+ * often while waiting for it, and this often while idle.
+ */
+#define SV_POLL_MS 10
+#define SV_IDLE_POLL_MS 200
 
 enum sv_op { SV_SPAWN = 1, SV_KILL = 2, SV_WAIT = 3 };
 
@@ -73,6 +81,17 @@ exec_child(int sock, char *const argv[])
 	_exit(127);
 }
 
+/* Forgets the child that ended with status st. */
+static void
+reaped(struct sv_child *c, int st)
+{
+	c->status = st;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+	c->pid = -1;
+}
+
 static void
 reap(struct sv_child *c)
 {
@@ -82,11 +101,24 @@ reap(struct sv_child *c)
 		return;
 	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 		continue;
-	c->status = st;
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	c->pidfd = -1;
-	c->pid = -1;
+	reaped(c, st);
+}
+
+/* Reaps the child if it has ended, without waiting; 1 if it had. */
+static int
+reap_if_ended(struct sv_child *c)
+{
+	pid_t w;
+	int st = 0;
+
+	if (c->pid <= 0)
+		return 0;
+	while ((w = waitpid(c->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+		continue;
+	if (w != c->pid)
+		return 0;
+	reaped(c, st);
+	return 1;
 }
 
 static void
@@ -104,7 +136,9 @@ kill_child(struct sv_child *c)
 static void
 wait_child(struct sv_child *c, int ms)
 {
+	struct timespec ts = { 0, SV_POLL_MS * 1000 * 1000 };
 	struct pollfd p;
+	int waited;
 
 	if (c->pid <= 0)
 		return;
@@ -113,6 +147,10 @@ wait_child(struct sv_child *c, int ms)
 		p.events = POLLIN;
 		if (poll(&p, 1, ms) == 1)
 			reap(c);
+	} else {
+		for (waited = 0; waited < ms && !reap_if_ended(c);
+		    waited += SV_POLL_MS)
+			nanosleep(&ts, NULL);
 	}
 	kill_child(c);
 }
@@ -216,13 +254,19 @@ serve_one(int ctl, struct sv_child *c, const struct tk_supervisor_args *a)
 	}
 }
 
-/* A signer that ended on its own is reaped at once and the end logged. */
+/*
+ * A signer that ended on its own is reaped at once and the end logged;
+ * without a pidfd this looks, and returns if it is still running.
+ */
 static void
 reaped_alone(struct sv_child *c)
 {
 	pid_t pid = c->pid;
 
-	reap(c);
+	if (c->pidfd >= 0)
+		reap(c);
+	else if (!reap_if_ended(c))
+		return;
 	if (WIFSIGNALED(c->status))
 		tk_warn("signer %d killed by signal %d", (int)pid,
 		    WTERMSIG(c->status));
@@ -236,18 +280,23 @@ supervise(int ctl, const struct tk_supervisor_args *a)
 {
 	struct sv_child c = { -1, -1, 0 };
 	struct pollfd p[2];
+	int no_pidfd;
 
 	for (;;) {
 		p[0].fd = ctl;
 		p[0].events = POLLIN;
+		p[0].revents = 0;
 		p[1].fd = c.pidfd;
 		p[1].events = POLLIN;
-		if (poll(p, c.pidfd >= 0 ? 2 : 1, -1) < 0) {
+		p[1].revents = 0;
+		no_pidfd = c.pid > 0 && c.pidfd < 0;
+		if (poll(p, c.pidfd >= 0 ? 2 : 1, no_pidfd ? SV_IDLE_POLL_MS :
+		    -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (c.pidfd >= 0 && (p[1].revents & POLLIN) != 0)
+		if (no_pidfd || (c.pidfd >= 0 && (p[1].revents & POLLIN) != 0))
 			reaped_alone(&c);
 		if (p[0].revents != 0 && serve_one(ctl, &c, a) != 0)
 			break;

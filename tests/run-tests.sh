@@ -12,8 +12,22 @@
 # that the programs a test starts (twokeyd, twokey-signer,
 # twokey-verify) run under it too; each process logs to its own file,
 # and a binary fails when any of its processes reports an error (leaks
-# count as errors when the options say so).
+# count as errors when the options say so). A process killed before its
+# summary (tests kill signers on purpose) fails its binary when its log
+# reports anything beyond valgrind's header.
 set -u
+
+# Whether valgrind log $1 has an error: its summary counts some, or it
+# has none (the process was killed) and reports something all the same.
+vg_failed() {
+	if grep -q 'ERROR SUMMARY:' "$1"; then
+		grep -q 'ERROR SUMMARY: [1-9]' "$1"
+		return
+	fi
+	grep -E '^==[0-9]+== ' "$1" | grep -vqE '^==[0-9]+== ?($|'\
+'Memcheck, a memory error detector|Copyright \(C\)|Using Valgrind-|'\
+'Command: |Parent PID: )'
+}
 
 # One binary: its result in $res.status ("P F" counts), its log in
 # $res.log. Called by xargs below with the results folder first.
@@ -37,7 +51,7 @@ run_one() {
 		set +f
 		for l in "$vg"/*.log; do
 			[ -f "$l" ] || continue
-			if grep -q 'ERROR SUMMARY: [1-9]' "$l"; then
+			if vg_failed "$l"; then
 				ok=0
 				echo "== valgrind: $(basename "$l")" >>"$res.log"
 				cat "$l" >>"$res.log"
@@ -72,6 +86,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}"
 export TWOKEY_VALGRIND="${TWOKEY_VALGRIND:-}"
 
+# What a passing binary shows: its totals, and any check it skipped
+# (tk_fixture_note), so that a skip is never silent.
+summary='^\[  (PASSED|FAILED)  \]|^\[   NOTE   \]'
+
 resdir=$(mktemp -d "${TMPDIR:-/tmp}/twokey-results.XXXXXX")
 jobs=${TEST_JOBS:-1}
 if [ "$jobs" -le 1 ]; then
@@ -81,7 +99,7 @@ if [ "$jobs" -le 1 ]; then
 		res="$resdir/$(basename "$t")"
 		echo "   ($(cut -d' ' -f3 "$res.status") s)"
 		if [ "$(cut -d' ' -f2 "$res.status")" -eq 0 ]; then
-			grep -E '^\[  (PASSED|FAILED)  \]' "$res.log" |
+			grep -E "$summary" "$res.log" |
 			    sed 's/^/   /'
 		else
 			cat "$res.log"
@@ -111,7 +129,7 @@ for t in "$@"; do
 		    "$res.status") s)"; cat "$res.log"; }
 	elif [ "$jobs" -gt 1 ]; then
 		echo "== $name ($(cut -d' ' -f3 "$res.status") s)"
-		grep -E '^\[  (PASSED|FAILED)  \]' "$res.log" | sed 's/^/   /'
+		grep -E "$summary" "$res.log" | sed 's/^/   /'
 	fi
 done
 rm -rf "$resdir"

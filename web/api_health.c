@@ -111,9 +111,14 @@ web_h_metrics(struct tk_web *w, struct req *rq, struct reply *r)
 		    "# HELP twokey_signin_challenges_pending Sign-in "
 		    "challenges issued and not yet used or expired.\n"
 		    "# TYPE twokey_signin_challenges_pending gauge\n"
-		    "twokey_signin_challenges_pending %u\n",
+		    "twokey_signin_challenges_pending %u\n"
+		    "# HELP twokey_http_requests_in_flight Requests being "
+		    "answered, this one included.\n"
+		    "# TYPE twokey_http_requests_in_flight gauge\n"
+		    "twokey_http_requests_in_flight %u\n",
 		    atomic_load(&w->refused_body),
-		    atomic_load(&w->rate_limited), pending_challenges(w));
+		    atomic_load(&w->rate_limited), pending_challenges(w),
+		    atomic_load(&w->inflight));
 		off += n > 0 ? (size_t)n : 0;
 	}
 	if (off < cap)

@@ -62,6 +62,24 @@ tkd_write_config(struct tkd *d, const char *text)
 	return r;
 }
 
+static const char *
+settings(int seccomp)
+{
+	static char text[128];
+
+	snprintf(text, sizeof(text), ",\n\"request_timeout\": %u,\n"
+	    "\"signer_timeout\": %u%s", tk_fixture_ms(5000) / 1000,
+	    tk_fixture_ms(5000) / 1000, seccomp &&
+	    tk_fixture_under_valgrind() ? ",\n\"seccomp\": false" : "");
+	return text;
+}
+
+const char *
+tkd_test_settings(void)
+{
+	return settings(1);
+}
+
 int
 tkd_init(struct tkd *d, const char *name, const char *extra)
 {
@@ -93,10 +111,9 @@ tkd_init(struct tkd *d, const char *name, const char *extra)
 	snprintf(text, sizeof(text), "{\n\"listen\": \"127.0.0.1:%u\",\n"
 	    "\"pkcs11_uri\": \"%s\",\n\"signer_path\": \"%s\",\n"
 	    "\"state_dir\": \"%s/state\",\n\"user\": \"nobody\",\n"
-	    "\"log_level\": \"debug\",\n\"request_timeout\": %u,\n"
-	    "\"signer_timeout\": %u%s\n}\n",
-	    d->port, d->uri, d->signer, d->dir, tk_fixture_ms(5000) / 1000,
-	    tk_fixture_ms(5000) / 1000, extra);
+	    "\"log_level\": \"debug\"%s%s\n}\n",
+	    d->port, d->uri, d->signer, d->dir,
+	    settings(strstr(extra, "\"seccomp\"") == NULL), extra);
 	return tkd_write_config(d, text);
 }
 

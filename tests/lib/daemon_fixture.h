@@ -51,6 +51,16 @@ struct tkd_resp {
  */
 int tkd_init(struct tkd *d, const char *name, const char *extra);
 
+/*
+ * The members every twokeyd configuration of the tests carries, as a
+ * JSON fragment starting with ",", for a test that writes its own file:
+ * request_timeout and signer_timeout, scaled by tk_fixture_ms, and
+ * "seccomp": false under valgrind, which cannot install the filters
+ * (tk_fixture_under_valgrind). tkd_init adds them on its own (without
+ * "seccomp" when its extra sets that).
+ */
+const char *tkd_test_settings(void);
+
 /* Frees the shared SoftHSM2 token made by the first tkd_init. */
 void tkd_cleanup(void);
 

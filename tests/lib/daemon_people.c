@@ -77,6 +77,7 @@ store_open(struct tkd *d, struct store *s)
 	sc.uri = d->uri;
 	sc.signer_path = d->signer;
 	sc.timeout_ms = tk_fixture_ms(5000);
+	sc.no_seccomp = tk_fixture_under_valgrind();
 	if (tk_signer_start(&sc, &s->signer) != 0)
 		return -1;
 	snprintf(jpath, sizeof(jpath), "%s/state/journal.db", d->dir);

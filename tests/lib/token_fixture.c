@@ -183,6 +183,27 @@ tk_fixture_ms(unsigned int ms)
 }
 
 int
+tk_fixture_under_valgrind(void)
+{
+	const char *v = getenv("TWOKEY_VALGRIND");
+
+	return v != NULL && *v != '\0';
+}
+
+void
+tk_fixture_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("[   NOTE   ] ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+int
 tk_fixture_signer_start(const struct tk_fixture_token *fx,
     unsigned int timeout_ms, struct tk_signer **out)
 {
@@ -192,6 +213,7 @@ tk_fixture_signer_start(const struct tk_fixture_token *fx,
 	cfg.uri = fx->uri;
 	cfg.signer_path = fx->signer_path;
 	cfg.timeout_ms = tk_fixture_ms(timeout_ms == 0 ? 5000 : timeout_ms);
+	cfg.no_seccomp = tk_fixture_under_valgrind();
 	return tk_signer_start(&cfg, out);
 }
 

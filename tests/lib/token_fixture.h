@@ -56,8 +56,27 @@ int tk_fixture_token_ceremony(struct tk_fixture_token *fx);
 unsigned int tk_fixture_ms(unsigned int ms);
 
 /*
+ * Nonzero when the tests run under valgrind: $TWOKEY_VALGRIND is set and
+ * not empty (make check-valgrind). Valgrind does not know the seccomp
+ * system call, so no process under it can install a system-call filter:
+ * the tests then start the signer with no_seccomp and twokeyd with
+ * "seccomp": false, and the tests of the filters themselves skip only
+ * the checks that need one, saying so in their output.
+ */
+int tk_fixture_under_valgrind(void);
+
+/*
+ * Prints "[   NOTE   ] " and the message as one line on stdout, where
+ * tests/run-tests.sh shows it next to the binary's result: for a check
+ * a test skipped, and why.
+ */
+void tk_fixture_note(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/*
  * tk_signer_start on the fixture; timeout_ms 0 for the default (5000).
- * The timeout is scaled by tk_fixture_ms.
+ * The timeout is scaled by tk_fixture_ms; under valgrind the signer runs
+ * without its filter (tk_fixture_under_valgrind).
  */
 int tk_fixture_signer_start(const struct tk_fixture_token *fx,
     unsigned int timeout_ms, struct tk_signer **out);

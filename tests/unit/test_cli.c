@@ -467,8 +467,8 @@ init_config(const char *name, const struct tk_fixture_token *fx)
 	assert_int_equal(mkdir(dir, 0711), 0);
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:1\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", \"state_dir\": "
-	    "\"%s/state\", \"user\": \"nobody\"}\n", fx->uri, fx->signer_path,
-	    dir);
+	    "\"%s/state\", \"user\": \"nobody\"%s}\n", fx->uri,
+	    fx->signer_path, dir, tkd_test_settings());
 	snprintf(path, sizeof(path), "%s/%s/twokeyd.conf", d.dir, name);
 	snprintf(dir, sizeof(dir), "%s/twokeyd.conf", name);
 	file_in(dir, text, 0644);

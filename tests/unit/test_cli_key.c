@@ -466,12 +466,13 @@ a_grant_is_revoked_and_its_review_filed(void **state)
 	    json_array_get(j, 0), "jti")));
 	json_decref(j);
 	assert_true(strlen(jti) > 8);
-	assert_int_equal(cli(bob, "revoke", jti, "--user", "bob", NULL),
-	    TK_CLI_OK);
+	/* A jti may start with "-": "--" ends the options. */
+	assert_int_equal(cli(bob, "revoke", "--user", "bob", "--", jti,
+	    NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, ": revoked"));
 	/* Twice: the server says why not. */
-	assert_int_equal(cli(bob, "revoke", jti, "--user", "bob", NULL),
-	    TK_CLI_EREFUSED);
+	assert_int_equal(cli(bob, "revoke", "--user", "bob", "--", jti,
+	    NULL), TK_CLI_EREFUSED);
 	assert_non_null(strstr(err, "grant_not_active"));
 	assert_int_equal(cli(rita, "grants", id, "--user", "rita", NULL),
 	    TK_CLI_OK);

@@ -125,6 +125,9 @@ health_ready_and_metrics_answer_over_verified_tls(void **state)
 	assert_non_null(strstr(r.body, "\ntwokey_ready 1\n"));
 	assert_non_null(strstr(r.body, "# TYPE twokey_http_requests_total "
 	    "counter\n"));
+	/* Nothing else is being answered: only this request. */
+	assert_non_null(strstr(r.body, "\ntwokey_http_requests_in_flight "
+	    "1\n"));
 	tkd_resp_clear(&r);
 }
 
@@ -478,8 +481,8 @@ missing_token_exits_78_naming_pkcs11_uri(void **state)
 	    strpbrk(tok, ";?") : "");
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
-	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\"}",
-	    d.port, uri, d.signer, d.dir);
+	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\"%s}",
+	    d.port, uri, d.signer, d.dir, tkd_test_settings());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	assert_int_equal(tkd_run(&d, NULL), 78);
 	assert_true(tkd_log_has(&d, "pkcs11_uri: the signer could not "
@@ -508,8 +511,8 @@ check_refuses(struct tkd *d, const char *listen, const char *uri,
 
 	snprintf(text, sizeof(text), "{\"listen\": \"%s:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
-	    "\"state_dir\": \"%s/state\", \"user\": \"%s\"}", listen,
-	    d->port, uri, signer, d->dir, user);
+	    "\"state_dir\": \"%s/state\", \"user\": \"%s\"%s}", listen,
+	    d->port, uri, signer, d->dir, user, tkd_test_settings());
 	assert_int_equal(tkd_write_config(d, text), 0);
 	if (tkd_run(d, "-t") != 78 || !tkd_log_has(d, named, 0))
 		fail_msg("-t did not refuse naming \"%s\": %s", named, text);
@@ -574,7 +577,8 @@ missing_account_exits_78_naming_user(void **state)
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": "
-	    "\"twokey-no-such-user\"}", d.port, d.uri, d.signer, d.dir);
+	    "\"twokey-no-such-user\"%s}", d.port, d.uri, d.signer, d.dir,
+	    tkd_test_settings());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	assert_int_equal(tkd_run(&d, NULL), 78);
 	assert_true(tkd_log_has(&d, "user: no account named", 0));
@@ -703,7 +707,8 @@ slow_main(void *arg)
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
 	curl_easy_setopt(c, CURLOPT_READDATA, s);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT,
+	    (long)(tk_fixture_ms(20000) / 1000));
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &s->status);
 	curl_easy_cleanup(c);
@@ -727,8 +732,12 @@ sigterm_lets_a_request_in_flight_finish(void **state)
 	memset(&s, 0, sizeof(s));
 	s.d = &d;
 	assert_int_equal(pthread_create(&th, NULL, slow_main, &s), 0);
-	/* Until the headers and half the body are in. */
-	for (i = 0; i < tk_fixture_ms(5000) / 10 && s.sent < 1; i++)
+	/*
+	 * Until half the body is sent and the daemon has the headers: the
+	 * request and the /metrics one that asks are in flight.
+	 */
+	for (i = 0; i < tk_fixture_ms(5000) / 10 && (s.sent < 1 ||
+	    tkd_metric(&d, "twokey_http_requests_in_flight") < 2); i++)
 		nanosleep(&ts, NULL);
 	if (s.sent != 1) {
 		pthread_join(th, NULL);	/* s lives on this stack */
@@ -755,7 +764,8 @@ sighup_reports_a_changed_policy(void **state)
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
-	    "\"policy\": {\"quorum\": 3}}", d.port, d.uri, d.signer, d.dir);
+	    "\"policy\": {\"quorum\": 3}%s}", d.port, d.uri, d.signer, d.dir,
+	    tkd_test_settings());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	size = checkpoint_size(&d);
 	assert_true(size >= 1);

@@ -342,8 +342,8 @@ edit_policy_file(void)
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
 	    "\"log_level\": \"debug\", \"rate_limit_per_minute\": 1000, "
-	    "\"policy\": {\"elevation_max_duration\": 31536000}}", d.port,
-	    d.uri, d.signer, d.dir);
+	    "\"policy\": {\"elevation_max_duration\": 31536000}%s}", d.port,
+	    d.uri, d.signer, d.dir, tkd_test_settings());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 	assert_int_equal(kill(d.pid, SIGHUP), 0);
 	assert_true(tkd_log_has(&d, "differs from the approved policy "

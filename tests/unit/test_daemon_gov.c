@@ -785,8 +785,8 @@ write_policy(const char *policy)
 	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
 	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
 	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\", "
-	    "\"rate_limit_per_minute\": 1000, \"policy\": %s}", d.port, d.uri,
-	    d.signer, d.dir, policy);
+	    "\"rate_limit_per_minute\": 1000, \"policy\": %s%s}", d.port,
+	    d.uri, d.signer, d.dir, policy, tkd_test_settings());
 	assert_int_equal(tkd_write_config(&d, text), 0);
 }
 

@@ -74,12 +74,14 @@ group_teardown(void **state)
 /*
  * Runs tk_signer_start with stderr (ours and the signer's, which inherits
  * it) going to a file, and returns the code; *log gets what was logged.
+ * timeout 0 is the default, scaled by tk_fixture_ms; another is kept.
  */
 static int
 start_logged(const char *uri, const char *signer, unsigned int timeout,
     char *log, size_t cap)
 {
-	struct tk_signer_config cfg = { uri, signer, timeout, 0 };
+	struct tk_signer_config cfg = { uri, signer, timeout != 0 ? timeout :
+	    tk_fixture_ms(5000), tk_fixture_under_valgrind() };
 	struct tk_signer *s = NULL;
 	const char *path = tmp_path("stderr.log");
 	int saved, fd, r;

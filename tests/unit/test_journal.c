@@ -408,6 +408,33 @@ append_many_with_one_bad_entry_records_none(void **state)
 }
 
 /*
+ * Whether process pid runs twokey-signer: some word of its command line
+ * ends in it. Not its name (comm): a program run under valgrind is
+ * named after valgrind's tool, with the program among its arguments.
+ */
+static int
+runs_signer(pid_t pid)
+{
+	char path[64], buf[4096], *w;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (w = buf; w < buf + n; w += strlen(w) + 1) {
+		const char *base = strrchr(w, '/');
+
+		if (strcmp(base != NULL ? base + 1 : w, "twokey-signer") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * The twokey-signer processes under task dir (a /proc/PID/task folder):
  * its children, and the children of a signer supervisor among them.
  */
@@ -443,7 +470,7 @@ signers_under(const char *dir, pid_t *out, int max, int depth)
 			if (fgets(comm, sizeof(comm), f) == NULL)
 				comm[0] = '\0';
 			fclose(f);
-			if (strncmp(comm, "twokey-signer", 13) == 0)
+			if (runs_signer((pid_t)v))
 				out[n++] = (pid_t)v;
 			else if (depth == 0 &&
 			    strncmp(comm, "twokey-supv", 11) == 0) {

@@ -74,6 +74,8 @@ child_main(char **argv)
 	memset(&sc, 0, sizeof(sc));
 	sc.uri = argv[3];
 	sc.signer_path = argv[4];
+	sc.timeout_ms = tk_fixture_ms(5000);
+	sc.no_seccomp = tk_fixture_under_valgrind();
 	memset(&jc, 0, sizeof(jc));
 	jc.path = argv[2];
 	jc.origin = JT_ORIGIN;
@@ -120,16 +122,28 @@ next_rand(uint64_t *s)
 	return *s;
 }
 
+/*
+ * This program's own path, for the child to run: the path, not
+ * /proc/self/exe, which under valgrind names valgrind's tool.
+ */
+static char self[4096];
+
 static pid_t
 spawn_child(const char *db, int fd, int run)
 {
 	char fds[16], runs[16];
-	char *argv[] = { "/proc/self/exe", "--child", (char *)(uintptr_t)db,
+	char *argv[] = { self, "--child", (char *)(uintptr_t)db,
 	    T.fx->uri, T.fx->signer_path, fds, runs, NULL };
+	ssize_t n;
 	pid_t pid;
 
 	snprintf(fds, sizeof(fds), "%d", fd);
 	snprintf(runs, sizeof(runs), "%d", run);
+	if (self[0] == '\0') {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		assert_true(n > 0 && (size_t)n < sizeof(self) - 1);
+		self[n] = '\0';
+	}
 	if ((pid = fork()) == 0) {
 		setpgid(0, 0);
 		execv(argv[0], argv);

@@ -4,7 +4,10 @@
  * forked child that then tries one call: a refused call ends the child
  * with SIGSYS and names the call on stderr; an allowed one runs. Each
  * refusal has its control: the same call without the filter succeeds, so
- * the test could fail.
+ * the test could fail. Under valgrind, which cannot install a filter,
+ * the controls still run and the child must fail loudly instead of
+ * running unfiltered; the checks of the filter itself are skipped, each
+ * with a note.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +34,7 @@
 #include "twokey/sandbox.h"
 #include "../../firmware-host/daemon.h"
 #include "../../hsm/hsm_int.h"
+#include "../lib/token_fixture.h"
 
 enum which { NONE, TWOKEYD, SIGNER };
 enum act { EXEC, INET_SOCKET, PACKET_SOCKET, UNIX_SOCKET, FORK, PTRACE,
@@ -151,15 +155,44 @@ logged(const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+static const char *
+filter_name(enum which w)
+{
+	return w == TWOKEYD ? "twokeyd" : "signer";
+}
+
+/*
+ * Under valgrind (tk_fixture_under_valgrind), which does not know the
+ * seccomp system call: whether the child of status st found that no
+ * filter installs, and said so (exit 4 and the reason on stderr) rather
+ * than going on unfiltered. Then the check of the filter is skipped,
+ * with a note. Should a filter go in after all, the full check runs.
+ */
+static int
+filter_missing(enum which w, int st, const char *check)
+{
+	if (!tk_fixture_under_valgrind() || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 4)
+		return 0;
+	assert_true(logged(": error: ") && logged("seccomp: "));
+	tk_fixture_note("under valgrind the %s filter cannot be installed "
+	    "(its failure is reported); not checked: %s", filter_name(w),
+	    check);
+	return 1;
+}
+
 static void
 expect_refused(enum which w, enum act a, long nr)
 {
-	char needle[64];
+	char needle[64], check[64];
 	int st;
 
 	st = run(NONE, a);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	st = run(w, a);
+	snprintf(check, sizeof(check), "system call %ld refused", nr);
+	if (filter_missing(w, st, check))
+		return;
 	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
 		fail_msg("expected SIGSYS, got status 0x%x", st);
 	snprintf(needle, sizeof(needle), "seccomp: system call %ld refused",
@@ -172,6 +205,8 @@ expect_allowed(enum which w, enum act a)
 {
 	int st = run(w, a);
 
+	if (filter_missing(w, st, "an allowed call runs"))
+		return;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("expected a clean exit, got status 0x%x", st);
 }
