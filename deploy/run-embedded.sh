@@ -77,6 +77,13 @@ if [ ! -f "$conf" ]; then
 CONF
 fi
 
+if [ -n "$user_line" ]; then
+	# SIGHUP re-reads the policy after root is dropped: the account
+	# must read the file (it holds no secret; the PINs have their own).
+	chgrp twokey "$conf"
+	chmod 0640 "$conf"
+fi
+
 "$build/twokeyd" -t -c "$conf" >/dev/null
 # A configuration from an earlier run keeps its port.
 port=$(sed -n 's/^ *"listen": "[^"]*:\([0-9]*\)",$/\1/p' "$conf")

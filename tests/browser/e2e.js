@@ -5,14 +5,20 @@
  * (deploy/run-embedded.sh) on a fresh state folder and a free port:
  *
  *   alice, bob and carol enroll with the bootstrap links make run prints;
- *   alice (admin) invites dave (incident commander), erin (requester) and
- *   frank (auditor) on the invite page; each enrolls a key; dave asks for
- *   a break-glass token; his own approval is refused on the page with the
- *   server's message; bob and carol approve with a key touch; the grant
- *   appears with its expiry; dave files the post-incident review; bob
- *   rejects dave's second request with a reason; a key whose signature
+ *   alice (admin) invites dave (incident commander, a governed role: with
+ *   a reason and a ticket), erin (requester) and frank (auditor) on the
+ *   invite page; each enrolls a key, dave's enrollment waiting as a
+ *   change for the approvers; alice's own approval of her proposal is
+ *   refused on the page; bob reads its before/after diff and approves,
+ *   carol too, and dave exists; dave asks for a break-glass token; his
+ *   own approval is refused on the page with the server's message; bob
+ *   and carol approve with a key touch; the grant appears with its
+ *   expiry; dave files the post-incident review; bob rejects dave's
+ *   second request with a reason; a key whose signature
  *   does not verify is refused on the sign-in page; frank exports the
- *   journal from the page, and twokey-verify accepts it.
+ *   journal from the page, and twokey-verify accepts it; the policy file
+ *   is edited outside the quorum and reloaded (SIGHUP), and the pages
+ *   show the drift to everyone signed in.
  *
  * A screenshot of each page is kept in the run's temporary folder, whose
  * path is printed. Usage: node e2e.js BUILD_DIR (from the project root,
@@ -146,21 +152,28 @@ async function message(page, selector, kind) {
 	return (await box.textContent()).trim();
 }
 
-async function enroll(p, link, tmp, label) {
+/* Enrolls p's key; for a governed role, the id of the change it waits on. */
+async function enroll(p, link, tmp, label, governed) {
 	step = `${p.name} enrolls`;
 	await p.page.goto(link);
 	if (label)
 		await shot(p, tmp, label);
 	await p.page.click("#enroll-button");
 	const text = await message(p.page, "#msg", "ok");
-	if (!text.includes(`enrolled, ${p.name}`))
+	const want = governed ? new RegExp(`^Your key is registered, ` +
+	    `${p.name}, and your enrollment is waiting for the approvers ` +
+	    `\\(change (\\d+)\\)`) : new RegExp(`enrolled, ${p.name}`);
+	const m = want.exec(text);
+	if (m === null)
 		throw new Error(`enrollment of ${p.name}: ${text}`);
 	const { credentials } = await p.cdp.send("WebAuthn.getCredentials",
 	    { authenticatorId: p.authenticatorId });
 	if (credentials.length !== 1)
 		throw new Error(`${p.name}'s key holds ` +
 		    `${credentials.length} credentials`);
-	log(`${p.name} enrolled a key`);
+	log(`${p.name} enrolled a key${governed ? `; change ${m[1]} ` +
+	    "waits for the approvers" : ""}`);
+	return governed ? Number(m[1]) : 0;
 }
 
 async function signIn(p, tmp, label) {
@@ -175,16 +188,32 @@ async function signIn(p, tmp, label) {
 	log(`${p.name} signed in`);
 }
 
-async function invite(admin, name, team, roles) {
+/* gov: {reason, ticket} for a governed role (commander, approver, admin). */
+async function invite(admin, name, team, roles, gov, tmp) {
 	step = `${admin.name} invites ${name}`;
 	await admin.page.goto("/invite.html");
 	await admin.page.locator("#signout").waitFor();
 	await admin.page.fill("#name", name);
 	await admin.page.fill("#team", team);
-	for (const r of ["requester", "commander", "auditor"])
+	for (const r of ["requester", "auditor", "commander", "approver",
+	    "admin"])
 		await admin.page.setChecked(`#role-${r}`, roles.includes(r));
+	if (gov) {
+		/* Without them the page says what is missing. */
+		await admin.page.click("#invite-submit");
+		const missing = await message(admin.page, "#msg", "error");
+		if (!/need the quorum: give the reason and the ticket/
+		    .test(missing))
+			throw new Error(`governed invitation: ${missing}`);
+		await admin.page.fill("#reason", gov.reason);
+		await admin.page.fill("#ticket", gov.ticket);
+		await shot(admin, tmp, "04-invite-governed");
+	}
 	await admin.page.click("#invite-submit");
-	await message(admin.page, "#msg", "ok");
+	const done = await message(admin.page, "#msg", "ok");
+	if (gov && !/two approvers other than you must approve it/
+	    .test(done))
+		throw new Error(`governed invitation: ${done}`);
 	const link = await admin.page.inputValue("#link");
 	if (!/\/enroll\.html#tki_/.test(link))
 		throw new Error(`invitation link for ${name}: ${link}`);
@@ -238,6 +267,79 @@ async function exportAndVerify(auditor, tmp, root) {
 	log(`twokey-verify: ${out.trim().split("\n").slice(0, 2).join(";")}`);
 }
 
+/*
+ * dave's enrollment, change id: alice proposed it, so her approval is
+ * refused; bob reads the diff and approves, carol too; dave exists.
+ */
+async function approveEnrollment(p, id, tmp) {
+	const self = await approve(p.alice, id, "error");
+	if (!new RegExp("refused: requester cannot approve " +
+	    "\\(self_approval\\)\\. You proposed this change yourself: " +
+	    "it needs two approvers other than you\\.$").test(self))
+		throw new Error(`alice's own approval: ${self}`);
+	await shot(p.alice, tmp, "05-change-self-approval-refused");
+	log(`alice's own approval refused: "${self}"`);
+
+	await signIn(p.bob);
+	step = "bob reads the change";
+	const card = p.bob.page.locator(`#req-${id}`);
+	await card.waitFor();
+	const facts = await card.textContent();
+	for (const want of ["Change " + id + ": person.enroll",
+	    "Enroll dave (team ops) with the roles commander",
+	    "Proposed by", "alice (team ops)", "on call for the database",
+	    "CHG-1042", "0 of the 2 approvals needed", "Open until",
+	    "nothing before; after the change", "credential.aaguid"])
+		if (!facts.includes(want))
+			throw new Error(`change card lacks "${want}"`);
+	const row = (await card.locator("tr", { hasText: "roles" }).first()
+	    .textContent()).trim();
+	if (!/^rolescommander$/.test(row))
+		throw new Error(`change diff row: ${row}`);
+	await shot(p.bob, tmp, "05-change-before-approval");
+	const first = await approve(p.bob, id, "ok");
+	if (!/change is now pending \(1 approval counted\)/.test(first))
+		throw new Error(`bob's approval: ${first}`);
+	log(`bob approved change ${id}: "${first}"`);
+
+	await signIn(p.carol);
+	const second = await approve(p.carol, id, "ok");
+	if (!/change is now applied \(2 approvals counted\)/.test(second))
+		throw new Error(`carol's approval: ${second}`);
+	await shot(p.carol, tmp, "05-change-applied");
+	log(`carol approved change ${id}: "${second}"`);
+}
+
+/*
+ * Root edits the policy in the file and reloads: not applied, and every
+ * signed-in page says so.
+ */
+async function policyDrift(p, state, tmp) {
+	step = "the policy file drifts";
+	const conf = path.join(state, "twokeyd.conf");
+	const text = fs.readFileSync(conf, "utf8");
+	const edited = text.replace(/("max_connections_per_address": \d+)\n}/,
+	    '$1,\n  "policy": { "review_due": 86400 }\n}');
+	if (edited === text)
+		throw new Error(`cannot edit the policy in ${conf}`);
+	fs.writeFileSync(conf, edited);
+	daemon.kill("SIGHUP");
+	/* The reload is asynchronous: read the page until it tells. */
+	for (let i = 0; i < 100; i++) {
+		await p.page.goto("/grants.html");
+		await p.page.locator("#signout").waitFor();
+		if (await p.page.locator("#drift").count() > 0)
+			break;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	const banner = (await p.page.locator("#drift").textContent()).trim();
+	if (!/^Policy drift: .*\(review_due\)\. The edit is not applied/
+	    .test(banner))
+		throw new Error(`drift banner: ${banner}`);
+	await shot(p, tmp, "13-policy-drift");
+	log(`drift shown: "${banner.slice(0, 70)}..."`);
+}
+
 async function mainJob(tmp) {
 	const port = await freePort();
 	step = "make run's daemon starts";
@@ -272,13 +374,18 @@ async function mainJob(tmp) {
 	await signIn(p.alice, tmp, "02-signin");
 	await shot(p.alice, tmp, "03-requests-empty");
 	const inv = {
-		dave: await invite(p.alice, "dave", "ops", ["commander"]),
+		dave: await invite(p.alice, "dave", "ops", ["commander"],
+		    { reason: "on call for the database from Monday",
+		    ticket: "CHG-1042" }, tmp),
 		erin: await invite(p.alice, "erin", "dev", ["requester"]),
 		frank: await invite(p.alice, "frank", "audit", ["auditor"]),
 	};
 	await shot(p.alice, tmp, "04-invite");
-	for (const n of ["dave", "erin", "frank"])
-		await enroll(p[n], inv[n]);
+	const change = await enroll(p.dave, inv.dave, tmp, null, true);
+	await shot(p.dave, tmp, "04-enroll-waiting");
+	await enroll(p.erin, inv.erin);
+	await enroll(p.frank, inv.frank);
+	await approveEnrollment(p, change, tmp);
 
 	/* A key whose answer does not verify: refused, and said so. */
 	step = "erin's key gives a bad signature";
@@ -308,7 +415,7 @@ async function mainJob(tmp) {
 	await shot(p.dave, tmp, "06-self-approval-refused");
 	log(`dave's own approval refused: "${self}"`);
 
-	await signIn(p.bob);
+	await p.bob.page.goto("/requests.html");
 	const card = p.bob.page.locator(`#req-${id}`);
 	await card.waitFor();
 	const facts = await card.textContent();
@@ -323,7 +430,6 @@ async function mainJob(tmp) {
 		throw new Error(`bob's approval: ${first}`);
 	log(`bob approved: "${first}"`);
 
-	await signIn(p.carol);
 	const second = await approve(p.carol, id, "ok");
 	if (!/granted \(2 approvals counted\)/.test(second))
 		throw new Error(`carol's approval: ${second}`);
@@ -370,6 +476,7 @@ async function mainJob(tmp) {
 
 	await signIn(p.frank, tmp);
 	await exportAndVerify(p.frank, tmp, root);
+	await policyDrift(p.frank, state, tmp);
 }
 
 async function stopDaemon() {

@@ -111,7 +111,12 @@ var tk = (function () {
 		signin_failed: "Use the key you enrolled with this name.",
 		unauthenticated: "Your session has ended; sign in again.",
 		csrf_failed: "Your session has ended; sign in again.",
-		not_pending: "It was decided or expired meanwhile; refresh."
+		not_pending: "It was decided or expired meanwhile; refresh.",
+		quorum_required: "Give a reason and a ticket: the " +
+		    "approvers decide on them.",
+		change_stale: "What it would change was changed meanwhile; " +
+		    "it can no longer apply. Propose it again if still " +
+		    "needed."
 	};
 
 	/* Says what went wrong, in words: the server's message first. */
@@ -314,6 +319,46 @@ var tk = (function () {
 		top.appendChild(out);
 	}
 
+	var policy = null;
+
+	/* The approved policy's quorum (2 until the policy is read). */
+	function quorum() {
+		return policy && policy.approved && policy.approved.quorum ?
+		    policy.approved.quorum : 2;
+	}
+
+	/* "two" approvers reads better than "2" in a sentence. */
+	function count(n) {
+		var words = ["zero", "one", "two", "three", "four", "five"];
+
+		return n >= 0 && n < words.length ? words[n] : String(n);
+	}
+
+	/*
+	 * A policy file edited outside the quorum is not applied; everyone
+	 * signed in is told, since the file no longer says what runs.
+	 */
+	function driftBanner() {
+		var d = policy && policy.drift, box, keys, top;
+
+		if (!d || !d.active)
+			return;
+		keys = Object.keys(d.after || {}).concat(Object.keys(
+		    d.before || {})).filter(function (k, i, all) {
+			return all.indexOf(k) === i;
+		}).sort();
+		box = el("div", { id: "drift", "class": "drift",
+		    role: "alert" }, el("strong", { text: "Policy drift: " }),
+		    "the configuration file's policy differs from the " +
+		    "approved one" + (d.since ? " since " + when(d.since) :
+		    "") + (keys.length ? " (" + keys.join(", ") + ")" : "") +
+		    ". The edit is not applied: the approved policy stays " +
+		    "in force. An admin proposes the change for the quorum " +
+		    "(policy.set), or the file is put back.");
+		top = document.getElementById("top");
+		top.parentNode.insertBefore(box, top.nextSibling);
+	}
+
 	/* The signed-in person, or off to the sign-in page. */
 	async function requireSession(current) {
 		var p = null, r;
@@ -334,6 +379,13 @@ var tk = (function () {
 		}
 		sessionStorage.setItem(PERSON, JSON.stringify(p));
 		header(p, current);
+		try {
+			policy = await api("GET", "/api/v1/policy");
+		} catch (e) {
+			/* The pages work without it: quorum 2, no banner. */
+			policy = null;
+		}
+		driftBanner();
 		return p;
 	}
 
@@ -342,7 +394,7 @@ var tk = (function () {
 		say: say, keyAssert: keyAssert, keyCreate: keyCreate,
 		rememberCredential: rememberCredential, person: person,
 		hasRole: hasRole, signedIn: signedIn, forget: forget,
-		when: when, duration: duration,
+		when: when, duration: duration, quorum: quorum, count: count,
 		requireSession: requireSession
 	};
 }());

@@ -1,6 +1,7 @@
 /*
  * Enrollment by invitation: the registration challenge bound to the
- * invitation, the key's registration (WebAuthn create), the person.
+ * invitation, the key's registration (WebAuthn create), the person; or,
+ * for a governed role, the change that waits for the approvers.
  */
 "use strict";
 
@@ -36,11 +37,23 @@ document.addEventListener("DOMContentLoaded", function () {
 			reg.challenge_id = ch.challenge_id;
 			r = await tk.api("POST", "/api/v1/enroll", reg);
 			tk.rememberCredential(reg.credential_id);
+			code.value = "";
+			if (r.change) {
+				/* 202: a governed role; the quorum decides. */
+				tk.say(msg, "ok", "Your key is registered, " +
+				    r.name + ", and your enrollment is " +
+				    "waiting for the approvers (change " +
+				    r.change.id + "). Your roles can get " +
+				    "or give access, so approvers other " +
+				    "than the person who invited you must " +
+				    "approve it. You can sign in with this " +
+				    "key once they have.");
+				return;
+			}
 			tk.say(msg, "ok", "Your key is enrolled, " +
 			    r.person.name + " (team " + r.person.team +
 			    ", roles " + r.person.roles.join(", ") + "). " +
 			    "You can sign in with it now.");
-			code.value = "";
 			document.getElementById("next").hidden = false;
 		} catch (e) {
 			tk.say(msg, "error", "Enrollment refused: " +

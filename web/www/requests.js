@@ -1,7 +1,10 @@
 /*
- * Pending requests, each with everything that matters before signing,
- * and the approve and reject ceremonies: the server's challenge for this
- * request and this decision, one key touch, the vote.
+ * Pending requests and governed changes, each with everything that
+ * matters before signing (for a change: what it does, its before/after
+ * diff, why, the ticket, who proposed it), and the approve and reject
+ * ceremonies: the server's challenge for this request and this decision,
+ * one key touch, the vote. A change's challenge is bound to the digest
+ * of exactly the diff shown.
  */
 "use strict";
 
@@ -10,7 +13,7 @@
 	/* Members shown in their own rows; any other is shown as it is. */
 	var KNOWN = ["v", "kind", "requester", "rid", "created", "ttl",
 	    "duration", "service_account", "connector", "incident", "reason",
-	    "ticket", "scopes", "diff", "change"];
+	    "ticket", "scopes"];
 
 	function fact(dl, term, value) {
 		if (value === undefined || value === null || value === "")
@@ -43,53 +46,114 @@
 		return typeof v === "string" ? v : JSON.stringify(v);
 	}
 
-	/*
-	 * A change's before and after, whatever its shape: an object with
-	 * before/after members, a list of {path|field|key, before|old,
-	 * after|new} entries, or a map of field to {before, after}.
-	 */
-	function diffTable(d) {
-		var t = el("table"), body = el("tbody"), rows = [], keys;
+	/* A value on one line: strings bare, lists of strings joined. */
+	function plain(v) {
+		if (v === undefined)
+			return "(none)";
+		if (Array.isArray(v) && v.length > 0 && v.every(function (e) {
+			return typeof e === "string";
+		}))
+			return v.join(", ");
+		return show(v);
+	}
 
-		t.appendChild(el("caption", { text: "Requested change" }));
-		t.appendChild(el("thead", {}, el("tr", {},
+	function isObject(v) {
+		return v !== null && typeof v === "object" && !Array.isArray(v);
+	}
+
+	/*
+	 * before and after member by member, as the CLI shows them: plain
+	 * values first, then nested objects under dotted names
+	 * (credential.aaguid), rows that stay the same marked so.
+	 */
+	function diffRows(prefix, b, a, depth, rows) {
+		var keys = Object.keys(b || {}).concat(Object.keys(a || {}))
+		    .filter(function (k, i, all) {
+			return all.indexOf(k) === i;
+		}).sort();
+		var deep = function (k) {
+			var vb = (b || {})[k], va = (a || {})[k];
+
+			return depth < 4 && (isObject(vb) || isObject(va)) &&
+			    (vb === undefined || isObject(vb)) &&
+			    (va === undefined || isObject(va));
+		};
+
+		keys.filter(function (k) { return !deep(k); }).forEach(
+		    function (k) {
+			rows.push([prefix + k, (b || {})[k], (a || {})[k]]);
+		});
+		keys.filter(deep).forEach(function (k) {
+			diffRows(prefix + k + ".", (b || {})[k], (a || {})[k],
+			    depth + 1, rows);
+		});
+	}
+
+	/*
+	 * The diff as a table. Something new (nothing before, as for an
+	 * enrollment) is shown as its values alone: a column of "(none)"
+	 * only crowds a phone's screen.
+	 */
+	function diffTable(q) {
+		var t = el("table", { "class": "diff" }), body = el("tbody");
+		var rows = [], added = Object.keys(q.before || {}).length === 0;
+
+		t.appendChild(el("caption", { text: added ? "What changes: " +
+		    "nothing before; after the change" : "What changes: " +
+		    "before and after" }));
+		t.appendChild(el("thead", {}, added ? el("tr", {},
+		    el("th", { scope: "col", text: "Field" }),
+		    el("th", { scope: "col", text: "After" })) : el("tr", {},
 		    el("th", { scope: "col", text: "Field" }),
 		    el("th", { scope: "col", text: "Before" }),
 		    el("th", { scope: "col", text: "After" }))));
-		if (Array.isArray(d)) {
-			d.forEach(function (e) {
-				rows.push([e.path || e.field || e.key || "",
-				    "before" in e ? e.before : e.old,
-				    "after" in e ? e.after : e["new"]]);
-			});
-		} else if (d && typeof d === "object" && ("before" in d ||
-		    "after" in d)) {
-			keys = {};
-			Object.keys(d.before || {}).concat(
-			    Object.keys(d.after || {})).forEach(function (k) {
-				keys[k] = 1;
-			});
-			Object.keys(keys).sort().forEach(function (k) {
-				rows.push([k, (d.before || {})[k],
-				    (d.after || {})[k]]);
-			});
-		} else if (d && typeof d === "object") {
-			Object.keys(d).sort().forEach(function (k) {
-				var e = d[k] || {};
-
-				rows.push([k, e.before, e.after]);
-			});
-		}
+		diffRows("", q.before, q.after, 0, rows);
 		rows.forEach(function (r) {
-			body.appendChild(el("tr", {},
-			    el("th", { scope: "row", text: r[0] }),
-			    el("td", { "class": "before", text: r[1] ===
-			    undefined ? "(none)" : show(r[1]) }),
-			    el("td", { "class": "after", text: r[2] ===
-			    undefined ? "(none)" : show(r[2]) })));
+			var same = JSON.stringify(r[1]) ===
+			    JSON.stringify(r[2]);
+			var tr = el("tr", { "class": same ? "same" :
+			    "changed" }, el("th", { scope: "row",
+			    text: r[0] }));
+
+			if (!added)
+				tr.appendChild(el("td", { "class": same ? "" :
+				    "before", text: plain(r[1]) }));
+			tr.appendChild(el("td", { "class": same ? "" : "after",
+			    text: same ? "(unchanged)" : plain(r[2]) }));
+			body.appendChild(tr);
 		});
 		t.appendChild(body);
 		return t;
+	}
+
+	/* What the change does, in one sentence. */
+	function summary(q) {
+		var a = q.after || {}, b = q.before || {};
+		var keys = Object.keys(a).filter(function (k) {
+			return k !== "name";
+		});
+
+		switch (q.type) {
+		case "person.enroll":
+			return "Enroll " + a.name + " (team " + a.team +
+			    ") with the roles " + plain(a.roles) + " and " +
+			    "the security key they registered.";
+		case "credential.add":
+			return "Add a security key to " + a.name + ".";
+		case "person.update":
+			return "Change " + a.name + "'s " + keys.join(" and ") +
+			    ".";
+		case "person.reactivate":
+			return "Reactivate " + a.name + " (now " + b.state +
+			    ").";
+		case "policy.set":
+			return "Change the policy: " +
+			    Object.keys(a).join(", ") + ".";
+		case "inventory.import":
+			return "Import the service-account inventory.";
+		default:
+			return q.type + " on " + q.target + ".";
+		}
 	}
 
 	function votes(list) {
@@ -137,13 +201,59 @@
 		return dl;
 	}
 
+	function approvalsSoFar(r) {
+		var n = (r.votes || []).filter(function (v) {
+			return v.decision === "approve";
+		}).length;
+		var box = el("div", {}, el("p", { "class": "count",
+		    text: n + " of the " + tk.quorum() + " approvals needed " +
+		    "(the proposer's own never counts)" }));
+		var v = votes(r.votes);
+
+		box.appendChild(typeof v === "string" ? el("p", { text: v }) :
+		    v);
+		return box;
+	}
+
+	function changeFacts(r) {
+		var q = r.request || {}, dl = el("dl", { "class": "facts" });
+		var me = tk.person();
+
+		fact(dl, "What", summary(q));
+		fact(dl, "Proposed by", (r.requester_name || q.requester) +
+		    (r.requester_team ? " (team " + r.requester_team + ")" :
+		    "") + (me && me.name === (r.requester_name ||
+		    q.requester) ? ", that is you" : ""));
+		fact(dl, "Type", q.type);
+		fact(dl, "Target", q.target);
+		fact(dl, "Why", q.reason);
+		fact(dl, "Ticket", q.ticket);
+		fact(dl, "Proposed at", tk.when(r.created));
+		fact(dl, "Open until", tk.when(r.expires));
+		fact(dl, "Approvals so far", approvalsSoFar(r));
+		fact(dl, "Change digest", el("code", { text: r.digest }));
+		return dl;
+	}
+
+	/* The refusal in words; a proposer is told why plainly. */
+	function refusal(r, e) {
+		if (r.kind === "change" && e instanceof tk.ApiError &&
+		    e.code === "self_approval")
+			return e.message + " (self_approval). You proposed " +
+			    "this change yourself: it needs " +
+			    tk.count(tk.quorum()) + " approvers other than " +
+			    "you.";
+		return tk.describe(e);
+	}
+
 	/* One decision: challenge, key touch, vote. */
 	async function decide(r, decision, reason, box, buttons) {
 		var path = "/api/v1/requests/" + r.id, ch, a, res;
+		var noun = r.kind === "change" ? "change" : "request";
 
 		buttons.forEach(function (b) { b.disabled = true; });
 		tk.say(box, "info", "Touch your security key to " + decision +
-		    " request " + r.id + ".");
+		    " " + noun + " " + r.id + ".");
 		try {
 			ch = await tk.api("POST", path + "/challenge",
 			    { decision: decision });
@@ -153,14 +263,14 @@
 			res = await tk.api("POST", path + "/votes", a);
 			tk.say(box, "ok", (decision === "approve" ?
 			    "Your approval is recorded. " : "Your rejection " +
-			    "is recorded. ") + "The request is now " +
+			    "is recorded. ") + "The " + noun + " is now " +
 			    res.state + " (" + res.approvals +
 			    " approval" + (res.approvals === 1 ? "" : "s") +
 			    " counted).");
 		} catch (e) {
 			tk.say(box, "error", "Your " + (decision === "approve" ?
 			    "approval" : "rejection") + " was refused: " +
-			    tk.describe(e));
+			    refusal(r, e));
 		}
 		buttons.forEach(function (b) { b.disabled = false; });
 	}
@@ -168,15 +278,21 @@
 	function card(r) {
 		var id = "req-" + r.id, box, approve, reject, form, reason;
 		var art = el("article", { "class": "card" + (r.kind ===
-		    "break-glass" ? " breakglass" : ""), id: id,
+		    "break-glass" ? " breakglass" : r.kind === "change" ?
+		    " change" : ""), id: id,
 		    "aria-labelledby": id + "-h" });
 
-		art.appendChild(el("h2", { id: id + "-h", text: "Request " +
-		    r.id + ": " + r.kind }));
-		art.appendChild(facts(r));
-		if (r.request && (r.request.diff || r.request.change))
-			art.appendChild(diffTable(r.request.diff ||
-			    r.request.change));
+		if (r.kind === "change") {
+			art.appendChild(el("h2", { id: id + "-h",
+			    text: "Change " + r.id + ": " +
+			    (r.request || {}).type }));
+			art.appendChild(changeFacts(r));
+			art.appendChild(diffTable(r.request || {}));
+		} else {
+			art.appendChild(el("h2", { id: id + "-h", text:
+			    "Request " + r.id + ": " + r.kind }));
+			art.appendChild(facts(r));
+		}
 		approve = el("button", { type: "button", "class": "approve",
 		    text: "Approve with security key" });
 		reject = el("button", { type: "button", "class": "danger",
