@@ -129,26 +129,36 @@ struct proposal {
 };
 
 static int
-proposal_parse(json_t *root, struct proposal *pr)
+proposal_parse(json_t *root, struct proposal *pr, char *why, size_t whylen)
 {
-	const char *k;
+	const char *k, *type;
 	json_t *v;
 
 	if (!json_is_object(root) || json_object_size(root) != 4)
-		return TK_APR_ERR_INVALID;
+		goto shape;
 	json_object_foreach(root, k, v)
 		if (strcmp(k, "type") != 0 && strcmp(k, "reason") != 0 &&
 		    strcmp(k, "ticket") != 0 && strcmp(k, "args") != 0)
-			return TK_APR_ERR_INVALID;
+			goto shape;
 	pr->reason = json_string_value(json_object_get(root, "reason"));
 	pr->ticket = json_string_value(json_object_get(root, "ticket"));
 	pr->args = json_object_get(root, "args");
 	if (tk_apr_check_text(pr->reason, TK_TEXT_MAX) != 0 ||
 	    tk_apr_check_token(pr->ticket) != 0 || !json_is_object(pr->args))
+		goto shape;
+	type = json_string_value(json_object_get(root, "type"));
+	if ((pr->type = tk_change_find(type)) == NULL) {
+		(void)snprintf(why, whylen, "unknown change type \"%s\"",
+		    type != NULL && tk_apr_check_token(type) == 0 ? type :
+		    "(not a name)");
 		return TK_APR_ERR_INVALID;
-	pr->type = tk_change_find(json_string_value(json_object_get(root,
-	    "type")));
-	return pr->type == NULL ? TK_APR_ERR_INVALID : TK_APR_OK;
+	}
+	return TK_APR_OK;
+shape:
+	(void)snprintf(why, whylen, "a change is {\"type\", \"reason\" "
+	    "(text), \"ticket\" (a name), \"args\" (an object)} and "
+	    "nothing else");
+	return TK_APR_ERR_INVALID;
 }
 
 static json_t *
@@ -271,7 +281,8 @@ out:
 
 int
 tk_approvals_propose(struct tk_approvals *ap, int64_t proposer,
-    const char *json, size_t len, int64_t *request_id)
+    const char *json, size_t len, int64_t *request_id, char *why,
+    size_t whylen)
 {
 	struct tk_change_ctx c;
 	struct proposal pr;
@@ -293,7 +304,8 @@ tk_approvals_propose(struct tk_approvals *ap, int64_t proposer,
 	rc = TK_APR_ERR_INVALID;
 	if (json == NULL || len == 0 || len > TK_CHANGE_PROPOSAL_MAX ||
 	    (root = json_loadb(json, len, JSON_REJECT_DUPLICATES,
-	    NULL)) == NULL || (rc = proposal_parse(root, &pr)) != 0 ||
+	    NULL)) == NULL || (rc = proposal_parse(root, &pr, c.why,
+	    sizeof(c.why))) != 0 ||
 	    (rc = propose_in(ap, &c, &pr, request_id)) != 0)
 		goto refuse;
 	json_decref(root);
@@ -306,6 +318,8 @@ refuse:
 	json_decref(root);
 	tk_store_rollback(ap);
 	*request_id = 0;
+	if (why != NULL && whylen > 0)
+		(void)snprintf(why, whylen, "%s", c.why);
 	if (rc == TK_APR_ERR_DB || rc == TK_APR_ERR_NOMEM)
 		return rc;
 	return tk_apr_refuse(ap, p.id != 0 ? p.name : "-", "change.propose",

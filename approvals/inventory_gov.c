@@ -255,7 +255,7 @@ propose_args(struct tk_approvals *ap, const struct tk_inv_submission *s,
 	    s->ticket != NULL ? s->ticket : "", "args", args);
 	if (prop != NULL && (text = json_dumps(prop, JSON_COMPACT)) != NULL)
 		rc = tk_approvals_propose(ap, s->person, text, strlen(text),
-		    change_id);
+		    change_id, NULL, 0);
 	free(text);
 	json_decref(prop);
 	return rc;

@@ -3,6 +3,8 @@
  * file as JSON. A policy that would weaken the two-person rule (a quorum
  * below 2) is refused at load, never silently raised.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,27 +92,53 @@ ttl_ok(int64_t v)
 }
 
 int
-tk_policy_validate(const struct tk_policy *p)
+tk_policy_check(const struct tk_policy *p, char *why, size_t whylen)
 {
-	if (p == NULL)
-		return TK_APR_ERR_INVALID;
+	const struct {
+		const char *key;
+		int64_t v;
+	} ttls[] = {
+		{ "challenge_ttl", p->challenge_ttl },
+		{ "pending_ttl", p->pending_ttl },
+		{ "breakglass_max_ttl", p->breakglass_max_ttl },
+		{ "elevation_max_duration", p->elevation_max_duration },
+		{ "review_due", p->review_due },
+	};
+	size_t i;
+
 	if (p->quorum < 2 || p->quorum > TK_QUORUM_MAX) {
-		tk_error("quorum %u refused: two-person rule needs 2 to %d",
+		(void)snprintf(why, whylen, "quorum %u refused: the "
+		    "two-person rule needs 2 to %d distinct approvers",
 		    p->quorum, TK_QUORUM_MAX);
 		return TK_APR_ERR_POLICY;
 	}
-	if (!ttl_ok(p->challenge_ttl) || !ttl_ok(p->pending_ttl) ||
-	    !ttl_ok(p->breakglass_max_ttl) ||
-	    !ttl_ok(p->elevation_max_duration) || !ttl_ok(p->review_due)) {
-		tk_error("policy durations must be 1 s to 366 days");
-		return TK_APR_ERR_POLICY;
-	}
+	for (i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++)
+		if (!ttl_ok(ttls[i].v)) {
+			(void)snprintf(why, whylen, "policy key \"%s\" must "
+			    "be 1 to %lld seconds (366 days)", ttls[i].key,
+			    (long long)MAX_TTL);
+			return TK_APR_ERR_POLICY;
+		}
 	if (p->issuer == NULL || *p->issuer == '\0' ||
 	    p->audience == NULL || *p->audience == '\0') {
-		tk_error("policy needs an issuer and an audience");
+		(void)snprintf(why, whylen, "policy needs an issuer and an "
+		    "audience");
 		return TK_APR_ERR_POLICY;
 	}
 	return TK_APR_OK;
+}
+
+int
+tk_policy_validate(const struct tk_policy *p)
+{
+	char why[TK_WHY_MAX];
+	int rc;
+
+	if (p == NULL)
+		return TK_APR_ERR_INVALID;
+	if ((rc = tk_policy_check(p, why, sizeof(why))) != 0)
+		tk_error("%s", why);
+	return rc;
 }
 
 /* {connector: [scope, ...]} into rules. */
@@ -192,28 +220,6 @@ get_str(json_t *root, const char *key, char **v)
 	return 0;
 }
 
-static int
-known_keys_only(json_t *root)
-{
-	static const char *known[] = { "quorum", "distinct_teams",
-	    "challenge_ttl", "pending_ttl", "breakglass_max_ttl",
-	    "elevation_max_duration", "review_due", "overdue_review_blocks",
-	    "issuer", "audience", "blocked", "templates", "aaguids",
-	    "origins" };
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(root, key, v) {
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return -1;
-	}
-	return 0;
-}
-
 /* An AAGUID: 32 lowercase hex digits. */
 static int
 aaguid_ok(const char *s)
@@ -271,77 +277,174 @@ get_bool(json_t *root, const char *key, int *v)
 	return 0;
 }
 
-static int
-fields_from_json(json_t *root, struct tk_policy *p)
+enum field_kind { F_INT, F_BOOL, F_TEXT, F_LIST, F_RULES };
+
+/* Every key a policy may hold, and how its value is read. */
+static const struct policy_field {
+	const char *key;
+	enum field_kind kind;
+	size_t off;		/* of the member in struct tk_policy */
+	size_t count_off;	/* of its count, for lists */
+	int (*ok)(const char *);
+	const char *expected;	/* in words, for the refusal */
+} policy_fields[] = {
+#define AT(m) offsetof(struct tk_policy, m)
+	{ "quorum", F_INT, 0, 0, NULL, "an integer" },
+	{ "distinct_teams", F_BOOL, AT(distinct_teams), 0, NULL,
+	    "true or false" },
+	{ "challenge_ttl", F_INT, AT(challenge_ttl), 0, NULL,
+	    "an integer (seconds)" },
+	{ "pending_ttl", F_INT, AT(pending_ttl), 0, NULL,
+	    "an integer (seconds)" },
+	{ "breakglass_max_ttl", F_INT, AT(breakglass_max_ttl), 0, NULL,
+	    "an integer (seconds)" },
+	{ "elevation_max_duration", F_INT, AT(elevation_max_duration), 0,
+	    NULL, "an integer (seconds)" },
+	{ "review_due", F_INT, AT(review_due), 0, NULL,
+	    "an integer (seconds)" },
+	{ "overdue_review_blocks", F_BOOL, AT(overdue_review_blocks), 0,
+	    NULL, "true or false" },
+	{ "issuer", F_TEXT, AT(issuer), 0, NULL, "printable text" },
+	{ "audience", F_TEXT, AT(audience), 0, NULL, "printable text" },
+	{ "aaguids", F_LIST, AT(aaguids), AT(naaguids), aaguid_ok,
+	    "a list of up to 64 distinct AAGUIDs, 32 lowercase hex digits "
+	    "each" },
+	{ "origins", F_LIST, AT(origins), AT(norigins), origin_ok,
+	    "a list of up to 64 distinct origins, https://host[:port]" },
+	{ "blocked", F_RULES, AT(blocked), AT(nblocked), NULL,
+	    "an object mapping connectors (or \"*\") to lists of scopes" },
+	{ "templates", F_RULES, AT(templates), AT(ntemplates), NULL,
+	    "an object mapping connectors to lists of scopes" },
+#undef AT
+};
+
+static const struct policy_field *
+policy_field(const char *key)
 {
+	size_t i;
+
+	for (i = 0; i < sizeof(policy_fields) / sizeof(policy_fields[0]);
+	    i++)
+		if (strcmp(policy_fields[i].key, key) == 0)
+			return &policy_fields[i];
+	return NULL;
+}
+
+/* Reads one key's value into p; nonzero when it has the wrong form. */
+static int
+field_read(json_t *root, const struct policy_field *f, struct tk_policy *p)
+{
+	char *m = (char *)p + f->off;
 	int64_t q = p->quorum;
 
-	if (!json_is_object(root) || known_keys_only(root) != 0)
-		return -1;
-	if (get_int(root, "quorum", &q) != 0 ||
-	    get_bool(root, "distinct_teams", &p->distinct_teams) != 0 ||
-	    get_int(root, "challenge_ttl", &p->challenge_ttl) != 0 ||
-	    get_int(root, "pending_ttl", &p->pending_ttl) != 0 ||
-	    get_int(root, "breakglass_max_ttl", &p->breakglass_max_ttl) != 0 ||
-	    get_int(root, "elevation_max_duration",
-	    &p->elevation_max_duration) != 0 ||
-	    get_int(root, "review_due", &p->review_due) != 0 ||
-	    get_bool(root, "overdue_review_blocks",
-	    &p->overdue_review_blocks) != 0 ||
-	    get_str(root, "issuer", &p->issuer) != 0 ||
-	    get_str(root, "audience", &p->audience) != 0 ||
-	    get_list(root, "aaguids", aaguid_ok, &p->aaguids,
-	    &p->naaguids) != 0 ||
-	    get_list(root, "origins", origin_ok, &p->origins,
-	    &p->norigins) != 0)
-		return -1;
-	/* A negative or huge quorum must not wrap into an accepted one. */
-	if (q < 0 || q > 1000)
-		q = 0;
-	p->quorum = (unsigned int)q;
-	return 0;
+	switch (f->kind) {
+	case F_INT:
+		if (strcmp(f->key, "quorum") != 0)
+			return get_int(root, f->key, (int64_t *)(void *)m);
+		if (get_int(root, f->key, &q) != 0)
+			return -1;
+		/* A negative or huge quorum must not wrap into an accepted
+		 * one: 0 is refused by the check that follows. */
+		p->quorum = q < 0 || q > 1000 ? 0 : (unsigned int)q;
+		return 0;
+	case F_BOOL:
+		return get_bool(root, f->key, (int *)(void *)m);
+	case F_TEXT:
+		return get_str(root, f->key, (char **)(void *)m);
+	case F_LIST:
+		return get_list(root, f->key, f->ok, (char ***)(void *)m,
+		    (size_t *)(void *)((char *)p + f->count_off));
+	case F_RULES:
+		if (json_object_get(root, f->key) == NULL)
+			return 0;
+		return rules_from_json(json_object_get(root, f->key),
+		    (struct tk_scope_rule **)(void *)m,
+		    (size_t *)(void *)((char *)p + f->count_off));
+	}
+	return -1;
+}
+
+/* Names a key in a refusal only when it is a plain name. */
+static const char *
+key_shown(const char *key)
+{
+	return tk_apr_check_token(key) == 0 ? key : "(not a name)";
+}
+
+static int
+fields_from_json(json_t *root, struct tk_policy *p, char *why,
+    size_t whylen)
+{
+	const struct policy_field *f;
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(root)) {
+		(void)snprintf(why, whylen, "a policy is a JSON object");
+		return TK_APR_ERR_POLICY;
+	}
+	json_object_foreach(root, key, v) {
+		if ((f = policy_field(key)) == NULL) {
+			(void)snprintf(why, whylen, "unknown policy key "
+			    "\"%s\"", key_shown(key));
+			return TK_APR_ERR_POLICY;
+		}
+		if ((rc = field_read(root, f, p)) != 0) {
+			if (rc == TK_APR_ERR_NOMEM)
+				return rc;
+			(void)snprintf(why, whylen, "policy key \"%s\" must be "
+			    "%s", f->key, f->expected);
+			return TK_APR_ERR_POLICY;
+		}
+	}
+	return TK_APR_OK;
 }
 
 int
-tk_policy_from_json(const char *json, size_t len, struct tk_policy **out)
+tk_policy_parse(const char *json, size_t len, struct tk_policy **out,
+    char *why, size_t whylen)
 {
 	struct tk_policy *p = NULL;
 	json_error_t jerr;
-	json_t *root = NULL, *j;
+	json_t *root = NULL;
 	int rc = TK_APR_ERR_POLICY;
 
 	*out = NULL;
-	if (len > TK_JSON_MAX)
+	if (len > TK_JSON_MAX) {
+		(void)snprintf(why, whylen, "policy is larger than %d bytes",
+		    TK_JSON_MAX);
 		goto out;
+	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		tk_error("policy is not JSON: line %d: %s", jerr.line,
-		    jerr.text);
+		(void)snprintf(why, whylen, "policy is not JSON: line %d: "
+		    "%s", jerr.line, jerr.text);
 		goto out;
 	}
 	if ((p = tk_policy_new()) == NULL) {
 		rc = TK_APR_ERR_NOMEM;
 		goto out;
 	}
-	if (fields_from_json(root, p) != 0) {
-		tk_error("policy has an unknown key or a value of wrong type");
-		goto out;
-	}
-	if (((j = json_object_get(root, "blocked")) != NULL &&
-	    (rc = rules_from_json(j, &p->blocked, &p->nblocked)) != 0) ||
-	    ((j = json_object_get(root, "templates")) != NULL &&
-	    (rc = rules_from_json(j, &p->templates, &p->ntemplates)) != 0)) {
-		tk_error("policy scope lists must map names to scope lists");
-		goto out;
-	}
-	if ((rc = tk_policy_validate(p)) != 0)
+	if ((rc = fields_from_json(root, p, why, whylen)) != 0 ||
+	    (rc = tk_policy_check(p, why, whylen)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;
-	rc = TK_APR_OK;
 out:
 	tk_policy_free(&p);
 	json_decref(root);
+	return rc;
+}
+
+int
+tk_policy_from_json(const char *json, size_t len, struct tk_policy **out)
+{
+	char why[TK_WHY_MAX] = "";
+	int rc;
+
+	if ((rc = tk_policy_parse(json, len, out, why, sizeof(why))) != 0)
+		tk_error("%s", why[0] != '\0' ? why : "policy: out of memory");
 	return rc;
 }
 

@@ -17,7 +17,7 @@
 
 /* args {"policy": {key: value, ...}} over the approved policy, normalised. */
 static int
-merged_policy(struct tk_approvals *ap, json_t *args, json_t **out)
+merged_policy(struct tk_change_ctx *c, json_t *args, json_t **out)
 {
 	struct tk_policy *p = NULL;
 	json_t *appr = NULL, *keys;
@@ -27,19 +27,22 @@ merged_policy(struct tk_approvals *ap, json_t *args, json_t **out)
 	*out = NULL;
 	keys = json_object_get(args, "policy");
 	if (!json_is_object(keys) || json_object_size(args) != 1 ||
-	    json_object_size(keys) == 0)
+	    json_object_size(keys) == 0) {
+		(void)snprintf(c->why, sizeof(c->why), "policy.set takes "
+		    "one argument, \"policy\": an object of the keys that "
+		    "change");
 		return TK_APR_ERR_INVALID;
-	if ((rc = tk_policy_store_approved(ap, &appr)) != 0)
+	}
+	if ((rc = tk_policy_store_approved(c->ap, &appr)) != 0)
 		return rc;
 	rc = TK_APR_ERR_NOMEM;
 	if (json_object_update(appr, keys) != 0 ||
 	    (t = json_dumps(appr, JSON_COMPACT)) == NULL)
 		goto out;
 	/* Loading validates it: a quorum below 2 is refused here too. */
-	if (tk_policy_from_json(t, strlen(t), &p) != 0) {
-		rc = TK_APR_ERR_POLICY;
+	if ((rc = tk_policy_parse(t, strlen(t), &p, c->why,
+	    sizeof(c->why))) != 0)
 		goto out;
-	}
 	rc = (*out = tk_policy_to_json(p)) == NULL ? TK_APR_ERR_NOMEM : 0;
 out:
 	tk_policy_free(&p);
@@ -82,7 +85,7 @@ policy_prepare(struct tk_change_ctx *c, json_t *args,
 	int rc;
 
 	*after = NULL;
-	if ((rc = merged_policy(c->ap, args, &norm)) != 0 ||
+	if ((rc = merged_policy(c, args, &norm)) != 0 ||
 	    (rc = tk_policy_store_approved(c->ap, &appr)) != 0)
 		goto out;
 	rc = TK_APR_ERR_NOMEM;

@@ -113,6 +113,7 @@ void
 web_h_change_propose(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	struct tk_request_info info;
+	char why[TK_WHY_MAX] = "";
 	const char *type;
 	int64_t id = 0;
 	int rc;
@@ -134,17 +135,17 @@ web_h_change_propose(struct tk_web *w, struct req *rq, struct reply *r)
 	}
 	pthread_mutex_lock(w->be->lock);
 	rc = tk_approvals_propose(w->be->ap, rq->who.person, rq->body,
-	    rq->body_len, &id);
+	    rq->body_len, &id, why, sizeof(why));
 	pthread_mutex_unlock(w->be->lock);
 	if (rc == TK_APR_ERR_INVALID) {
-		web_reply_error(r, 400, "invalid_change", "unknown change "
-		    "type, or arguments it does not take");
+		web_reply_error(r, 400, "invalid_change", "%s", why[0] != '\0' ?
+		    why : "the change type does not take these arguments");
 		return;
 	}
 	if (rc == 0)
 		rc = change_get(w, id, &info);
 	if (rc != 0) {
-		web_apr_reply(r, rc, "");
+		web_apr_reply(r, rc, why);
 		return;
 	}
 	pthread_mutex_lock(w->be->lock);

@@ -115,7 +115,8 @@ add_or_propose(struct tk_web *w, struct req *rq, struct tk_credential *c,
 	rc = TK_APR_ERR_NOMEM;
 	if ((json = proposal(&p, reason, ticket, c)) == NULL)
 		goto out;
-	rc = tk_approvals_propose(w->be->ap, p.id, json, strlen(json), &id);
+	rc = tk_approvals_propose(w->be->ap, p.id, json, strlen(json), &id,
+	    NULL, 0);
 	free(json);
 	if (rc == 0)
 		web_reply_json(r, 202, json_pack("{s:{s:I,s:s,s:s},s:s}",

@@ -331,7 +331,7 @@ propose_enrollment(struct tk_web *w, const struct invitation *inv,
 	if ((json = enrollment_json(inv, reason, ticket, &c)) == NULL)
 		return TK_APR_ERR_NOMEM;
 	rc = tk_approvals_propose(w->be->ap, by.id, json, strlen(json),
-	    change);
+	    change, NULL, 0);
 	free(json);
 	if (rc != 0)
 		return rc;

@@ -70,8 +70,12 @@ string_ok(const struct tk_field *f, const json_t *v, char *msg,
 	size_t len = json_string_length(v);
 
 	if (len < f->min || len > f->max) {
-		snprintf(msg, msglen, "field \"%s\" must be %zu to %zu "
-		    "bytes long (UTF-8)", f->name, f->min, f->max);
+		if (f->min == f->max)
+			snprintf(msg, msglen, "field \"%s\" must be exactly "
+			    "%zu bytes long", f->name, f->min);
+		else
+			snprintf(msg, msglen, "field \"%s\" must be %zu to "
+			    "%zu bytes long (UTF-8)", f->name, f->min, f->max);
 		return 0;
 	}
 	if (f->type == TK_FIELD_B64URL ? !b64url_ok(s, len) :

@@ -176,13 +176,26 @@ void tk_policy_free(struct tk_policy **p);
  * Loads a policy from JSON (keys: quorum, distinct_teams, challenge_ttl,
  * pending_ttl, breakglass_max_ttl, elevation_max_duration, review_due,
  * overdue_review_blocks, issuer, audience, blocked {connector: [scope]},
- * templates {connector: [scope]}); absent keys keep their defaults,
- * unknown keys are refused. The result is validated: a quorum below 2 is
- * refused with TK_APR_ERR_POLICY. Caller frees *out.
+ * templates {connector: [scope]}, aaguids, origins); absent keys keep
+ * their defaults, unknown keys are refused. The result is validated: a
+ * quorum below 2 is refused with TK_APR_ERR_POLICY. Caller frees *out.
  */
 int tk_policy_from_json(const char *json, size_t len,
     struct tk_policy **out);
 int tk_policy_validate(const struct tk_policy *p);
+
+/* Room for a refusal in words (why), NUL included. */
+#define TK_WHY_MAX 256
+
+/*
+ * The same checks without logging: a refusal is put in words in why
+ * (the key at fault and what it must be), for the person who proposed
+ * the policy. Those two log the words at error level, as an operator's
+ * configuration file is refused.
+ */
+int tk_policy_parse(const char *json, size_t len, struct tk_policy **out,
+    char *why, size_t whylen);
+int tk_policy_check(const struct tk_policy *p, char *why, size_t whylen);
 
 /* ---- requests ----------------------------------------------------- */
 
@@ -584,9 +597,12 @@ int tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
  * whose canonical JSON holds them, so that each approver's assertion is
  * bound to exactly that diff. It is applied, in the vote that reaches the
  * quorum, only if before still matches the store (TK_REQ_STALE if not).
+ * A refusal may be put in words in why (what is wrong, for the proposer;
+ * empty when the code says it all); why may be NULL.
  */
 int tk_approvals_propose(struct tk_approvals *ap, int64_t proposer,
-    const char *json, size_t len, int64_t *request_id);
+    const char *json, size_t len, int64_t *request_id, char *why,
+    size_t whylen);
 
 /* Ids of every change request (newest first, at most 256); free(*ids). */
 int tk_approvals_changes(struct tk_approvals *ap, int64_t **ids, size_t *n);

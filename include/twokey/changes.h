@@ -54,7 +54,7 @@ struct tk_change_ctx {
 	sqlite3 *db;			/* the approvals store, in a txn */
 	int64_t now;
 	const struct tk_person *proposer;	/* NULL when applying */
-	char why[256];			/* a refusal in words, optional */
+	char why[TK_WHY_MAX];		/* a refusal in words, optional */
 };
 
 struct tk_change_type {

@@ -109,7 +109,7 @@ propose(struct env *e, int64_t who, const char *json)
 	int64_t id = 0;
 
 	assert_int_equal(tk_approvals_propose(e->ap, who, json, strlen(json),
-	    &id), 0);
+	    &id, NULL, 0), 0);
 	assert_true(id > 0);
 	return id;
 }
@@ -259,11 +259,12 @@ bad_proposals_are_refused_and_store_nothing(void **state)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(tk_approvals_propose(e->ap, e->requester,
-		    bad[i], strlen(bad[i]), &id), TK_APR_ERR_INVALID);
+		    bad[i], strlen(bad[i]), &id, NULL, 0),
+		    TK_APR_ERR_INVALID);
 	assert_int_equal(id, 0);
 	/* A proposer without the type's role. */
 	assert_int_equal(tk_approvals_propose(e->ap, e->alice, BIND("x"),
-	    strlen(BIND("x")), &id), TK_APR_ERR_ROLE);
+	    strlen(BIND("x")), &id, NULL, 0), TK_APR_ERR_ROLE);
 	assert_int_equal(tk_approvals_changes(e->ap, &ids, &n), 0);
 	assert_int_equal(n, 0);
 	free(ids);

@@ -93,6 +93,25 @@ refused_as(const char *name, struct tkd_key *key, const char *method,
 	json_decref(ans);
 }
 
+/* Signed in as adam, a proposal refused with status, code and words. */
+static void
+proposal_refused_saying(const char *body, long status, const char *code,
+    const char *words)
+{
+	json_t *ans = NULL;
+	const char *msg;
+
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	assert_int_equal(call("POST", "/api/v1/changes", body, &ans), status);
+	expect_code(ans, code);
+	msg = json_string_value(json_object_get(json_object_get(ans,
+	    "error"), "message"));
+	if (msg == NULL || strstr(msg, words) == NULL)
+		fail_msg("want \"%s\" in the message, got \"%s\"", words,
+		    msg != NULL ? msg : "-");
+	json_decref(ans);
+}
+
 /* A person as the store holds them: 0, or -1 if there is none. */
 static int
 person_row(const char *name, unsigned int *roles, char team[65],
@@ -338,9 +357,26 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 	refused_as("adam", &adam, "POST", "/api/v1/changes", "{\"type\":"
 	    "\"person.enroll\",\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":"
 	    "{}}", 400, "registration_required");
-	refused_as("adam", &adam, "POST", "/api/v1/changes", "{\"type\":"
-	    "\"policy.set\",\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":"
-	    "{\"policy\":{\"quorum\":1}}}", 400, "policy_invalid");
+	/* The refusal says what is wrong, not just that something is. */
+	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{\"policy\":{\"quorum\":1}}}", 400,
+	    "policy_invalid", "quorum 1 refused");
+	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{\"policy\":{\"pending_ttl\":0}}}",
+	    400, "policy_invalid", "\"pending_ttl\" must be 1 to");
+	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{\"policy\":{\"quorom\":3}}}", 400,
+	    "policy_invalid", "unknown policy key \"quorom\"");
+	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{\"policy\":{\"distinct_teams\":"
+	    "\"yes\"}}}", 400, "policy_invalid", "\"distinct_teams\" must be "
+	    "true or false");
+	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{\"quorum\":3}}", 400,
+	    "invalid_change", "policy.set takes one argument");
+	proposal_refused_saying("{\"type\":\"wizardry\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{}}", 400, "invalid_change",
+	    "unknown change type \"wizardry\"");
 	refused_as("adam", &adam, "POST", "/api/v1/changes", "{\"type\":"
 	    "\"policy.set\",\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":"
 	    "{\"policy\":{\"quorum\":2}}}", 409, "no_change");

@@ -797,10 +797,10 @@ malformed_change_args_are_refused(void **state)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(tk_approvals_propose(e->ap, adam, bad[i],
-		    strlen(bad[i]), &id), TK_APR_ERR_INVALID);
+		    strlen(bad[i]), &id, NULL, 0), TK_APR_ERR_INVALID);
 	/* An empty inventory is no change to an empty store. */
 	assert_int_equal(tk_approvals_propose(e->ap, adam, none,
-	    strlen(none), &id), TK_APR_ERR_NO_CHANGE);
+	    strlen(none), &id, NULL, 0), TK_APR_ERR_NO_CHANGE);
 	assert_int_equal(id, 0);
 	assert_int_equal(changes(e), 0);
 }

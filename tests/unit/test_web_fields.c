@@ -73,6 +73,24 @@ lengths_are_utf8_bytes_as_the_description_says(void **state)
 }
 
 static void
+a_fixed_length_is_said_as_one_number(void **state)
+{
+	static const struct tk_field id_only[] = {
+		{ "id", TK_FIELD_STRING, 1, 4, 4 },
+	};
+	char msg[160];
+	json_t *obj;
+
+	(void)state;
+	obj = tk_web_parse_body("{\"id\":\"abc\"}", 12, msg, sizeof(msg));
+	assert_non_null(obj);
+	assert_int_equal(tk_web_check_fields(obj, id_only, 1, msg,
+	    sizeof(msg)), -1);
+	assert_string_equal(msg, "field \"id\" must be exactly 4 bytes long");
+	json_decref(obj);
+}
+
+static void
 invisible_and_direction_characters_are_refused(void **state)
 {
 	/* Each would let a name or reason read differently on a page. */
@@ -108,6 +126,7 @@ main(void)
 		cmocka_unit_test(broken_json_names_the_place),
 		cmocka_unit_test(
 		    lengths_are_utf8_bytes_as_the_description_says),
+		cmocka_unit_test(a_fixed_length_is_said_as_one_number),
 		cmocka_unit_test(
 		    invisible_and_direction_characters_are_refused),
 	};
