@@ -401,12 +401,19 @@ tk_config_parse(const char *text, size_t len, struct tk_config **out,
 	if ((c = calloc(1, sizeof(*c))) == NULL || set_defaults(c) != 0)
 		goto out;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL || !json_is_object(root)) {
+	if (root == NULL && jerr.line > 0) {
 		r = fail(err, errlen, TK_CFG_ERR_SYNTAX,
 		    "configuration: line %d column %d: %s", jerr.line,
-		    jerr.column, root == NULL ? tk_log_escape(esc,
-		    sizeof(esc), jerr.text, strlen(jerr.text)) :
-		    "expected a JSON object");
+		    jerr.column, tk_log_escape(esc, sizeof(esc), jerr.text,
+		    strlen(jerr.text)));
+		goto out;
+	}
+	/* Some errors (a NUL byte, say) have no position to give. */
+	if (root == NULL || !json_is_object(root)) {
+		r = fail(err, errlen, TK_CFG_ERR_SYNTAX, "configuration: %s",
+		    root == NULL ? tk_log_escape(esc, sizeof(esc), jerr.text,
+		    strlen(jerr.text)) : "the file must hold one JSON "
+		    "object, { ... }");
 		goto out;
 	}
 	json_object_foreach(root, key, v) {

@@ -136,6 +136,10 @@ tk_preflight(const struct tk_config *cfg)
 		    cfg->signer_path, strerror(errno));
 		return -1;
 	}
+	/* Only a warning: without pages, twokeyd still serves the API. */
+	if (access(cfg->web_root, R_OK | X_OK) != 0)
+		tk_warn("web_root: %s cannot be read (%s): only the API will "
+		    "be served, no pages", cfg->web_root, strerror(errno));
 	return account(cfg, &uid, &gid) == 0 ? 0 : -1;
 }
 

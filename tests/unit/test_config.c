@@ -323,7 +323,8 @@ malformed_json_names_line_and_column(void **state)
 {
 	(void)state;
 	refused("{\n" URI ",\n}", TK_CFG_ERR_SYNTAX, "configuration: line 3");
-	refused("[]", TK_CFG_ERR_SYNTAX, "configuration: line");
+	refused("[]", TK_CFG_ERR_SYNTAX, "configuration: the file must hold "
+	    "one JSON object");
 	refused("", TK_CFG_ERR_SYNTAX, "configuration: line");
 }
 
