@@ -257,8 +257,9 @@ web_route_allow(const char *url, char *out, size_t outlen)
 		if (!path_matches(routes[i].info.path, url, param,
 		    sizeof(param)))
 			continue;
-		n += (size_t)snprintf(out + n, outlen - n, "%s%s",
-		    n > 0 ? ", " : "", routes[i].info.method);
+		n += (size_t)snprintf(out + n, outlen - n, "%s%s%s",
+		    n > 0 ? ", " : "", routes[i].info.method,
+		    strcmp(routes[i].info.method, "GET") == 0 ? ", HEAD" : "");
 	}
 }
 
@@ -269,6 +270,9 @@ web_route_find(const char *method, const char *url,
 	size_t i;
 	int path_seen = 0;
 
+	/* HEAD is GET without the body, which libmicrohttpd leaves out. */
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
 	*out = NULL;
 	for (i = 0; i < NROUTES; i++) {
 		param[0] = '\0';

@@ -106,6 +106,7 @@ static void
 health_ready_and_metrics_answer_over_verified_tls(void **state)
 {
 	struct tkd_resp r;
+	const char *in_flight;
 
 	(void)state;
 	assert_int_equal(tkd_request(&shared, "GET", "/healthz", NULL, NULL,
@@ -125,9 +126,16 @@ health_ready_and_metrics_answer_over_verified_tls(void **state)
 	assert_non_null(strstr(r.body, "\ntwokey_ready 1\n"));
 	assert_non_null(strstr(r.body, "# TYPE twokey_http_requests_total "
 	    "counter\n"));
-	/* Nothing else is being answered: only this request. */
-	assert_non_null(strstr(r.body, "\ntwokey_http_requests_in_flight "
-	    "1\n"));
+	/*
+	 * This request is being answered. The two before it may still be
+	 * counted for a moment: a request leaves the count when
+	 * libmicrohttpd reports it complete, after its answer went out.
+	 */
+	in_flight = strstr(r.body, "\ntwokey_http_requests_in_flight ");
+	assert_non_null(in_flight);
+	in_flight += strlen("\ntwokey_http_requests_in_flight ");
+	assert_true(*in_flight >= '1' && *in_flight <= '3' &&
+	    in_flight[1] == '\n');
 	tkd_resp_clear(&r);
 }
 
@@ -204,6 +212,13 @@ unknown_path_is_404_and_wrong_method_405(void **state)
 	assert_int_equal(tkd_request(&shared, "DELETE", "/healthz", NULL,
 	    NULL, 0, NULL, &r), 0);
 	expect_error(&r, 405, "method_not_allowed");
+	assert_non_null(strstr(r.headers, "Allow: GET, HEAD\r\n"));
+	tkd_resp_clear(&r);
+	/* HEAD answers as GET does, without the body. */
+	assert_int_equal(tkd_request(&shared, "HEAD", "/healthz", NULL,
+	    NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.len, 0);
 	tkd_resp_clear(&r);
 	assert_int_equal(tkd_request(&shared, "GET", CHALLENGE, NULL, NULL,
 	    0, NULL, &r), 0);
