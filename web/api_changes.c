@@ -289,7 +289,11 @@ web_h_credential_revoke(struct tk_web *w, struct req *rq, struct reply *r)
 	    len);
 	pthread_mutex_unlock(w->be->lock);
 	free(id);
-	if (rc != 0)
+	/* Here the unknown credential is the resource asked for. */
+	if (rc == TK_APR_ERR_CREDENTIAL)
+		web_reply_error(r, 404, "not_found", "no credential has this "
+		    "id");
+	else if (rc != 0)
 		web_apr_reply(r, rc, "");
 	else
 		web_reply_json(r, 200, json_pack("{s:s,s:s}", "credential_id",

@@ -399,7 +399,7 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 	refused_as("adam", &adam, "POST", "/api/v1/people/999/suspend", NULL,
 	    404, "not_found");
 	refused_as("adam", &adam, "POST", "/api/v1/credentials/revoke",
-	    "{\"credential_id\":\"AAAA\"}", 403, "credential_unknown");
+	    "{\"credential_id\":\"AAAA\"}", 404, "not_found");
 	refused_as("adam", &adam, "POST", "/api/v1/policy/blocked",
 	    "{\"connector\":\"*\",\"scope\":\"a b\"}", 400, "invalid_request");
 	refused_as("bob", &bob, "POST", "/api/v1/policy/blocked",
