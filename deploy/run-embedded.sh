@@ -92,6 +92,17 @@ if [ -n "${TWOKEY_PORT:-}" ] && [ "$TWOKEY_PORT" != "$port" ]; then
 	    "origins) or delete ./state to change the port" >&2
 fi
 
+# A busy port is found now, before one-time codes are printed for a
+# daemon that would not start. curl exits 7 when nothing listens.
+rc=0
+curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$port/" || rc=$?
+if [ "$rc" -ne 7 ]; then
+	echo "run: port $port is in use by another program; stop it, or" \
+	    "start over with TWOKEY_PORT=<free port> and a new" \
+	    "TWOKEY_STATE folder (or edit listen and origins in $conf)" >&2
+	exit 1
+fi
+
 # The first enrollment, once, with the daemon not yet running: the codes
 # go to this terminal only. Exit 3: approvers exist, the quorum governs.
 invites=
