@@ -287,3 +287,16 @@ web_route_find(const char *method, const char *url,
 	param[0] = '\0';
 	return path_seen ? -2 : -1;
 }
+
+const char *const *
+web_route_query(const struct route *rt)
+{
+	static const char *const period[] = { "from", "to", NULL };
+	static const char *const governed[] = { "reason", "ticket", NULL };
+
+	if (rt->fn == web_h_evidence)
+		return period;
+	if (rt->fn == web_h_inventory_import)
+		return governed;
+	return NULL;
+}

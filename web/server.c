@@ -358,7 +358,7 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		return 0;
 	}
 	snprintf(rq->cookie, sizeof(rq->cookie), "%s", cookie);
-	if (strcmp(method, "GET") == 0)
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 		return 1;
 	csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    CSRF_HEADER);
@@ -373,6 +373,69 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 	return 1;
 }
 
+struct query_seen {
+	const char *const *allowed;
+	unsigned int seen;	/* bit i: allowed[i] was given */
+	const char *bad;	/* the first key refused */
+	int duplicate;
+};
+
+static enum MHD_Result
+query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_seen *q = cls;
+	unsigned int i;
+
+	(void)kind;
+	(void)value;
+	for (i = 0; q->allowed != NULL && q->allowed[i] != NULL; i++)
+		if (strcmp(q->allowed[i], key) == 0)
+			break;
+	if (q->allowed == NULL || q->allowed[i] == NULL) {
+		q->bad = key;
+		return MHD_NO;
+	}
+	if ((q->seen & (1u << i)) != 0) {
+		q->bad = q->allowed[i];
+		q->duplicate = 1;
+		return MHD_NO;
+	}
+	q->seen |= 1u << i;
+	return MHD_YES;
+}
+
+/*
+ * A query parameter the route does not read, or one given twice, is a
+ * client's mistake worth naming: ignoring it would let "?from=a&from=b"
+ * mean whichever one libmicrohttpd returns first.
+ */
+static int
+query_check(const struct route *rt, struct MHD_Connection *conn,
+    char *msg, size_t msglen)
+{
+	struct query_seen q = { web_route_query(rt), 0, NULL, 0 };
+	size_t n;
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
+	if (q.bad == NULL)
+		return 0;
+	n = strlen(q.bad);
+	if (q.duplicate)
+		snprintf(msg, msglen, "query parameter \"%s\" is given more "
+		    "than once", q.bad);
+	else if (q.allowed == NULL)
+		snprintf(msg, msglen, "this resource takes no query "
+		    "parameters");
+	else if (n > 0 && n <= 32 && strspn(q.bad, "abcdefghijklmnopqrstuvwxyz"
+	    "_-") == n)
+		snprintf(msg, msglen, "unknown query parameter \"%s\"",
+		    q.bad);
+	else
+		snprintf(msg, msglen, "unknown query parameter");
+	return -1;
+}
+
 /* The first call for a request: everything decidable from the headers. */
 static enum MHD_Result
 gate_headers(struct tk_web *w, struct MHD_Connection *conn,
@@ -380,6 +443,7 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 {
 	uint64_t cl = content_length(conn);
 	enum MHD_Result ret;
+	char qmsg[96];
 	int r;
 
 	*refused = 1;
@@ -412,6 +476,9 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 	if (rq->route->auth == AUTH_SESSION && !gate_session(w, conn, rq,
 	    method, &ret))
 		return ret;
+	if (query_check(rq->route, conn, qmsg, sizeof(qmsg)) != 0)
+		return refuse(w, conn, MHD_HTTP_BAD_REQUEST, "invalid_query",
+		    qmsg);
 	if (!rq->route->info.body && cl > 0)
 		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", "this resource takes no body");

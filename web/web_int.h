@@ -168,6 +168,8 @@ int web_route_find(const char *method, const char *url,
 
 /* The methods url's routes take, as an Allow header ("GET, POST"). */
 void web_route_allow(const char *url, char *out, size_t outlen);
+/* The query parameters a route reads (NULL-terminated), or NULL: none. */
+const char *const *web_route_query(const struct route *rt);
 
 /* Replies. */
 void web_reply_json(struct reply *r, unsigned int status, json_t *body);

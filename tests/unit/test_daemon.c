@@ -214,6 +214,12 @@ unknown_path_is_404_and_wrong_method_405(void **state)
 	expect_error(&r, 405, "method_not_allowed");
 	assert_non_null(strstr(r.headers, "Allow: GET, HEAD\r\n"));
 	tkd_resp_clear(&r);
+	/* A query where none is read is a mistake, not noise. */
+	assert_int_equal(tkd_request(&shared, "GET", "/healthz?verbose=1",
+	    NULL, NULL, 0, NULL, &r), 0);
+	expect_error(&r, 400, "invalid_query");
+	assert_non_null(strstr(r.body, "takes no query parameters"));
+	tkd_resp_clear(&r);
 	/* HEAD answers as GET does, without the body. */
 	assert_int_equal(tkd_request(&shared, "HEAD", "/healthz", NULL,
 	    NULL, 0, NULL, &r), 0);

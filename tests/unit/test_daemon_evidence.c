@@ -232,6 +232,11 @@ bad_periods_are_refused_with_a_code_and_journal_nothing(void **state)
 	refused("?from=2026-06-01&to=2026-01-01", 400, "invalid_period");
 	refused("?from=2026-06-01&to=2026-06-01", 400, "invalid_period");
 	refused("?from=2024-01-01&to=2026-01-01", 400, "period_too_long");
+	/* Which "from" would count is not left to chance. */
+	refused("?from=2026-01-01&from=2026-02-01&to=2026-03-01", 400,
+	    "invalid_query");
+	refused("?from=2026-01-01&to=2026-03-01&format=zip", 400,
+	    "invalid_query");
 	assert_int_equal(journal_size(), before);
 	/* Signed out: no session, no pack. */
 	d.cookie[0] = '\0';
