@@ -273,6 +273,11 @@ main(int argc, char **argv)
 		usage(stdout);
 		return VX_OK;
 	}
+	/* An auditor's report names the verifier that was run. */
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("twokey-verify %s\n", TWOKEY_VERSION);
+		return VX_OK;
+	}
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -197,11 +197,12 @@ static const struct option longopts[] = {
 	{ "args", required_argument, NULL, 'A' },
 	{ "set", required_argument, NULL, 'E' },
 	{ "person", required_argument, NULL, 'P' },
+	{ "version", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* The short letter of each enum cli_opt, in its order. */
-static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBYWXxAEP";
+static const char optletters[O__COUNT + 1] = "sCuKDIFjhSranditTRVokcOBYWXxAEPv";
 
 void
 cli_errf(struct cli *c, const char *fmt, ...)
@@ -276,13 +277,20 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 static void
 usage_all(FILE *f)
 {
-	size_t i;
+	const char *line;
+	size_t i, len;
 
 	fputs("usage: twokey COMMAND [OPTIONS] [ARGS]\n\n"
 	    "Commands:\n", f);
+	/* Every usage line of every command, not just the first. */
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %.*s\n", (int)strcspn(commands[i].help, "\n"),
-		    commands[i].help);
+		for (line = commands[i].help; *line != '\0'; line += len) {
+			len = strcspn(line, "\n");
+			if (strncmp(line, "twokey ", 7) == 0)
+				fprintf(f, "  %.*s\n", (int)len, line);
+			if (line[len] == '\n')
+				len++;
+		}
 	fputs("\nEvery command but init talks to twokeyd over HTTPS:\n"
 	    "  --server URL     https://host[:port]   (TWOKEY_SERVER)\n"
 	    "  --ca FILE        the root certificate of the key ceremony "
@@ -471,6 +479,10 @@ run(struct cli *c, int argc, char **argv)
 	memset(vals, 0, sizeof(vals));
 	if ((rc = parse_options(c, argc, argv, vals)) != TK_CLI_OK)
 		return rc;
+	if (c->given & OPT(O_VERSION)) {
+		fprintf(c->out, "twokey %s\n", TWOKEY_VERSION);
+		return TK_CLI_OK;
+	}
 	if (c->nargs == 0 || strcmp(c->args[0], "help") == 0) {
 		usage_all(c->nargs == 0 && !(c->given & OPT(O_HELP)) ?
 		    c->err : c->out);

@@ -53,6 +53,7 @@ usage(void)
 	    "[--bootstrap NAME:TEAM,...]\n"
 	    "  -c config  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -t         check the configuration and exit\n"
+	    "  --version  print the version and exit\n"
 	    "  --bootstrap NAME:TEAM,NAME:TEAM,...\n"
 	    "             first enrollment, daemon stopped: one-time "
 	    "invitations\n"
@@ -361,6 +362,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "bootstrap", required_argument, NULL, 'B' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d;
@@ -404,6 +406,9 @@ main(int argc, char **argv)
 		case 't':
 			check_only = 1;
 			break;
+		case 'V':
+			printf("twokeyd %s\n", TWOKEY_VERSION);
+			return 0;
 		default:
 			usage();
 			return ch == 'h' ? 0 : 2;

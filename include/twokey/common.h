@@ -116,4 +116,7 @@ void tk_secret_free(void *p, size_t len);
  */
 #define TK_SQLITE_CACHE "PRAGMA cache_size=-256;"
 
+/* The release, as twokey, twokeyd and twokey-verify --version print it. */
+#define TWOKEY_VERSION "0.1.0"
+
 #endif

@@ -169,12 +169,24 @@ help_names_every_command_and_each_has_its_own(void **state)
 		snprintf(want, sizeof(want), "twokey %s ", cmds[i]);
 		assert_non_null(strstr(out, want));
 	}
+	/* Every usage line, not only each command's first. */
+	assert_non_null(strstr(out, "twokey api-key revoke ID\n"));
+	assert_non_null(strstr(out, "twokey request break-glass "));
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		assert_int_equal(twokey(cmds[i], "--help", NULL), TK_CLI_OK);
 		snprintf(want, sizeof(want), "twokey %s", cmds[i]);
 		assert_memory_equal(out, want, strlen(want));
 		assert_string_equal(err, "");
 	}
+}
+
+static void
+version_is_printed_and_exits_0(void **state)
+{
+	(void)state;
+	assert_int_equal(twokey("--version", NULL), TK_CLI_OK);
+	assert_string_equal(out, "twokey " TWOKEY_VERSION "\n");
+	assert_string_equal(err, "");
 }
 
 static void
@@ -522,6 +534,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(help_names_every_command_and_each_has_its_own),
+		cmocka_unit_test(version_is_printed_and_exits_0),
 		cmocka_unit_test(wrong_commands_and_options_are_usage_errors),
 		cmocka_unit_test(
 		    governance_commands_refuse_bad_input_before_signing_in),

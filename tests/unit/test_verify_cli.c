@@ -364,6 +364,8 @@ bad_keys_exit_5_and_bad_usage_exits_2(void **state)
 	    path("key.pem"), NULL), 3);
 	assert_int_equal(run("--help", NULL), 0);
 	assert_true(lines_of("out.txt") > 10);
+	assert_int_equal(run("--version", NULL), 0);
+	assert_int_equal(lines_of("out.txt"), 1);
 }
 
 static void
