@@ -6,11 +6,15 @@
  * stricter) or TWOKEY_API_KEY, never from an option.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "twokey/common.h"
 #include "cli_int.h"
@@ -177,6 +181,34 @@ load_api_key(struct cli *c)
 	return TK_CLI_OK;
 }
 
+/*
+ * The CA file must hold a certificate: a wrong file is the user's local
+ * mistake (exit 7), not a server that failed verification (exit 5).
+ */
+static int
+check_ca_file(struct cli *c)
+{
+	X509 *x = NULL;
+	FILE *f;
+
+	if ((f = fopen(c->ca, "r")) == NULL) {
+		cli_errf(c, "cannot read the CA file %s: %s", c->ca,
+		    strerror(errno));
+		return TK_CLI_EFILE;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	(void)fclose(f);
+	ERR_clear_error();
+	if (x == NULL) {
+		cli_errf(c, "the CA file %s holds no PEM certificate; give "
+		    "the root certificate of the key ceremony (root.pem)",
+		    c->ca);
+		return TK_CLI_EFILE;
+	}
+	X509_free(x);
+	return TK_CLI_OK;
+}
+
 int
 cli_settings(struct cli *c, const char **vals)
 {
@@ -210,12 +242,8 @@ cli_settings(struct cli *c, const char **vals)
 		    "in the settings file; the server is always verified");
 		goto out;
 	}
-	rc = TK_CLI_EFILE;
-	if (access(c->ca, R_OK) != 0) {
-		cli_errf(c, "cannot read the CA file %s: %s", c->ca,
-		    strerror(errno));
+	if ((rc = check_ca_file(c)) != TK_CLI_OK)
 		goto out;
-	}
 	rc = load_api_key(c);
 out:
 	json_decref(file);

@@ -315,6 +315,11 @@ the_server_and_its_ca_must_be_named_and_https(void **state)
 	assert_int_equal(twokey("status", "--server", server, "--ca",
 	    "/nonexistent/root.pem", NULL), TK_CLI_EFILE);
 	one_line_saying("cannot read the CA file /nonexistent/root.pem");
+	/* A readable file that is not a certificate is a local mistake. */
+	assert_int_equal(twokey("status", "--server", server, "--ca",
+	    file_in("not-a-cert.pem", "root:x:0:0::/root:/bin/sh\n", 0644),
+	    NULL), TK_CLI_EFILE);
+	one_line_saying("holds no PEM certificate");
 }
 
 static void
