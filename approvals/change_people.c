@@ -572,3 +572,53 @@ refuse:
 	return tk_apr_refuse(ap, p.id != 0 ? p.name : "-",
 	    "credential.revoke", obj, rc, NULL);
 }
+
+/* A regression flags the credential, journaled; else the counter moves. */
+static int
+counter_store(struct tk_approvals *ap, struct tk_credential *c,
+    const struct tk_person *p, uint32_t sign_count, int regressed)
+{
+	char obj[32], *b64;
+	int rc;
+
+	if (!regressed) {
+		if (sign_count <= c->sign_count)
+			return TK_APR_OK;
+		c->sign_count = sign_count;
+		return tk_store_cred_update(ap, c);
+	}
+	c->flags |= TK_CRED_CLONED;
+	if ((rc = tk_store_cred_update(ap, c)) != 0)
+		return rc;
+	if ((b64 = tk_b64url_encode(c->id, c->id_len)) == NULL)
+		return TK_APR_ERR_NOMEM;
+	(void)snprintf(obj, sizeof(obj), "person/%" PRId64, c->person_id);
+	rc = tk_apr_record(ap, p->name, "credential.flag", obj,
+	    json_pack("{s:s,s:s,s:I,s:I}", "credential", b64, "reason",
+	    "sign counter did not increase at sign-in: possibly cloned",
+	    "stored", (json_int_t)c->sign_count, "seen",
+	    (json_int_t)sign_count));
+	free(b64);
+	return rc;
+}
+
+int
+tk_approvals_signin_counter(struct tk_approvals *ap, const uint8_t *id,
+    size_t id_len, uint32_t sign_count, int regressed)
+{
+	struct tk_credential c;
+	struct tk_person p;
+	int rc;
+
+	if ((rc = tk_store_begin(ap)) != 0)
+		return rc;
+	if ((rc = tk_store_cred_get(ap, id, id_len, &c)) != 0 ||
+	    (rc = tk_store_person_get(ap, c.person_id, &p)) != 0 ||
+	    (rc = counter_store(ap, &c, &p, sign_count, regressed)) != 0) {
+		tk_store_rollback(ap);
+		return rc;
+	}
+	if ((rc = tk_store_commit(ap)) != 0)
+		tk_store_rollback(ap);
+	return rc;
+}

@@ -161,10 +161,12 @@ tk_webauthn_verify_assertion(const struct tk_webauthn_expect *exp,
 	if (key.alg != cred->alg)
 		return tk_wa_fail(v, TK_WA_ERR_CREDENTIAL, "stored alg %d "
 		    "differs from the key's alg %d", cred->alg, key.alg);
-	if ((r = verify_with_key(exp, as, &ad, &key, v)) != 0 ||
-	    (r = counter_check(cred, &ad, v)) != 0)
+	if ((r = verify_with_key(exp, as, &ad, &key, v)) != 0)
 		return r;
+	/* Set for a counter refusal too: the caller records what it saw. */
 	res->sign_count = ad.sign_count;
+	if ((r = counter_check(cred, &ad, v)) != 0)
+		return r;
 	res->flags = ad.flags;
 	res->user_verified = (ad.flags & TK_WA_FLAG_UV) != 0;
 	res->backup_state = (ad.flags & TK_WA_FLAG_BS) != 0;

@@ -69,6 +69,22 @@ to_wa_cred(const struct tk_credential *c, const char *name,
 	w->attestation_trusted = c->attestation_trusted;
 }
 
+static int
+counter_seen(struct tk_web *w, const struct b64_assertion *a,
+    uint32_t sign_count, int regressed)
+{
+	int r;
+
+	pthread_mutex_lock(w->be->lock);
+	r = tk_approvals_signin_counter(w->be->ap, a->id, a->id_len,
+	    sign_count, regressed);
+	pthread_mutex_unlock(w->be->lock);
+	if (r != 0)
+		tk_error("sign-in: the signature counter could not be kept: "
+		    "%s", tk_apr_strerror(r));
+	return r == 0 ? 0 : -1;
+}
+
 /* The owner of the credential, if active and the assertion verifies. */
 static int
 verify_signin(struct tk_web *w, const struct b64_assertion *a,
@@ -117,13 +133,18 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 	as.sig = a->sig;
 	as.sig_len = a->sig_len;
 	to_wa_cred(&c, p->name, &wc);
-	if (tk_webauthn_verify_assertion(&exp, &wc, &as, &res, &v) != 0) {
+	r = tk_webauthn_verify_assertion(&exp, &wc, &as, &res, &v);
+	if (r != 0) {
 		tk_info("sign-in refused for person %lld: %s", (long long)p->id,
 		    tk_log_escape(esc, sizeof(esc), v.detail,
 		    strlen(v.detail)));
+		/* Signed by the key, with a counter a clone would show. */
+		if (r == TK_WA_ERR_COUNTER)
+			counter_seen(w, a, res.sign_count, 1);
 		return -1;
 	}
-	return 0;
+	/* A store failure here refuses the sign-in: no counter, no entry. */
+	return counter_seen(w, a, res.sign_count, 0);
 }
 
 static json_t *

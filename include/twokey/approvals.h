@@ -608,6 +608,16 @@ int tk_approvals_propose(struct tk_approvals *ap, int64_t proposer,
 int tk_approvals_changes(struct tk_approvals *ap, int64_t **ids, size_t *n);
 
 /*
+ * After a sign-in assertion with credential id verified (regressed 0),
+ * or verified but for a sign counter not above the stored one (regressed
+ * 1): a higher counter is stored, so that a clone of the key is caught at
+ * the next sign-in or vote; a regression flags the credential as possibly
+ * cloned (journaled as credential.flag), as a vote does.
+ */
+int tk_approvals_signin_counter(struct tk_approvals *ap, const uint8_t *id,
+    size_t id_len, uint32_t sign_count, int regressed);
+
+/*
  * Safe at once, from any active admin (actor_id), journaled: suspending
  * a person (tk_approvals_person_set_state with SUSPENDED or LEFT),
  * revoking a credential, blocking a scope for a connector ("*": all).

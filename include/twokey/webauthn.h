@@ -166,7 +166,8 @@ struct tk_webauthn_assertion {
 
 /* The outcome of an assertion, for the store to update. */
 struct tk_webauthn_assert_result {
-	uint32_t	sign_count;	/* save as the new stored counter */
+	uint32_t	sign_count;	/* the new stored counter; set for */
+					/* TK_WA_ERR_COUNTER too */
 	uint8_t		flags;		/* authenticatorData flags */
 	int		user_verified;
 	int		backup_state;	/* save as the new BS */

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
@@ -30,7 +31,7 @@
 #define JSON "application/json"
 
 static struct tkd d;
-static struct tkd_key rita, alice, bob, carol;
+static struct tkd_key rita, alice, bob, carol, dora;
 
 static int
 setup(void **state)
@@ -42,7 +43,8 @@ setup(void **state)
 	    tkd_enroll(&d, "alice", "ops", TK_ROLE_APPROVER, &alice) != 0 ||
 	    tkd_enroll(&d, "bob", "sec", TK_ROLE_APPROVER, &bob) != 0 ||
 	    tkd_enroll(&d, "carol", "ops", TK_ROLE_APPROVER |
-	    TK_ROLE_AUDITOR, &carol) != 0)
+	    TK_ROLE_AUDITOR, &carol) != 0 ||
+	    tkd_enroll(&d, "dora", "dev", TK_ROLE_REQUESTER, &dora) != 0)
 		return -1;
 	return tkd_start(&d);
 }
@@ -58,6 +60,7 @@ teardown(void **state)
 	softauthn_free(&alice.sa);
 	softauthn_free(&bob.sa);
 	softauthn_free(&carol.sa);
+	softauthn_free(&dora.sa);
 	return r == 0 ? 0 : -1;
 }
 
@@ -227,6 +230,53 @@ signin_with_a_bad_signature_or_unknown_key_is_refused(void **state)
 	assert_non_null(stranger.sa = softauthn_new(-7));
 	signin_refused(&stranger, NULL);
 	softauthn_free(&stranger.sa);
+}
+
+/* A credential's stored counter and flags, read from the store. */
+static void
+stored_credential(int64_t person, long long *count, long long *flags)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/state/approvals.db", d.dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sign_count, flags "
+	    "FROM credentials WHERE person_id = ?", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(st, 1, person);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*count = sqlite3_column_int64(st, 0);
+	*flags = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void
+signin_keeps_the_counter_and_a_clone_is_flagged(void **state)
+{
+	long long count, flags;
+	uint32_t seen;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "dora", &dora), 200);
+	assert_int_equal(tkd_signin(&d, "dora", &dora), 200);
+	seen = dora.counter - 1;
+	stored_credential(dora.person, &count, &flags);
+	assert_int_equal(count, seen);
+	assert_int_equal(flags, 0);
+	/* A copy of the key, behind the original: refused and flagged. */
+	dora.counter = 1;
+	assert_int_equal(tkd_signin(&d, "dora", &dora), 401);
+	stored_credential(dora.person, &count, &flags);
+	assert_int_equal(count, seen);
+	assert_true((flags & TK_CRED_CLONED) != 0);
+	assert_true(tkd_log_has(&d, "possibly cloned", 2000));
+	/* The original, ahead again, is refused too until an admin acts. */
+	dora.counter = seen + 10;
+	assert_int_equal(tkd_signin(&d, "dora", &dora), 401);
 }
 
 static void
@@ -635,6 +685,8 @@ main(void)
 		cmocka_unit_test(
 		    signin_with_a_bad_signature_or_unknown_key_is_refused),
 		cmocka_unit_test(signin_body_is_checked_before_anything),
+		cmocka_unit_test(
+		    signin_keeps_the_counter_and_a_clone_is_flagged),
 		cmocka_unit_test(
 		    breakglass_needs_two_others_then_grant_and_export_verify),
 		cmocka_unit_test(bad_requests_are_refused_and_file_nothing),
