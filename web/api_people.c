@@ -62,6 +62,19 @@ ticket_ok(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") == n;
 }
 
+/* Whether a person of that name is enrolled (found at enrollment too). */
+static int
+name_taken(struct tk_web *w, const char *name)
+{
+	struct tk_person p;
+	int rc;
+
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_person_by_name(w->be->ap, name, &p);
+	pthread_mutex_unlock(w->be->lock);
+	return rc == 0;
+}
+
 void
 web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 {
@@ -104,6 +117,12 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	snprintf(inv.team, sizeof(inv.team), "%s", json_string_value(
 	    json_object_get(rq->json, "team")));
 	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);
+	if (name_taken(w, inv.name)) {
+		web_reply_error(r, 409, "exists", "someone is already "
+		    "enrolled as \"%s\"; a second key for them is added "
+		    "with a credential registration", inv.name);
+		return;
+	}
 	inv.expires = time(NULL) + INVITE_TTL;
 	if (web_new_secret(INVITE_PREFIX, secret, sizeof(secret)) != 0 ||
 	    web_hash(secret, hash) != 0)

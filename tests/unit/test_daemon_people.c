@@ -171,6 +171,12 @@ approver_and_admin_roles_need_the_quorum(void **state)
 	    "\"mallory\",\"team\":\"x\",\"roles\":[\"wizard\"]}", &ans), 400);
 	expect_code(ans, "invalid_field");
 	json_decref(ans);
+	/* A name already enrolled is refused now, not at enrollment. */
+	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
+	    "\"alice\",\"team\":\"x\",\"roles\":[\"requester\"]}", &ans),
+	    409);
+	expect_code(ans, "exists");
+	json_decref(ans);
 	/* Only admins invite. */
 	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
 	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
