@@ -113,7 +113,8 @@ tk_approvals_access_list(struct tk_approvals *ap, int64_t before,
 		s = sqlite3_column_int(st, 4);
 		rc = TK_APR_ERR_NOMEM;
 		if ((creds = json_array()) == NULL ||
-		    (p = json_pack("{s:s, s:s, s:o, s:s, s:o}",
+		    (p = json_pack("{s:I, s:s, s:s, s:o, s:s, s:o}",
+		    "id", (json_int_t)sqlite3_column_int64(st, 0),
 		    "name", (const char *)sqlite3_column_text(st, 1),
 		    "team", (const char *)sqlite3_column_text(st, 2),
 		    "roles", roles_json((unsigned int)sqlite3_column_int(st,

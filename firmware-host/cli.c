@@ -124,10 +124,16 @@ static const struct command commands[] = {
 	    "  The approved policy, in force, and any drift: a "
 	    "configuration file that\n  differs from it (never applied; "
 	    "exit 9).\n" },
+	{ "people", cli_cmd_people, OPTS_COMMON | OPTS_KEY, 0, 0,
+	    "twokey people [--json]\n"
+	    "  Everyone enrolled (admins and auditors): the id that suspend "
+	    "and\n  propose --person take, name, team, state, roles and "
+	    "security keys.\n" },
 	{ "suspend", cli_cmd_suspend, OPTS_COMMON | OPTS_KEY, 1, 1,
 	    "twokey suspend PERSON\n"
-	    "  Suspends a person (their id) at once (admins); reactivating "
-	    "is the\n  governed change person.reactivate.\n" },
+	    "  Suspends a person (their id, from twokey people) at once "
+	    "(admins);\n  reactivating is the governed change "
+	    "person.reactivate.\n" },
 	{ "revoke-credential", cli_cmd_revoke_credential, OPTS_COMMON |
 	    OPTS_KEY, 1, 1,
 	    "twokey revoke-credential CREDENTIAL\n"

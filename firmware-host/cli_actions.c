@@ -10,6 +10,55 @@
 
 #define MAX_CREDENTIAL_ID	1366	/* base64url of 1 KiB, as the API */
 
+/* One person as a line: id, name, team, state, roles, keys. */
+static void
+put_person(struct cli *c, json_t *p)
+{
+	char name[80], team[80], roles[96] = "";
+	json_t *r, *cred;
+	size_t i, n = 0, flagged = 0;
+
+	json_array_foreach(json_object_get(p, "roles"), i, r)
+		n += (size_t)snprintf(roles + n, n < sizeof(roles) ?
+		    sizeof(roles) - n : 0, "%s%s", i > 0 ? "," : "",
+		    json_is_string(r) ? json_string_value(r) : "?");
+	json_array_foreach(json_object_get(p, "credentials"), i, cred)
+		if (json_is_true(json_object_get(cred, "cloned")))
+			flagged++;
+	fprintf(c->out, "%-5lld %-16s %-12s %-9s %-28s %zu", (long long)
+	    json_integer_value(json_object_get(p, "id")),
+	    cli_safe(cli_str(p, "name"), name, sizeof(name)),
+	    cli_safe(cli_str(p, "team"), team, sizeof(team)),
+	    cli_str(p, "state"), roles,
+	    json_array_size(json_object_get(p, "credentials")));
+	if (flagged > 0)
+		fprintf(c->out, " (%zu flagged as cloned)", flagged);
+	fputc('\n', c->out);
+}
+
+int
+cli_cmd_people(struct cli *c)
+{
+	json_t *ans = NULL, *p;
+	size_t i;
+	int rc;
+
+	if ((rc = cli_signin(c)) != TK_CLI_OK ||
+	    (rc = cli_call(c, "GET", "/api/v1/people", NULL, AUTH_SESSION,
+	    200, &ans)) != TK_CLI_OK)
+		return rc;
+	if (c->json)
+		rc = cli_print_json(c, ans);
+	else {
+		fprintf(c->out, "%-5s %-16s %-12s %-9s %-28s %s\n", "ID",
+		    "NAME", "TEAM", "STATE", "ROLES", "KEYS");
+		json_array_foreach(json_object_get(ans, "people"), i, p)
+			put_person(c, p);
+	}
+	json_decref(ans);
+	return rc;
+}
+
 int
 cli_cmd_suspend(struct cli *c)
 {

@@ -440,3 +440,31 @@ web_h_enroll(struct tk_web *w, struct req *rq, struct reply *r)
 out:
 	OPENSSL_cleanse(challenge, sizeof(challenge));
 }
+
+/*
+ * Everyone enrolled, with roles, state and keys: what an admin needs to
+ * name a person by id (suspend, person.update), and what an auditor
+ * reads in every evidence pack anyway.
+ */
+void
+web_h_people_list(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	json_t *list = NULL;
+	int rc;
+
+	if (!web_backend_ready(w, r))
+		return;
+	if ((rq->who.roles & (TK_ROLE_ADMIN | TK_ROLE_AUDITOR)) == 0) {
+		web_reply_error(r, 403, "role_missing", "the list of people "
+		    "needs the admin or auditor role");
+		return;
+	}
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_access_list(w->be->ap, (int64_t)time(NULL) + 1,
+	    &list);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0)
+		web_apr_reply(r, rc, "");
+	else
+		web_reply_json(r, 200, list);
+}

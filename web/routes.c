@@ -190,6 +190,8 @@ static const struct route routes[] = {
 	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/policy/blocked", 1, FIELDS(block_fields) },
 	    web_h_policy_block, AUTH_SESSION, 0 },
+	{ { "GET", "/api/v1/people", 0, NULL, 0 }, web_h_people_list,
+	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/people/{id}/suspend", 0, NULL, 0 },
 	    web_h_person_suspend, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/credentials/revoke", 1,

@@ -353,6 +353,7 @@ void web_h_change_propose(struct tk_web *, struct req *, struct reply *);
 void web_h_change_list(struct tk_web *, struct req *, struct reply *);
 void web_h_change_show(struct tk_web *, struct req *, struct reply *);
 void web_h_policy_show(struct tk_web *, struct req *, struct reply *);
+void web_h_people_list(struct tk_web *, struct req *, struct reply *);
 void web_h_policy_block(struct tk_web *, struct req *, struct reply *);
 void web_h_person_suspend(struct tk_web *, struct req *, struct reply *);
 void web_h_credential_revoke(struct tk_web *, struct req *,

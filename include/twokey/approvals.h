@@ -519,10 +519,11 @@ int tk_approvals_evidence(struct tk_approvals *ap, int64_t request_id,
 /* ---- evidence packs (approvals/access.c) --------------------------- */
 
 /*
- * The access list: {"people":[{name, team, roles, state, credentials:
- * [{id, alg, aaguid, fmt, sign_count, cloned, last_used}]}]}, people by
- * name, credentials by id; last_used is the latest ballot before
- * `before` (0 if none). Caller frees *out (json_decref).
+ * The access list: {"people":[{id, name, team, roles, state,
+ * credentials: [{id, alg, aaguid, fmt, sign_count, cloned, last_used}]}]},
+ * people by name (id as the journal's "person/ID" names them),
+ * credentials by id; last_used is the latest ballot before `before` (0
+ * if none). Caller frees *out (json_decref).
  */
 int tk_approvals_access_list(struct tk_approvals *ap, int64_t before,
     json_t **out);

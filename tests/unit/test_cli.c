@@ -159,7 +159,8 @@ help_names_every_command_and_each_has_its_own(void **state)
 	static const char *cmds[] = { "init", "status", "enroll", "invite",
 	    "request", "requests", "approve", "reject", "grants", "review",
 	    "revoke", "changes", "propose", "policy", "suspend",
-	    "revoke-credential", "block", "export", "evidence", "api-key" };
+	    "people", "revoke-credential", "block", "export", "evidence",
+	    "api-key" };
 	char want[64];
 	size_t i;
 

@@ -884,7 +884,8 @@ static void
 safe_actions_take_effect_at_once(void **state)
 {
 	struct softctap *eve = softctap_new();
-	char person[32], cred[400];
+	char person[32], cred[400], want[48];
+	const char *line;
 
 	(void)state;
 	assert_non_null(eve);
@@ -915,8 +916,15 @@ safe_actions_take_effect_at_once(void **state)
 	assert_int_equal(cli(alice, "revoke-credential", cred, "--user",
 	    "alice", NULL), TK_CLI_EREFUSED);
 	assert_non_null(strstr(err, "credential_revoked"));
-	/* A person suspended signs in no more either. */
+	/* The id to suspend comes from the list of people. */
 	snprintf(person, sizeof(person), "%lld", dave_id);
+	assert_int_equal(cli(alice, "people", "--user", "alice", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "ID    NAME "));
+	snprintf(want, sizeof(want), "\n%-5s dave ", person);
+	assert_non_null(line = strstr(out, want));
+	assert_non_null(strstr(line, " active "));
+	/* A person suspended signs in no more either. */
 	assert_int_equal(cli(alice, "suspend", person, "--user", "alice",
 	    NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, ": suspended"));

@@ -186,6 +186,46 @@ approver_and_admin_roles_need_the_quorum(void **state)
 	json_decref(ans);
 }
 
+/* The entry of name in a people list, or NULL. */
+static json_t *
+person_in(json_t *ans, const char *name)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(ans, "people"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")),
+		    name) == 0)
+			return p;
+	return NULL;
+}
+
+static void
+people_are_listed_by_id_but_not_to_approvers(void **state)
+{
+	json_t *ans, *p;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	assert_int_equal(call("GET", "/api/v1/people", NULL, &ans), 200);
+	assert_non_null(p = person_in(ans, "alice"));
+	assert_int_equal(json_integer_value(json_object_get(p, "id")),
+	    alice.person);
+	assert_string_equal(json_string_value(json_object_get(p, "state")),
+	    "active");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    p, "roles"), 0)), "approver");
+	assert_int_equal(json_array_size(json_object_get(p, "credentials")),
+	    1);
+	assert_non_null(person_in(ans, "adam"));
+	json_decref(ans);
+	/* An approver is not shown who holds which key. */
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	assert_int_equal(call("GET", "/api/v1/people", NULL, &ans), 403);
+	expect_code(ans, "role_missing");
+	json_decref(ans);
+}
+
 static void
 a_challenge_of_another_invitation_is_refused(void **state)
 {
@@ -309,6 +349,7 @@ main(void)
 		cmocka_unit_test(
 		    invited_person_enrolls_a_key_once_and_signs_in),
 		cmocka_unit_test(approver_and_admin_roles_need_the_quorum),
+		cmocka_unit_test(people_are_listed_by_id_but_not_to_approvers),
 		cmocka_unit_test(a_challenge_of_another_invitation_is_refused),
 		cmocka_unit_test(
 		    api_key_is_shown_once_and_works_for_its_scope_only),
