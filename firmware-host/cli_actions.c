@@ -36,11 +36,23 @@ put_person(struct cli *c, json_t *p)
 	fputc('\n', c->out);
 }
 
+static void
+put_people(struct cli *c, json_t *people)
+{
+	json_t *p;
+	size_t i;
+
+	fprintf(c->out, "%-5s %-16s %-12s %-9s %-28s %s\n", "ID", "NAME",
+	    "TEAM", "STATE", "ROLES", "KEYS");
+	json_array_foreach(people, i, p) {
+		put_person(c, p);
+	}
+}
+
 int
 cli_cmd_people(struct cli *c)
 {
-	json_t *ans = NULL, *p;
-	size_t i;
+	json_t *ans = NULL;
 	int rc;
 
 	if ((rc = cli_signin(c)) != TK_CLI_OK ||
@@ -49,12 +61,8 @@ cli_cmd_people(struct cli *c)
 		return rc;
 	if (c->json)
 		rc = cli_print_json(c, ans);
-	else {
-		fprintf(c->out, "%-5s %-16s %-12s %-9s %-28s %s\n", "ID",
-		    "NAME", "TEAM", "STATE", "ROLES", "KEYS");
-		json_array_foreach(json_object_get(ans, "people"), i, p)
-			put_person(c, p);
-	}
+	else
+		put_people(c, json_object_get(ans, "people"));
 	json_decref(ans);
 	return rc;
 }
