@@ -504,7 +504,7 @@ bench(void)
 {
 	unsigned int secs = env_secs("BENCH_SECONDS", 10);
 	struct wrk_out w[3], st[3];
-	long idle, rss[3];
+	long idle, rss[3], anon[3];
 	int i;
 
 	idle = rss_kib(d.pid);
@@ -526,6 +526,7 @@ bench(void)
 		if (getenv("LOAD_VERBOSE") != NULL)
 			printf("%s%s", w[i].text, st[i].text);
 		rss[i] = rss_kib(d.pid);
+		anon[i] = status_kib(d.pid, "RssAnon");
 		printf("round %d: wrk 8 connections keep-alive, %u s each: "
 		    "GET /api/v1/journal/checkpoint %.0f req/s (p50 %.2f ms, "
 		    "p99 %.2f ms); static GET " STATIC_PATH " %.0f req/s (p50 "
@@ -540,6 +541,10 @@ bench(void)
 	    100.0 * (double)(rss[1] - rss[0]) / (double)rss[0],
 	    rss[2] - rss[1], 100.0 * (double)(rss[2] - rss[1]) /
 	    (double)rss[1]);
+	/* The heap apart from library pages touched for the first time. */
+	printf("RssAnon after each round: %ld, %ld, %ld KiB; round 2 -> "
+	    "round 3: %ld KiB\n", anon[0], anon[1], anon[2],
+	    anon[2] - anon[1]);
 	return bench_votes(env_secs("BENCH_VOTES", 50)) != 0;
 }
 
