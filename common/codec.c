@@ -343,3 +343,37 @@ tk_text_printable(const char *s, size_t len)
 			return 0;
 	return 1;
 }
+
+const char *
+tk_json_error_words(const json_error_t *err)
+{
+	switch (json_error_code(err)) {
+	case json_error_duplicate_key:
+		return "a key is given twice in one object";
+	case json_error_null_character:
+	case json_error_null_byte_in_key:
+		return "a NUL character (\\u0000) is not allowed";
+	case json_error_invalid_utf8:
+		return "the text is not valid UTF-8";
+	case json_error_numeric_overflow:
+		return "a number is too large";
+	case json_error_premature_end_of_input:
+		return "the text ends too early";
+	case json_error_end_of_input_expected:
+		return "there is more after the end of the value";
+	case json_error_wrong_type:
+		return "expected a JSON object";
+	case json_error_item_not_found:
+	case json_error_index_out_of_range:
+	case json_error_out_of_memory:
+	case json_error_stack_overflow:
+		return "nested too deeply, or too large";
+	case json_error_cannot_open_file:
+	case json_error_invalid_argument:
+	case json_error_invalid_syntax:
+	case json_error_invalid_format:
+	case json_error_unknown:
+	default:
+		return "invalid syntax";
+	}
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -353,6 +354,29 @@ find_setting(const char *name)
 	return NULL;
 }
 
+/*
+ * A WebAuthn RP ID is a domain: labels of letters, digits and '-', not
+ * starting or ending with '-', joined by dots. It also names the journal
+ * (twokey/RPID/journal) and the TLS certificate.
+ */
+static int
+host_name_ok(const char *s)
+{
+	size_t n;
+
+	for (;;) {
+		n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+		if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+			return 0;
+		if (s[n] == '\0')
+			return 1;
+		if (s[n] != '.')
+			return 0;
+		s += n + 1;
+	}
+}
+
 /* Settings that depend on each other, and the ones that are required. */
 static int
 check_whole(struct tk_config *c, char *err, size_t errlen)
@@ -363,6 +387,10 @@ check_whole(struct tk_config *c, char *err, size_t errlen)
 	if (c->pkcs11_uri == NULL)
 		return fail(err, errlen, TK_CFG_ERR_SETTING,
 		    "pkcs11_uri: required (the token holding the keys)");
+	if (!host_name_ok(c->rp_id))
+		return fail(err, errlen, TK_CFG_ERR_SETTING,
+		    "rp_id: must be a host name (letters, digits and '-', "
+		    "joined by dots), the one in the origins");
 	if ((c->tls_certificate == NULL) != (c->tls_key == NULL))
 		return fail(err, errlen, TK_CFG_ERR_SETTING,
 		    "%s: tls_certificate and tls_key go together; give "
@@ -404,16 +432,17 @@ tk_config_parse(const char *text, size_t len, struct tk_config **out,
 	if (root == NULL && jerr.line > 0) {
 		r = fail(err, errlen, TK_CFG_ERR_SYNTAX,
 		    "configuration: line %d column %d: %s", jerr.line,
-		    jerr.column, tk_log_escape(esc, sizeof(esc), jerr.text,
-		    strlen(jerr.text)));
+		    jerr.column, json_error_code(&jerr) ==
+		    json_error_invalid_syntax ? tk_log_escape(esc, sizeof(esc),
+		    jerr.text, strlen(jerr.text)) :
+		    tk_json_error_words(&jerr));
 		goto out;
 	}
 	/* Some errors (a NUL byte, say) have no position to give. */
 	if (root == NULL || !json_is_object(root)) {
 		r = fail(err, errlen, TK_CFG_ERR_SYNTAX, "configuration: %s",
-		    root == NULL ? tk_log_escape(esc, sizeof(esc), jerr.text,
-		    strlen(jerr.text)) : "the file must hold one JSON "
-		    "object, { ... }");
+		    root == NULL ? tk_json_error_words(&jerr) : "the file must "
+		    "hold one JSON object, { ... }");
 		goto out;
 	}
 	json_object_foreach(root, key, v) {
@@ -471,12 +500,17 @@ tk_config_load(const char *path, struct tk_config **out, char *err,
 	int r;
 
 	*out = NULL;
+	/* access() first, for a reason in words (missing, no permission). */
+	if (access(path, R_OK) != 0)
+		return fail(err, errlen, TK_CFG_ERR_IO, "%s: %s",
+		    tk_log_escape(esc, sizeof(esc), path, strlen(path)),
+		    strerror(errno));
 	r = tk_read_file(path, TK_CFG_MAX_FILE, 0, &buf, &len);
 	if (r != TK_OK) {
 		return fail(err, errlen, TK_CFG_ERR_IO, "%s: %s",
 		    tk_log_escape(esc, sizeof(esc), path, strlen(path)),
 		    r == TK_ERR_TOOBIG ? "larger than 64 KiB" :
-		    "cannot be read");
+		    "cannot be read (not a regular file?)");
 	}
 	tk_config_strip_comments((char *)buf, len);
 	r = tk_config_parse((const char *)buf, len, out, err, errlen);

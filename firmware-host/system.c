@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "twokey/hsm.h"
 #include "daemon.h"
@@ -108,6 +109,42 @@ tk_state_prepare(const struct tk_config *cfg, uid_t *uid, gid_t *gid)
 	return account(cfg, uid, gid);
 }
 
+/* Given certificate and key files must be readable now, not at bind. */
+static int
+tls_files_ok(const struct tk_config *cfg)
+{
+	if (cfg->tls_certificate != NULL &&
+	    access(cfg->tls_certificate, R_OK) != 0) {
+		tk_error("tls_certificate: %s: %s", cfg->tls_certificate,
+		    strerror(errno));
+		return -1;
+	}
+	if (cfg->tls_key != NULL && access(cfg->tls_key, R_OK) != 0) {
+		tk_error("tls_key: %s: %s", cfg->tls_key, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The policy as the approvals layer will load it, with its reason named:
+ * AAGUIDs, origins and every rule it alone knows.
+ */
+static int
+policy_ok(const struct tk_config *cfg)
+{
+	struct tk_policy *p = NULL;
+	char why[TK_WHY_MAX] = "";
+
+	if (tk_policy_parse(cfg->policy_json, strlen(cfg->policy_json), &p,
+	    why, sizeof(why)) != 0) {
+		tk_error("policy: %s", why[0] != '\0' ? why : "out of memory");
+		return -1;
+	}
+	tk_policy_free(&p);
+	return 0;
+}
+
 int
 tk_preflight(const struct tk_config *cfg)
 {
@@ -136,6 +173,8 @@ tk_preflight(const struct tk_config *cfg)
 		    cfg->signer_path, strerror(errno));
 		return -1;
 	}
+	if (tls_files_ok(cfg) != 0 || policy_ok(cfg) != 0)
+		return -1;
 	/* Only a warning: without pages, twokeyd still serves the API. */
 	if (access(cfg->web_root, R_OK | X_OK) != 0)
 		tk_warn("web_root: %s cannot be read (%s): only the API will "

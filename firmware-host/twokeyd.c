@@ -47,13 +47,14 @@ struct daemon {
 };
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: twokeyd [-t] [-c config] "
+	fprintf(f, "usage: twokeyd [-t] [-c config] "
 	    "[--bootstrap NAME:TEAM,...]\n"
 	    "  -c config  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -t         check the configuration and exit\n"
 	    "  --version  print the version and exit\n"
+	    "  --help     print this and exit\n"
 	    "  --bootstrap NAME:TEAM,NAME:TEAM,...\n"
 	    "             first enrollment, daemon stopped: one-time "
 	    "invitations\n"
@@ -363,6 +364,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "bootstrap", required_argument, NULL, 'B' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d;
@@ -409,13 +411,21 @@ main(int argc, char **argv)
 		case 'V':
 			printf("twokeyd %s\n", TWOKEY_VERSION);
 			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			usage();
-			return ch == 'h' ? 0 : 2;
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		usage(stderr);
+		return 2;
+	}
+	if (check_only && people != NULL) {
+		fprintf(stderr, "twokeyd: -t checks the configuration and "
+		    "--bootstrap enrolls; give one of them\n");
 		return 2;
 	}
 	if (load_config(d.config_path, &d.cfg) != 0)

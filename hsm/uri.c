@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "twokey/common.h"
 #include "hsm_int.h"
@@ -514,6 +515,15 @@ tk_hsm_uri_check(const char *uri, char *why, size_t whylen)
 		    "others; make it mode 0600", ESC(path, strlen(path)));
 	else
 		r = TK_HSM_OK;
+	/* A module named by path must be there; by name, dlopen looks. */
+	if (r == TK_HSM_OK && u->module_path != NULL &&
+	    strchr(u->module_path, '/') != NULL &&
+	    access(u->module_path, R_OK) != 0) {
+		why_fmt(why, whylen, "module-path %s: %s",
+		    ESC(u->module_path, strlen(u->module_path)),
+		    strerror(errno));
+		r = TK_HSM_ERR_URI;
+	}
 out:
 	free(path);
 	tk_p11_uri_free(&u);

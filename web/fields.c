@@ -31,8 +31,9 @@ tk_web_parse_body(const char *body, size_t len, char *msg, size_t msglen)
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	    &jerr);
 	if (root == NULL) {
-		snprintf(msg, msglen, "the body is not valid JSON (line %d, "
-		    "column %d)", jerr.line, jerr.column);
+		snprintf(msg, msglen, "the body is not valid JSON: %s (line "
+		    "%d, column %d)", tk_json_error_words(&jerr), jerr.line,
+		    jerr.column);
 		return NULL;
 	}
 	if (!json_is_object(root)) {

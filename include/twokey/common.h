@@ -99,6 +99,13 @@ json_t *tk_json_loadb(const char *buf, size_t len, size_t flags,
     json_error_t *err, int *nomem);
 
 /*
+ * What is wrong with a JSON text that jansson refused, in words for the
+ * person who sent it ("a key is given twice", "a NUL character (\u0000)
+ * is not allowed"...), never naming jansson's own flags.
+ */
+const char *tk_json_error_words(const json_error_t *err);
+
+/*
  * Reads a whole file of at most max bytes into memory the caller releases
  * with tk_secret_free (for secrets) or free. With secret set, refuses a
  * file that others can read or write, and strips one trailing newline.

@@ -93,6 +93,7 @@ missing_file_is_refused_with_its_path(void **state)
 	assert_int_equal(tk_config_load("/nonexistent/twokeyd.conf", &c, err,
 	    sizeof(err)), TK_CFG_ERR_IO);
 	assert_non_null(strstr(err, "/nonexistent/twokeyd.conf"));
+	assert_non_null(strstr(err, "No such file or directory"));
 }
 
 static void
@@ -240,7 +241,8 @@ control_characters_in_strings_are_refused(void **state)
 	    "user: expected");
 	/* jansson itself refuses NUL in strings. */
 	refused("{" URI ", \"user\": \"a\\u0000b\"}", TK_CFG_ERR_SYNTAX,
-	    "configuration: line 1");
+	    "configuration: line 1 column 70: a NUL character (\\u0000) is "
+	    "not allowed");
 }
 
 static void
@@ -332,7 +334,20 @@ static void
 duplicate_settings_are_refused(void **state)
 {
 	(void)state;
-	refused("{" URI ", " URI "}", TK_CFG_ERR_SYNTAX, "configuration:");
+	refused("{" URI ", " URI "}", TK_CFG_ERR_SYNTAX,
+	    "configuration: line 1 column 64: a key is given twice");
+}
+
+static void
+rp_id_must_be_a_host_name(void **state)
+{
+	(void)state;
+	refused("{" URI ", \"rp_id\": \"bad host name!\"}",
+	    TK_CFG_ERR_SETTING, "rp_id: must be a host name");
+	refused("{" URI ", \"rp_id\": \"-x.example\"}", TK_CFG_ERR_SETTING,
+	    "rp_id:");
+	refused("{" URI ", \"rp_id\": \"a..example\"}", TK_CFG_ERR_SETTING,
+	    "rp_id:");
 }
 
 int
@@ -342,6 +357,7 @@ main(void)
 		cmocka_unit_test(defaults_apply_when_only_the_uri_is_given),
 		cmocka_unit_test(example_file_parses_with_its_comments),
 		cmocka_unit_test(missing_file_is_refused_with_its_path),
+		cmocka_unit_test(rp_id_must_be_a_host_name),
 		cmocka_unit_test(unknown_setting_is_refused_and_named),
 		cmocka_unit_test(wrong_type_is_refused_and_named),
 		cmocka_unit_test(numbers_out_of_range_are_refused_and_named),

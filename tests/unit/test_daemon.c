@@ -539,6 +539,50 @@ check_refuses(struct tkd *d, const char *listen, const char *uri,
 		fail_msg("-t did not refuse naming \"%s\": %s", named, text);
 }
 
+/* -t with the good settings and extra ones: 78, naming named. */
+static void
+check_refuses_with(struct tkd *d, const char *uri, const char *extra,
+    const char *named)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text), "{\"listen\": \"127.0.0.1:%u\", "
+	    "\"pkcs11_uri\": \"%s\", \"signer_path\": \"%s\", "
+	    "\"state_dir\": \"%s/state\", \"user\": \"nobody\"%s, %s}",
+	    d->port, uri, d->signer, d->dir, tkd_test_settings(), extra);
+	assert_int_equal(tkd_write_config(d, text), 0);
+	if (tkd_run(d, "-t") != 78 || !tkd_log_has(d, named, 0))
+		fail_msg("-t did not refuse naming \"%s\": %s", named, text);
+}
+
+static void
+check_flag_knows_what_the_approvals_layer_and_tls_refuse(void **state)
+{
+	struct tkd d;
+	char uri[2048], bad[2200], extra[1200];
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "checkdeep", ""), 0);
+	snprintf(uri, sizeof(uri), "%s", d.uri);
+	check_refuses_with(&d, uri, "\"policy\": {\"aaguids\": [\"xyz\"]}",
+	    "policy: policy key \"aaguids\" must be");
+	check_refuses_with(&d, uri, "\"policy\": {\"origins\": "
+	    "[\"ftp://x\"]}", "policy: policy key \"origins\" must be");
+	check_refuses_with(&d, uri, "\"rp_id\": \"bad host!\"",
+	    "rp_id: must be a host name");
+	snprintf(extra, sizeof(extra), "\"tls_certificate\": \"%s/no.pem\", "
+	    "\"tls_key\": \"%s/no.key\"", d.dir, d.dir);
+	check_refuses_with(&d, uri, extra, "tls_certificate: ");
+	assert_non_null(strstr(uri, "module-path="));
+	snprintf(bad, sizeof(bad), "%.*smodule-path=/nonexistent/p11.so%s",
+	    (int)(strstr(uri, "module-path=") - uri), uri,
+	    strchr(strstr(uri, "module-path="), '&') != NULL ?
+	    strchr(strstr(uri, "module-path="), '&') : "");
+	check_refuses_with(&d, bad, "\"log_level\": \"info\"",
+	    "module-path /nonexistent/p11.so");
+	assert_int_equal(access(d.cert, F_OK), -1);
+}
+
 static void
 check_flag_refuses_what_the_start_would_refuse(void **state)
 {
@@ -907,6 +951,8 @@ main(void)
 		cmocka_unit_test(check_flag_accepts_a_good_configuration),
 		cmocka_unit_test(
 		    check_flag_refuses_what_the_start_would_refuse),
+		cmocka_unit_test(
+		    check_flag_knows_what_the_approvals_layer_and_tls_refuse),
 		cmocka_unit_test(missing_account_exits_78_naming_user),
 		cmocka_unit_test(root_is_dropped_and_tls_key_stays_private),
 		cmocka_unit_test(readable_tls_key_stops_the_start),

@@ -56,6 +56,13 @@ broken_json_names_the_place(void **state)
 	assert_int_equal(check("{\"name\":", msg, sizeof(msg)), -2);
 	assert_non_null(strstr(msg, "not valid JSON"));
 	assert_non_null(strstr(msg, "column"));
+	/* What is wrong, in words, where jansson can tell. */
+	assert_int_equal(check("{\"name\":\"a\",\"name\":\"b\"}", msg,
+	    sizeof(msg)), -2);
+	assert_non_null(strstr(msg, "a key is given twice"));
+	assert_int_equal(check("{\"name\":\"a\\u0000\"}", msg, sizeof(msg)),
+	    -2);
+	assert_non_null(strstr(msg, "NUL character"));
 }
 
 static void
