@@ -214,7 +214,7 @@ web_h_enroll_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 		return;
 	if ((rc = web_challenge_issue(w, rq->addr, hash, id, value)) != 0) {
 		if (rc == -2)
-			web_reply_challenges_held(w, rq, r, "enrollments");
+			web_reply_challenges_held(w, rq, r, 0);
 		else
 			web_reply_error(r, 503, "busy", "too many ceremonies "
 			    "in progress; try again shortly");

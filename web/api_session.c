@@ -32,7 +32,7 @@ web_h_signin_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	}
 	if ((rc = web_challenge_issue(w, rq->addr, NULL, id, value)) != 0) {
 		if (rc == -2)
-			web_reply_challenges_held(w, rq, r, "sign-ins");
+			web_reply_challenges_held(w, rq, r, 1);
 		else
 			web_reply_error(r, 503, "busy", "too many sign-ins in "
 			    "progress; try again shortly");

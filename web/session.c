@@ -15,6 +15,18 @@
 #include "twokey/common.h"
 #include "web_int.h"
 
+/*
+ * Whose share a challenge counts against: the address, once for
+ * sign-ins and once for enrollments and key registrations, so that
+ * anonymous sign-in challenges cannot hold up an invited person.
+ */
+static uint64_t
+challenge_owner(const struct tk_web *w, const char *addr, int signin)
+{
+	return web_rate_key(w, signin ? "challenge-signin" :
+	    "challenge-invited", addr);
+}
+
 /* A free slot for owner, or -1 full, -2 owner holds its share. */
 static int
 challenge_slot_locked(const struct tk_web *w, uint64_t owner, time_t now)
@@ -48,7 +60,7 @@ web_challenge_issue(struct tk_web *w, const char *addr, const uint8_t *bind,
 		return -1;
 	if (bind != NULL)
 		memcpy(c.bind, bind, sizeof(c.bind));
-	c.owner = web_rate_key(w, "challenge", addr);
+	c.owner = challenge_owner(w, addr, bind == NULL);
 	c.expires = now + (time_t)w->challenge_ttl;
 	pthread_mutex_lock(&w->lock);
 	if ((slot = challenge_slot_locked(w, c.owner, now)) >= 0)
@@ -64,9 +76,9 @@ web_challenge_issue(struct tk_web *w, const char *addr, const uint8_t *bind,
 
 /* Seconds until the first of addr's live challenges expires (at least 1). */
 static int
-challenge_wait(struct tk_web *w, const char *addr)
+challenge_wait(struct tk_web *w, const char *addr, int signin)
 {
-	uint64_t owner = web_rate_key(w, "challenge", addr);
+	uint64_t owner = challenge_owner(w, addr, signin);
 	time_t now = time(NULL), first = 0;
 	int i;
 
@@ -82,12 +94,14 @@ challenge_wait(struct tk_web *w, const char *addr)
 
 void
 web_reply_challenges_held(struct tk_web *w, const struct req *rq,
-    struct reply *r, const char *what)
+    struct reply *r, int signin)
 {
 	atomic_fetch_add(&w->rate_limited, 1);
-	web_reply_error(r, 429, "rate_limited", "too many %s in progress "
-	    "from this address; finish one or wait for it to expire", what);
-	r->retry_after = challenge_wait(w, rq->addr);
+	web_reply_error(r, 429, "rate_limited", "%d %s challenges are "
+	    "already pending from this address (the most it may hold); "
+	    "answer one or wait for it to expire", WEB_CHALLENGES_PER_ADDR,
+	    signin ? "sign-in" : "enrollment or key registration");
+	r->retry_after = challenge_wait(w, rq->addr, signin);
 }
 
 int

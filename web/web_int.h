@@ -191,7 +191,7 @@ uint64_t web_rate_key(const struct tk_web *w, const char *kind,
  * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the
  * invitation's hash), asked for from addr. issue fills id_hex (33 bytes)
  * and value; -1 when every slot is live, -2 when addr already holds
- * WEB_CHALLENGES_PER_ADDR live ones. take removes the challenge (single
+ * WEB_CHALLENGES_PER_ADDR live ones of the same kind (sign-in, or bound). take removes the challenge (single
  * use) and returns 0 with its value if it existed, had not expired and
  * has that binding.
  */
@@ -201,12 +201,13 @@ int web_challenge_take(struct tk_web *w, const char *id_hex,
     const uint8_t *bind, uint8_t value[32]);
 /*
  * The 429 for an address that holds WEB_CHALLENGES_PER_ADDR live
- * challenges (web_challenge_issue's -2): what is in progress ("sign-ins",
- * "enrollments"...), and a Retry-After of the seconds until the first
+ * challenges of one kind (web_challenge_issue's -2): sign-in challenges
+ * (signin 1) or those bound to an invitation or a person (enrollment,
+ * key registration), with a Retry-After of the seconds until the first
  * of them expires. Counted in twokey_rate_limited_total.
  */
 void web_reply_challenges_held(struct tk_web *w, const struct req *rq,
-    struct reply *r, const char *what);
+    struct reply *r, int signin);
 
 /*
  * Sessions. create: a new session for who; cookie and csrf receive

@@ -154,12 +154,30 @@ challenges_for_a_name_cannot_lock_its_person_out(void **state)
  * with 429 while another address still gets one, so a few clients
  * cannot fill the shared pool and turn every sign-in away.
  */
+/* Signed in as admin, an invitation for a requester; free() it. */
+static char *
+invite_requester(struct tkd *d, struct tkd_key *admin)
+{
+	json_t *ans = NULL;
+	char *inv;
+
+	assert_int_equal(tkd_signin(d, "victim", admin), 200);
+	assert_int_equal(tkd_call(d, "POST", "/api/v1/invitations",
+	    "{\"name\":\"newcomer\",\"team\":\"dev\",\"roles\":"
+	    "[\"requester\"]}", NULL, &ans), 201);
+	inv = strdup(json_string_value(json_object_get(ans, "invitation")));
+	assert_non_null(inv);
+	json_decref(ans);
+	return inv;
+}
+
 static void
 one_address_cannot_fill_the_challenge_pool(void **state)
 {
 	struct tkd d;
 	struct tkd_key vic;
 	struct tkd_resp r;
+	char body[128], *invitation;
 	const char *h;
 	unsigned int i;
 	long limited;
@@ -168,9 +186,11 @@ one_address_cannot_fill_the_challenge_pool(void **state)
 	(void)state;
 	assert_int_equal(tkd_init(&d, "pool",
 	    ",\n\"rate_limit_per_minute\": 100"), 0);
-	assert_int_equal(tkd_enroll(&d, "victim", "ops", TK_ROLE_APPROVER,
-	    &vic), 0);
+	assert_int_equal(tkd_enroll(&d, "victim", "ops", TK_ROLE_APPROVER |
+	    TK_ROLE_ADMIN, &vic), 0);
 	assert_int_equal(tkd_start(&d), 0);
+	d.source = "127.0.0.61";
+	invitation = invite_requester(&d, &vic);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(challenge_from(&d, "127.0.0.60", "victim",
 		    NULL, NULL, NULL), 200);
@@ -187,10 +207,19 @@ one_address_cannot_fill_the_challenge_pool(void **state)
 	assert_non_null(h = strstr(r.headers, "Retry-After: "));
 	wait = strtol(h + 13, NULL, 10);
 	assert_true(wait > 60 && wait <= 300);
+	assert_non_null(strstr(r.body, "4 sign-in challenges are already "
+	    "pending"));
+	tkd_resp_clear(&r);
+	/* Sign-in challenges do not hold up an invited person there. */
+	snprintf(body, sizeof(body), "{\"invitation\":\"%s\"}", invitation);
+	assert_int_equal(tkd_request(&d, "POST", "/api/v1/enroll/challenge",
+	    "application/json", body, strlen(body), NULL, &r), 0);
+	assert_int_equal(r.status, 200);
 	tkd_resp_clear(&r);
 	d.source = "127.0.0.61";
 	assert_int_equal(tkd_signin(&d, "victim", &vic), 200);
 	d.source = NULL;
+	free(invitation);
 	softauthn_free(&vic.sa);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
