@@ -143,7 +143,8 @@ web_h_apikey_revoke(struct tk_web *w, struct req *rq, struct reply *r)
 
 /*
  * Authenticates "Authorization: Bearer <key>" for a route that accepts
- * scope. Returns 0 and fills who, or -1 (unknown key) or -2 (scope).
+ * scope. Returns 0 and fills who, or -1 (unknown key), -2 (scope) or -3
+ * (another scheme than Bearer).
  */
 int
 web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
@@ -153,8 +154,9 @@ web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
 	uint8_t hash[32];
 
 	memset(who, 0, sizeof(*who));
-	if (strncmp(header, "Bearer ", 7) != 0 ||
-	    web_hash(header + 7, hash) != 0 ||
+	if (strncmp(header, "Bearer ", 7) != 0)
+		return -3;
+	if (web_hash(header + 7, hash) != 0 ||
 	    web_apikey_find(w, hash, &k) != 0)
 		return -1;
 	if (scope == 0 || (k.scopes & scope) != scope)

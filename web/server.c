@@ -234,6 +234,7 @@ refuse(struct tk_web *w, struct MHD_Connection *conn, unsigned int status,
 struct framing {
 	unsigned int lengths;	/* Content-Length headers */
 	unsigned int encodings;	/* Transfer-Encoding headers */
+	unsigned int unknown;	/* of them, not plain "chunked" */
 };
 
 static enum MHD_Result
@@ -243,27 +244,30 @@ count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct framing *f = cls;
 
 	(void)kind;
-	(void)value;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
 		f->lengths++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->encodings++;
+		if (value == NULL || strcasecmp(value, "chunked") != 0)
+			f->unknown++;
+	}
 	return MHD_YES;
 }
 
 /*
  * A request whose length two parties could read differently (two
- * Content-Length headers, or one with Transfer-Encoding) is how requests
- * are smuggled past a proxy: refused, and the connection closed, since
- * where the next request would start is unknown.
+ * Content-Length headers, or one with Transfer-Encoding, or a transfer
+ * coding other than chunked, which libmicrohttpd would wait on) is how
+ * requests are smuggled past a proxy: refused, and the connection
+ * closed, since where the next request would start is unknown.
  */
 static int
 ambiguous_framing(struct MHD_Connection *conn)
 {
-	struct framing f = { 0, 0 };
+	struct framing f = { 0, 0, 0 };
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
-	return f.lengths > 1 || f.encodings > 1 ||
+	return f.lengths > 1 || f.encodings > 1 || f.unknown > 0 ||
 	    (f.lengths > 0 && f.encodings > 0);
 }
 
@@ -316,9 +320,18 @@ gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		rq->via_key = 1;
 		return MHD_YES;
 	}
+	if (r == -3) {
+		rp.www_auth = "Bearer realm=\"twokey\"";
+		return refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
+		    "unauthenticated", "Authorization takes \"Bearer\" and "
+		    "an API key; people sign in with their security key");
+	}
 	if (r == -2)
 		return refuse(w, conn, MHD_HTTP_FORBIDDEN, "scope_missing",
-		    "this API key's scopes do not cover this resource");
+		    rq->route->key_scope == 0 ? "API keys do not reach this "
+		    "resource: it is for people signed in with a security "
+		    "key" : "this API key's scopes do not cover this "
+		    "resource");
 	if (web_rate_check(w, "apikey-failed", rq->addr) != 0)
 		return refuse(w, conn, MHD_HTTP_TOO_MANY_REQUESTS,
 		    "rate_limited", "too many failed API key attempts; wait "
@@ -451,8 +464,8 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 		struct reply rp = { 0 };
 
 		web_reply_error(&rp, MHD_HTTP_BAD_REQUEST, "ambiguous_length",
-		    "send one Content-Length or chunked encoding, not both "
-		    "nor twice");
+		    "send one Content-Length or chunked encoding (no other "
+		    "transfer coding), not both nor twice");
 		rp.close = 1;
 		return send_reply(w, conn, &rp);
 	}
@@ -480,8 +493,8 @@ gate_headers(struct tk_web *w, struct MHD_Connection *conn,
 		return refuse(w, conn, MHD_HTTP_BAD_REQUEST, "invalid_query",
 		    qmsg);
 	if (!rq->route->info.body && cl > 0)
-		return refuse(w, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "body_too_large", "this resource takes no body");
+		return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
+		    "body_not_allowed", "this resource takes no body");
 	if (rq->route->info.body) {
 		if (rq->route->info.body == TK_WEB_BODY_RAW &&
 		    csv_content_type(conn))

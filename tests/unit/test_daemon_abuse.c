@@ -394,6 +394,11 @@ smuggled_request_framing_is_refused_and_closed(void **state)
 	    "%zx\r\n%s\r\n0\r\n\r\n" SMUGGLED, strlen(body) + 5,
 	    strlen(body), body);
 	expect_ambiguous(&d, raw);
+	/* A coding other than chunked: refused, not waited on. */
+	snprintf(raw, sizeof(raw), "POST " CHALLENGE " HTTP/1.1\r\n"
+	    "Host: localhost\r\nContent-Type: " JSON "\r\n"
+	    "Transfer-Encoding: gzip\r\n\r\n%s", body);
+	expect_ambiguous(&d, raw);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 

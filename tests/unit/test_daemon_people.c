@@ -260,7 +260,7 @@ api_key_is_shown_once_and_works_for_its_scope_only(void **state)
 {
 	struct tkd_resp r;
 	char bearer[256], path[128];
-	json_t *ans;
+	json_t *ans, *ans2;
 	const char *key, *id;
 
 	(void)state;
@@ -286,7 +286,17 @@ api_key_is_shown_once_and_works_for_its_scope_only(void **state)
 	assert_int_equal(call_h("GET", "/api/v1/journal/export", NULL,
 	    bearer, NULL), 403);
 	assert_int_equal(call_h("POST", "/api/v1/requests", "{}", bearer,
-	    NULL), 403);
+	    &ans2), 403);
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_object_get(ans2, "error"), "message")), "API keys do not "
+	    "reach this resource"));
+	json_decref(ans2);
+	/* Another scheme than Bearer is named as such. */
+	assert_int_equal(call_h("GET", "/api/v1/requests", NULL,
+	    "Authorization: Basic YTpi", &ans2), 401);
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_object_get(ans2, "error"), "message")), "\"Bearer\""));
+	json_decref(ans2);
 	/* Revoked, it opens nothing. */
 	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
 	assert_int_equal(call("DELETE", path, NULL, NULL), 200);
