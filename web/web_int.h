@@ -191,9 +191,9 @@ uint64_t web_rate_key(const struct tk_web *w, const char *kind,
  * WebAuthn challenges for sign-in (bind NULL) and enrollment (bind: the
  * invitation's hash), asked for from addr. issue fills id_hex (33 bytes)
  * and value; -1 when every slot is live, -2 when addr already holds
- * WEB_CHALLENGES_PER_ADDR live ones of the same kind (sign-in, or bound). take removes the challenge (single
- * use) and returns 0 with its value if it existed, had not expired and
- * has that binding.
+ * WEB_CHALLENGES_PER_ADDR live ones of the same kind (sign-in, or
+ * bound). take removes the challenge (single use) and returns 0 with its
+ * value if it existed, had not expired and has that binding.
  */
 int web_challenge_issue(struct tk_web *w, const char *addr,
     const uint8_t *bind, char id_hex[33], uint8_t value[32]);
