@@ -70,8 +70,10 @@ if [ ! -f "$conf" ]; then
   # Everyone in a demo comes from 127.0.0.1, which the per-address
   # limits count as one client (the defaults, 10 attempts a minute and
   # 8 connections, are for a real network; each browser keeps several
-  # connections open).
+  # connections open). The per-address limit stays below the total so
+  # that another address always finds room.
   "rate_limit_per_minute": 100,
+  "max_connections": 128,
   "max_connections_per_address": 64
 }
 CONF

@@ -175,6 +175,11 @@ tk_preflight(const struct tk_config *cfg)
 	}
 	if (tls_files_ok(cfg) != 0 || policy_ok(cfg) != 0)
 		return -1;
+	if (cfg->max_connections_per_address >= cfg->max_connections)
+		tk_warn("max_connections_per_address (%u) is not below "
+		    "max_connections (%u): one address can take every "
+		    "connection", cfg->max_connections_per_address,
+		    cfg->max_connections);
 	/* Only a warning: without pages, twokeyd still serves the API. */
 	if (access(cfg->web_root, R_OK | X_OK) != 0)
 		tk_warn("web_root: %s cannot be read (%s): only the API will "
