@@ -280,23 +280,43 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 	return TK_CLI_OK;
 }
 
+/*
+ * Whether line goes on with the usage line above it: indented, then an
+ * option ("--reason TEXT") or an optional part ("[--ticket T]"). The
+ * description lines are indented too, but begin with a word.
+ */
+static int
+continues_usage(const char *line)
+{
+	size_t sp = strspn(line, " ");
+
+	return sp > 0 && (line[sp] == '[' || line[sp] == '-');
+}
+
 static void
 usage_all(FILE *f)
 {
 	const char *line;
 	size_t i, len;
+	int in_usage;
 
 	fputs("usage: twokey COMMAND [OPTIONS] [ARGS]\n\n"
 	    "Commands:\n", f);
-	/* Every usage line of every command, not just the first. */
-	for (i = 0; i < NCOMMANDS; i++)
+	/* Every usage line of every command with its continuations. */
+	for (i = 0; i < NCOMMANDS; i++) {
+		in_usage = 0;
 		for (line = commands[i].help; *line != '\0'; line += len) {
 			len = strcspn(line, "\n");
 			if (strncmp(line, "twokey ", 7) == 0)
+				in_usage = 1;
+			else if (!in_usage || !continues_usage(line))
+				in_usage = 0;
+			if (in_usage)
 				fprintf(f, "  %.*s\n", (int)len, line);
 			if (line[len] == '\n')
 				len++;
 		}
+	}
 	fputs("\nEvery command but init talks to twokeyd over HTTPS:\n"
 	    "  --server URL     https://host[:port]   (TWOKEY_SERVER)\n"
 	    "  --ca FILE        the root certificate of the key ceremony "
@@ -486,6 +506,11 @@ run(struct cli *c, int argc, char **argv)
 	if ((rc = parse_options(c, argc, argv, vals)) != TK_CLI_OK)
 		return rc;
 	if (c->given & OPT(O_VERSION)) {
+		if (c->nargs > 0 || c->given != OPT(O_VERSION)) {
+			cli_errf(c, "--version takes no command, argument or "
+			    "other option");
+			return TK_CLI_EUSAGE;
+		}
 		fprintf(c->out, "twokey %s\n", TWOKEY_VERSION);
 		return TK_CLI_OK;
 	}

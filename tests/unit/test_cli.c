@@ -173,6 +173,21 @@ help_names_every_command_and_each_has_its_own(void **state)
 	/* Every usage line, not only each command's first. */
 	assert_non_null(strstr(out, "twokey api-key revoke ID\n"));
 	assert_non_null(strstr(out, "twokey request break-glass "));
+	/* With the lines it goes on on, and without the descriptions. */
+	assert_non_null(strstr(out, "  twokey init [--daemon-config FILE] "
+	    "[--out DIR]\n              [--bootstrap NAME:TEAM,"));
+	assert_non_null(strstr(out, "[--role ROLE...]\n                "
+	    "[--reason TEXT --ticket T]\n"));
+	assert_non_null(strstr(out, "--connector C\n                 "
+	    "--scope S [--scope S...] --duration D --reason TEXT "
+	    "[--ticket T]\n"));
+	assert_non_null(strstr(out, "[--scope S...]\n                 "
+	    "--duration D --reason TEXT\n"));
+	assert_non_null(strstr(out, "twokey propose person.update --person "
+	    "ID [--team TEAM] [--role ROLE...]\n                 "
+	    "--reason TEXT --ticket T\n"));
+	assert_null(strstr(out, "Invites a person"));
+	assert_null(strstr(out, "  requester, auditor, commander"));
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		assert_int_equal(twokey(cmds[i], "--help", NULL), TK_CLI_OK);
 		snprintf(want, sizeof(want), "twokey %s", cmds[i]);
@@ -188,6 +203,13 @@ version_is_printed_and_exits_0(void **state)
 	assert_int_equal(twokey("--version", NULL), TK_CLI_OK);
 	assert_string_equal(out, "twokey " TWOKEY_VERSION "\n");
 	assert_string_equal(err, "");
+	/* Alone: anything beside it is a mistake, not ignored. */
+	assert_int_equal(twokey("--version", "extra", NULL), TK_CLI_EUSAGE);
+	one_line_saying("--version takes no command, argument or other "
+	    "option");
+	assert_string_equal(out, "");
+	assert_int_equal(twokey("status", "--version", NULL), TK_CLI_EUSAGE);
+	assert_int_equal(twokey("--version", "--json", NULL), TK_CLI_EUSAGE);
 }
 
 static void
