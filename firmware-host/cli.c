@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -278,6 +279,29 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 		return TK_CLI_EUSAGE;
 	}
 	return TK_CLI_OK;
+}
+
+/* Why tk_read_file(path) gave rc, in words for the user. */
+const char *
+cli_read_failure(const char *path, int rc)
+{
+	struct stat st;
+	int e = errno;
+
+	if (rc == TK_ERR_PERM)
+		return "others may read or write it; it must be readable by "
+		    "its owner only (chmod 600)";
+	if (rc == TK_ERR_TOOBIG)
+		return "it is too big";
+	if (rc == TK_ERR_NOMEM)
+		return strerror(ENOMEM);
+	if (stat(path, &st) != 0)
+		return strerror(errno);
+	if (S_ISDIR(st.st_mode))
+		return "it is a directory";
+	if (!S_ISREG(st.st_mode))
+		return "it is not a regular file";
+	return strerror(e);
 }
 
 /*

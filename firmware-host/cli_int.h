@@ -93,6 +93,8 @@ const char *cli_str(json_t *o, const char *k);
 const char *cli_when(json_int_t t, char *buf, size_t cap);
 int cli_parse_id(struct cli *c, const char *s, const char *what,
     long long *id);
+/* Why tk_read_file(path) gave rc, for an error message. */
+const char *cli_read_failure(const char *path, int rc);
 
 /* cli_settings.c: server, CA, user, key; vals[] are the options. */
 int cli_settings(struct cli *c, const char **vals);

@@ -335,6 +335,40 @@ the_server_and_its_ca_must_be_named_and_https(void **state)
 	assert_int_equal(twokey("status", "--server",
 	    "https://localhost:1/api?x", "--ca", d.root_pem, NULL),
 	    TK_CLI_EUSAGE);
+	one_line_saying("without a path");
+	/* A bad port is the user's, not an unreachable server. */
+	assert_int_equal(twokey("status", "--server",
+	    "https://localhost:99999", "--ca", d.root_pem, NULL),
+	    TK_CLI_EUSAGE);
+	one_line_saying("the server's port must be 1 to 65535, not "
+	    "\"99999\"");
+	assert_int_equal(twokey("status", "--server", "https://localhost:0",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("1 to 65535");
+	assert_int_equal(twokey("status", "--server", "https://localhost:",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("1 to 65535");
+	/* No scheme at all is not plain HTTP. */
+	assert_int_equal(twokey("status", "--server", "localhost:8443",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("give https://HOST[:PORT]");
+	assert_null(strstr(err, "plain HTTP"));
+	assert_int_equal(twokey("status", "--server", "", "--ca", d.root_pem,
+	    NULL), TK_CLI_EUSAGE);
+	one_line_saying("give https://HOST[:PORT]");
+	assert_null(strstr(err, "plain HTTP"));
+	/* User info is refused, and its password never shown. */
+	assert_int_equal(twokey("status", "--server",
+	    "https://user:Sesame42@localhost:8443", "--ca", d.root_pem,
+	    NULL), TK_CLI_EUSAGE);
+	one_line_saying("user info (NAME:PASSWORD@) is not allowed");
+	assert_null(strstr(err, "Sesame42"));
+	assert_int_equal(twokey("status", "--server", "https://[::1",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("HOST is a name, an IPv4 address or an IPv6 one");
+	/* An IPv6 address with a port parses. */
+	assert_int_equal(twokey("status", "--server", "https://[::1]:1",
+	    "--ca", d.root_pem, NULL), TK_CLI_ECONNECT);
 	assert_int_equal(twokey("status", "--server", server, "--ca",
 	    "/nonexistent/root.pem", NULL), TK_CLI_EFILE);
 	one_line_saying("cannot read the CA file /nonexistent/root.pem");
@@ -343,6 +377,10 @@ the_server_and_its_ca_must_be_named_and_https(void **state)
 	    file_in("not-a-cert.pem", "root:x:0:0::/root:/bin/sh\n", 0644),
 	    NULL), TK_CLI_EFILE);
 	one_line_saying("holds no PEM certificate");
+	assert_int_equal(twokey("status", "--server", server, "--ca", d.dir,
+	    NULL), TK_CLI_EFILE);
+	one_line_saying("is a directory");
+	assert_null(strstr(err, "holds no PEM certificate"));
 }
 
 static void
@@ -385,6 +423,10 @@ settings_come_from_the_environment_and_the_file(void **state)
 	one_line_saying("unknown setting or not a string: \"colour\"");
 	assert_int_equal(twokey("status", "--config", "/nonexistent.json",
 	    NULL), TK_CLI_EFILE);
+	one_line_saying("/nonexistent.json: No such file or directory");
+	assert_int_equal(twokey("status", "--config", d.dir, NULL),
+	    TK_CLI_EFILE);
+	one_line_saying(": it is a directory");
 }
 
 static void
