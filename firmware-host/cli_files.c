@@ -17,6 +17,7 @@
 #include "cli_int.h"
 
 #define MAX_INVITATION	128
+#define INVITATION_LEN	47	/* "tki_" and 32 bytes in base64url */
 
 /* One archive from path, of content type ctype, into f. */
 static int
@@ -124,12 +125,38 @@ cli_cmd_evidence(struct cli *c)
 	return download(c, path, "application/gzip");
 }
 
+/*
+ * The code, as the server makes it: "tki_" and 43 base64url characters.
+ * A wrong one is told here, before the server is asked; it is never
+ * echoed, being a secret or a part of one.
+ */
+static int
+code_ok(struct cli *c, const char *code, const char *from)
+{
+	size_t n = strlen(code);
+
+	if (n == 0) {
+		cli_errf(c, "no invitation code %s", from);
+		return TK_CLI_EFILE;
+	}
+	if (n != INVITATION_LEN || strncmp(code, "tki_", 4) != 0 ||
+	    strspn(code + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+	    "tuvwxyz0123456789_-") != n - 4) {
+		cli_errf(c, "no invitation code %s: a code is tki_ and 43 "
+		    "letters, digits, _ or -", from);
+		return TK_CLI_EFILE;
+	}
+	return TK_CLI_OK;
+}
+
 /* The code from a file readable by its owner only, or stdin. */
 static int
 read_invitation(struct cli *c, char *code, size_t cap)
 {
+	char from[4200];
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (c->invfile == NULL) {
 		cli_errf(c, "enroll: --invitation-file FILE is required "
@@ -137,22 +164,22 @@ read_invitation(struct cli *c, char *code, size_t cap)
 		return TK_CLI_EUSAGE;
 	}
 	if (strcmp(c->invfile, "-") == 0) {
-		if (fgets(code, (int)cap, c->in) == NULL) {
-			cli_errf(c, "no invitation code on standard input");
-			return TK_CLI_EFILE;
-		}
-		code[strcspn(code, "\r\n")] = '\0';
-		return TK_CLI_OK;
-	}
-	if (tk_read_file(c->invfile, cap - 1, 1, &buf, &len) != 0) {
-		cli_errf(c, "cannot read the invitation file %s (it must be "
-		    "readable by its owner only)", c->invfile);
+		snprintf(from, sizeof(from), "on standard input");
+		if (fgets(code, (int)cap, c->in) == NULL)
+			code[0] = '\0';
+	} else if ((rc = tk_read_file(c->invfile, cap - 1, 1, &buf,
+	    &len)) != 0) {
+		cli_errf(c, "cannot read the invitation file %s: %s",
+		    c->invfile, cli_read_failure(c->invfile, rc));
 		return TK_CLI_EFILE;
+	} else {
+		snprintf(from, sizeof(from), "in %s", c->invfile);
+		memcpy(code, buf, len);
+		code[len] = '\0';
+		tk_secret_free(buf, len);
 	}
-	memcpy(code, buf, len);
-	code[len] = '\0';
-	tk_secret_free(buf, len);
-	return TK_CLI_OK;
+	code[strcspn(code, "\r\n")] = '\0';
+	return code_ok(c, code, from);
 }
 
 /* The registration; *status 201 (enrolled) or 202 (a change). */

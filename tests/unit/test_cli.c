@@ -521,6 +521,31 @@ secrets_are_refused_on_the_command_line_and_in_open_files(void **state)
 }
 
 static void
+invitation_files_are_checked_before_the_server_is_asked(void **state)
+{
+	const char *empty = file_in("empty.code", "", 0600);
+	const char *torn = file_in("torn.code", "tki_AAAAsecretpart\n", 0600);
+	char missing[900];
+
+	(void)state;
+	assert_int_equal(twokey("enroll", "--invitation-file", empty,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("no invitation code in ");
+	snprintf(missing, sizeof(missing), "%s/nowhere.code", d.dir);
+	assert_int_equal(twokey("enroll", "--invitation-file", missing,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying(": No such file or directory");
+	assert_int_equal(twokey("enroll", "--invitation-file", d.dir,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("it is a directory");
+	/* A code cut short is told, and not shown. */
+	assert_int_equal(twokey("enroll", "--invitation-file", torn,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("a code is tki_ and 43 letters, digits, _ or -");
+	assert_null(strstr(err, "secretpart"));
+}
+
+static void
 the_manual_renders_without_warnings_and_has_the_exit_codes(void **state)
 {
 	char page[1024];
@@ -620,6 +645,8 @@ main(void)
 		cmocka_unit_test(a_refusal_shows_the_servers_code_and_message),
 		cmocka_unit_test(
 		    secrets_are_refused_on_the_command_line_and_in_open_files),
+		cmocka_unit_test(
+		    invitation_files_are_checked_before_the_server_is_asked),
 		cmocka_unit_test(
 		    the_manual_renders_without_warnings_and_has_the_exit_codes),
 		cmocka_unit_test(
