@@ -281,6 +281,81 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 	return TK_CLI_OK;
 }
 
+/*
+ * The checks below mirror what twokeyd accepts (web/routes.c, approvals/),
+ * so that a mistake is told before the security key is asked for a
+ * touch that the server would then refuse.
+ */
+
+/* Scopes, connectors, accounts, incidents, tickets: tk_apr_check_token. */
+int
+cli_check_name(struct cli *c, const char *what, const char *s)
+{
+	size_t n = strlen(s);
+	char esc[80];
+
+	if (n >= 1 && n <= CLI_NAME_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVW"
+	    "XYZabcdefghijklmnopqrstuvwxyz0123456789._:/@-") == n)
+		return TK_CLI_OK;
+	cli_errf(c, "%s \"%s\" is not a name: 1 to %d of A-Z a-z 0-9 and "
+	    ". _ : / @ -", what, cli_safe(s, esc, sizeof(esc)), CLI_NAME_MAX);
+	return TK_CLI_EUSAGE;
+}
+
+/* Free text (reasons, reviews, teams): never echoed, it may be long. */
+int
+cli_check_text(struct cli *c, const char *what, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n >= 1 && n <= max && tk_text_printable(s, n))
+		return TK_CLI_OK;
+	cli_errf(c, "%s is 1 to %zu bytes of text without control "
+	    "characters", what, max);
+	return TK_CLI_EUSAGE;
+}
+
+/* What in list[0..n) is there twice, or NULL. */
+const char *
+cli_twice(const char *const *list, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(list[i], list[j]) == 0)
+				return list[i];
+	return NULL;
+}
+
+/* --role...: the server's five roles, each once. */
+int
+cli_check_roles(struct cli *c, const char *cmd)
+{
+	static const char *const roles[] = { "admin", "approver",
+	    "requester", "commander", "auditor" };
+	const char *dup;
+	char esc[40];
+	size_t i, k;
+
+	for (i = 0; i < c->nroles; i++) {
+		for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++)
+			if (strcmp(c->roles[i], roles[k]) == 0)
+				break;
+		if (k == sizeof(roles) / sizeof(roles[0])) {
+			cli_errf(c, "%s: --role is admin, approver, requester, "
+			    "commander or auditor, not \"%s\"", cmd,
+			    cli_safe(c->roles[i], esc, sizeof(esc)));
+			return TK_CLI_EUSAGE;
+		}
+	}
+	if ((dup = cli_twice(c->roles, c->nroles)) != NULL) {
+		cli_errf(c, "%s: --role %s given twice", cmd, dup);
+		return TK_CLI_EUSAGE;
+	}
+	return TK_CLI_OK;
+}
+
 /* Why tk_read_file(path) gave rc, in words for the user. */
 const char *
 cli_read_failure(const char *path, int rc)

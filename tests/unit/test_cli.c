@@ -320,6 +320,193 @@ governance_commands_refuse_bad_input_before_signing_in(void **state)
 	    "zed", "--team", "x", "--role", "admin", NULL);
 }
 
+/*
+ * twokey args with the server settings and a user whose security key is
+ * nowhere: a sign-in would stop at exit 6, so want_rc (2 or 7) and its
+ * message show the mistake was told before any sign-in.
+ */
+static void
+before_signin(int want_rc, const char *want, const char *arg0, ...)
+{
+	const char *argv[24] = { NULL };
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, arg0);
+	for (argv[n] = arg0; argv[n] != NULL && n < 14;)
+		argv[++n] = va_arg(ap, const char *);
+	va_end(ap);
+	assert_null(argv[n]);
+	argv[n++] = "--server";
+	argv[n++] = server;
+	argv[n++] = "--ca";
+	argv[n++] = d.root_pem;
+	argv[n++] = "--user";
+	argv[n++] = "rita";
+	argv[n++] = "--device";
+	argv[n++] = "/nonexistent/hidraw9";
+	assert_int_equal(twokey(argv[0], argv[1], argv[2], argv[3], argv[4],
+	    argv[5], argv[6], argv[7], argv[8], argv[9], argv[10], argv[11],
+	    argv[12], argv[13], argv[14], argv[15], argv[16], argv[17],
+	    argv[18], argv[19], argv[20], argv[21], argv[22], NULL),
+	    want_rc);
+	one_line_saying(want);
+}
+
+static void
+dates_are_checked_before_signing_in(void **state)
+{
+	(void)state;
+	before_signin(TK_CLI_EUSAGE, "\"2026-13-01\" is none", "evidence",
+	    "--from", "2026-13-01", "--to", "2026-12-01", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "\"2026-02-30\" is none", "evidence",
+	    "--from", "2026-01-01", "--to", "2026-02-30", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "\"2026-01-01T24:00:00Z\" is none",
+	    "evidence", "--from", "2026-01-01T24:00:00Z", "--to",
+	    "2026-02-01", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "--from must be before --to",
+	    "evidence", "--from", "2026-02-01", "--to", "2026-01-01", "-o",
+	    "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "--from must be before --to",
+	    "evidence", "--from", "2026-01-01", "--to",
+	    "2026-01-01T00:00:00Z", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "a pack covers at most 400 days",
+	    "evidence", "--from", "2026-01-01", "--to", "2027-02-06", "-o",
+	    "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "--from DATE and --to DATE are required",
+	    "evidence", "--from", "2026-01-01", "-o", "x", NULL);
+	/* 400 days to the second is still one pack: on to the key. */
+	before_signin(TK_CLI_EKEY, "no security key", "evidence", "--from",
+	    "2026-01-01", "--to", "2027-02-05T00:00:00Z", "-o", "-", NULL);
+}
+
+static void
+output_files_are_checked_before_signing_in(void **state)
+{
+	char missing[900];
+	const char *taken = file_in("taken.tar", "mine\n", 0644);
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/no/such/x.tar", d.dir);
+	before_signin(TK_CLI_EFILE, "its folder ", "export", "-o", missing,
+	    NULL);
+	assert_non_null(strstr(err, "does not exist"));
+	before_signin(TK_CLI_EFILE, "already exists", "export", "-o", taken,
+	    NULL);
+	before_signin(TK_CLI_EFILE, "its folder /nonexistent does not exist",
+	    "evidence", "--from", "2026-01-01", "--to", "2026-02-01", "-o",
+	    "/nonexistent/pack.tar.gz", NULL);
+	before_signin(TK_CLI_EFILE, "an existing file is never overwritten",
+	    "evidence", "--from", "2026-01-01", "--to", "2026-02-01", "-o",
+	    taken, NULL);
+	before_signin(TK_CLI_EFILE, "is not a folder", "api-key", "create",
+	    "ci", "--scope", "journal:read", "-o", "/etc/passwd/key", NULL);
+	before_signin(TK_CLI_EFILE, "already exists", "api-key", "create",
+	    "ci", "--scope", "journal:read", "-o", taken, NULL);
+	/* Untouched. */
+	slurp(taken, out, sizeof(out));
+	assert_string_equal(out, "mine\n");
+	/* "-" is standard output, and a new file in a folder is fine. */
+	before_signin(TK_CLI_EKEY, "no security key", "export", "-o", "-",
+	    NULL);
+	before_signin(TK_CLI_EKEY, "no security key", "export", "-o",
+	    "new.tar", NULL);
+}
+
+static void
+names_roles_and_scopes_are_checked_before_signing_in(void **state)
+{
+	(void)state;
+	before_signin(TK_CLI_EUSAGE, "--role is admin, approver, requester, "
+	    "commander or auditor, not \"king\"", "invite", "rita", "--team",
+	    "ops", "--role", "king", NULL);
+	before_signin(TK_CLI_EUSAGE, "--role requester given twice",
+	    "invite", "rita", "--team", "ops", "--role", "requester",
+	    "--role", "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "a name is 1 to 64 of A-Z a-z 0-9 . _ -",
+	    "invite", "bad name with spaces", "--team", "ops", "--role",
+	    "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "--team is 1 to 64 bytes of text",
+	    "invite", "rita", "--team", "", "--role", "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "--ticket \"not a ticket\" is not a "
+	    "name", "invite", "rita", "--team", "ops", "--role", "approver",
+	    "--reason", "r", "--ticket", "not a ticket", NULL);
+	before_signin(TK_CLI_EUSAGE, "block: the scope \"\" is not a name",
+	    "block", "", NULL);
+	before_signin(TK_CLI_EUSAGE, "block: the scope \"db drop\" is not "
+	    "a name: 1 to 128 of A-Z a-z 0-9 and . _ : / @ -", "block",
+	    "db drop", NULL);
+	before_signin(TK_CLI_EUSAGE, "block: --connector \"a;b\"", "block",
+	    "db:drop", "--connector", "a;b", NULL);
+	before_signin(TK_CLI_EUSAGE, "--scope is requests:read, journal:read "
+	    "or inventory:events, not \"root:all\"", "api-key", "create",
+	    "ci", "--scope", "root:all", NULL);
+	before_signin(TK_CLI_EUSAGE, "api-key: --scope journal:read given "
+	    "twice", "api-key", "create", "ci", "--scope", "journal:read",
+	    "--scope", "journal:read", NULL);
+	before_signin(TK_CLI_EUSAGE, "the name is 1 to 64 bytes", "api-key",
+	    "create", "", "--scope", "journal:read", NULL);
+	before_signin(TK_CLI_EUSAGE, "--credential must be base64url",
+	    "requests", "--credential", "a/b", NULL);
+	/* Good ones go on to the key. */
+	before_signin(TK_CLI_EKEY, "no security key", "block", "db:drop",
+	    "--connector", "make", NULL);
+}
+
+static void
+requests_and_votes_are_checked_before_signing_in(void **state)
+{
+	(void)state;
+	before_signin(TK_CLI_EUSAGE, "--scope \"db admin\" is not a name",
+	    "request", "break-glass", "--incident", "INC-1", "--scope",
+	    "db admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--scope db:admin given twice",
+	    "request", "break-glass", "--incident", "INC-1", "--scope",
+	    "db:admin", "--scope", "db:admin", "--duration", "1h",
+	    "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--scope, --duration and --reason are "
+	    "required", "request", "break-glass", "--incident", "INC-1",
+	    "--scope", "db:admin", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "break-glass takes --incident, and no "
+	    "--service-account", "request", "break-glass", "--scope",
+	    "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "break-glass takes --incident",
+	    "request", "break-glass", "--incident", "INC-1", "--ticket", "T",
+	    "--scope", "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "elevation takes --service-account and "
+	    "--connector", "request", "elevation", "--service-account", "sa",
+	    "--scope", "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--incident \"INC 1\" is not a name",
+	    "request", "break-glass", "--incident", "INC 1", "--scope",
+	    "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--reason is 1 to 1024 bytes of text",
+	    "request", "break-glass", "--incident", "INC-1", "--scope",
+	    "db:admin", "--duration", "1h", "--reason", "a\tb", NULL);
+	before_signin(TK_CLI_EUSAGE, "--reason is 1 to 1024 bytes", "approve",
+	    "7", "--reason", "", NULL);
+	before_signin(TK_CLI_EUSAGE, "--text is 1 to 1024 bytes", "review",
+	    "7", "--text", "line\nbreak", NULL);
+	before_signin(TK_CLI_EUSAGE, "--ticket \"T 1\" is not a name",
+	    "propose", "policy.set", "--set", "quorum=3", "--reason", "r",
+	    "--ticket", "T 1", NULL);
+	before_signin(TK_CLI_EUSAGE, "propose: the type \"policy set\" is "
+	    "not a name", "propose", "policy set", "--args", "{}",
+	    "--reason", "r", "--ticket", "T-1", NULL);
+	before_signin(TK_CLI_EUSAGE, "propose: --role is admin, approver",
+	    "propose", "person.update", "--person", "3", "--role", "king",
+	    "--reason", "r", "--ticket", "T-1", NULL);
+	before_signin(TK_CLI_EUSAGE, "--args must be a JSON object of at most "
+	    "16 members", "propose", "x.y", "--args", "{\"a\":1,\"b\":1,"
+	    "\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1,"
+	    "\"j\":1,\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"o\":1,\"p\":1,"
+	    "\"q\":1}", "--reason", "r", "--ticket", "T-1", NULL);
+	/* A well-formed request goes on to the key. */
+	before_signin(TK_CLI_EKEY, "no security key", "request", "elevation",
+	    "--service-account", "sa-billing", "--connector", "make",
+	    "--scope", "scenarios:write", "--duration", "30m", "--reason",
+	    "quarterly import", "--ticket", "CHG-42", NULL);
+}
+
 static void
 the_server_and_its_ca_must_be_named_and_https(void **state)
 {
@@ -633,6 +820,12 @@ main(void)
 		cmocka_unit_test(wrong_commands_and_options_are_usage_errors),
 		cmocka_unit_test(
 		    governance_commands_refuse_bad_input_before_signing_in),
+		cmocka_unit_test(dates_are_checked_before_signing_in),
+		cmocka_unit_test(output_files_are_checked_before_signing_in),
+		cmocka_unit_test(
+		    names_roles_and_scopes_are_checked_before_signing_in),
+		cmocka_unit_test(
+		    requests_and_votes_are_checked_before_signing_in),
 		cmocka_unit_test(the_server_and_its_ca_must_be_named_and_https),
 		cmocka_unit_test(
 		    status_reports_a_ready_server_and_its_journal),
