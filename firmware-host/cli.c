@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -280,23 +281,141 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 	return TK_CLI_OK;
 }
 
+/*
+ * The checks below mirror what twokeyd accepts (web/routes.c, approvals/),
+ * so that a mistake is told before the security key is asked for a
+ * touch that the server would then refuse.
+ */
+
+/* Scopes, connectors, accounts, incidents, tickets: tk_apr_check_token. */
+int
+cli_check_name(struct cli *c, const char *what, const char *s)
+{
+	size_t n = strlen(s);
+	char esc[80];
+
+	if (n >= 1 && n <= CLI_NAME_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVW"
+	    "XYZabcdefghijklmnopqrstuvwxyz0123456789._:/@-") == n)
+		return TK_CLI_OK;
+	cli_errf(c, "%s \"%s\" is not a name: 1 to %d of A-Z a-z 0-9 and "
+	    ". _ : / @ -", what, cli_safe(s, esc, sizeof(esc)), CLI_NAME_MAX);
+	return TK_CLI_EUSAGE;
+}
+
+/* Free text (reasons, reviews, teams): never echoed, it may be long. */
+int
+cli_check_text(struct cli *c, const char *what, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n >= 1 && n <= max && tk_text_printable(s, n))
+		return TK_CLI_OK;
+	cli_errf(c, "%s is 1 to %zu bytes of text without control "
+	    "characters", what, max);
+	return TK_CLI_EUSAGE;
+}
+
+/* What in list[0..n) is there twice, or NULL. */
+const char *
+cli_twice(const char *const *list, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(list[i], list[j]) == 0)
+				return list[i];
+	return NULL;
+}
+
+/* --role...: the server's five roles, each once. */
+int
+cli_check_roles(struct cli *c, const char *cmd)
+{
+	static const char *const roles[] = { "admin", "approver",
+	    "requester", "commander", "auditor" };
+	const char *dup;
+	char esc[40];
+	size_t i, k;
+
+	for (i = 0; i < c->nroles; i++) {
+		for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++)
+			if (strcmp(c->roles[i], roles[k]) == 0)
+				break;
+		if (k == sizeof(roles) / sizeof(roles[0])) {
+			cli_errf(c, "%s: --role is admin, approver, requester, "
+			    "commander or auditor, not \"%s\"", cmd,
+			    cli_safe(c->roles[i], esc, sizeof(esc)));
+			return TK_CLI_EUSAGE;
+		}
+	}
+	if ((dup = cli_twice(c->roles, c->nroles)) != NULL) {
+		cli_errf(c, "%s: --role %s given twice", cmd, dup);
+		return TK_CLI_EUSAGE;
+	}
+	return TK_CLI_OK;
+}
+
+/* Why tk_read_file(path) gave rc, in words for the user. */
+const char *
+cli_read_failure(const char *path, int rc)
+{
+	struct stat st;
+	int e = errno;
+
+	if (rc == TK_ERR_PERM)
+		return "others may read or write it; it must be readable by "
+		    "its owner only (chmod 600)";
+	if (rc == TK_ERR_TOOBIG)
+		return "it is too big";
+	if (rc == TK_ERR_NOMEM)
+		return strerror(ENOMEM);
+	if (stat(path, &st) != 0)
+		return strerror(errno);
+	if (S_ISDIR(st.st_mode))
+		return "it is a directory";
+	if (!S_ISREG(st.st_mode))
+		return "it is not a regular file";
+	return strerror(e);
+}
+
+/*
+ * Whether line goes on with the usage line above it: indented, then an
+ * option ("--reason TEXT") or an optional part ("[--ticket T]"). The
+ * description lines are indented too, but begin with a word.
+ */
+static int
+continues_usage(const char *line)
+{
+	size_t sp = strspn(line, " ");
+
+	return sp > 0 && (line[sp] == '[' || line[sp] == '-');
+}
+
 static void
 usage_all(FILE *f)
 {
 	const char *line;
 	size_t i, len;
+	int in_usage;
 
 	fputs("usage: twokey COMMAND [OPTIONS] [ARGS]\n\n"
 	    "Commands:\n", f);
-	/* Every usage line of every command, not just the first. */
-	for (i = 0; i < NCOMMANDS; i++)
+	/* Every usage line of every command with its continuations. */
+	for (i = 0; i < NCOMMANDS; i++) {
+		in_usage = 0;
 		for (line = commands[i].help; *line != '\0'; line += len) {
 			len = strcspn(line, "\n");
 			if (strncmp(line, "twokey ", 7) == 0)
+				in_usage = 1;
+			else if (!in_usage || !continues_usage(line))
+				in_usage = 0;
+			if (in_usage)
 				fprintf(f, "  %.*s\n", (int)len, line);
 			if (line[len] == '\n')
 				len++;
 		}
+	}
 	fputs("\nEvery command but init talks to twokeyd over HTTPS:\n"
 	    "  --server URL     https://host[:port]   (TWOKEY_SERVER)\n"
 	    "  --ca FILE        the root certificate of the key ceremony "
@@ -486,6 +605,11 @@ run(struct cli *c, int argc, char **argv)
 	if ((rc = parse_options(c, argc, argv, vals)) != TK_CLI_OK)
 		return rc;
 	if (c->given & OPT(O_VERSION)) {
+		if (c->nargs > 0 || c->given != OPT(O_VERSION)) {
+			cli_errf(c, "--version takes no command, argument or "
+			    "other option");
+			return TK_CLI_EUSAGE;
+		}
 		fprintf(c->out, "twokey %s\n", TWOKEY_VERSION);
 		return TK_CLI_OK;
 	}

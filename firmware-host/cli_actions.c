@@ -130,6 +130,10 @@ cli_cmd_block(struct cli *c)
 	char esc[2][300];
 	int rc;
 
+	if ((rc = cli_check_name(c, "block: the scope", c->args[0])) !=
+	    TK_CLI_OK || (strcmp(conn, "*") != 0 && (rc = cli_check_name(c,
+	    "block: --connector", conn)) != TK_CLI_OK))
+		return rc;
 	if ((body = json_pack("{s:s,s:s}", "connector", conn, "scope",
 	    c->args[0])) == NULL)
 		return TK_CLI_EINTERNAL;

@@ -14,6 +14,8 @@
 
 #define MAX_KEYS	128	/* members shown per object */
 #define MAX_DEPTH	4	/* nested objects shown as dotted names */
+#define MAX_TYPE	32	/* a change type, as the server takes it */
+#define MAX_ARGS	16	/* members of --args, as the server takes */
 
 int
 cli_is_change(json_t *q)
@@ -307,7 +309,10 @@ person_args(struct cli *c, int update, json_t **args)
 		    "person.reactivate takes --person ID alone");
 		return TK_CLI_EUSAGE;
 	}
-	if ((rc = cli_parse_id(c, c->person, "person", &id)) != TK_CLI_OK)
+	if ((rc = cli_parse_id(c, c->person, "person", &id)) != TK_CLI_OK ||
+	    (c->team != NULL && (rc = cli_check_text(c, "--team", c->team,
+	    CLI_LABEL_MAX)) != TK_CLI_OK) ||
+	    (rc = cli_check_roles(c, "propose")) != TK_CLI_OK)
 		return rc;
 	if ((*args = json_pack("{s:I}", "person", (json_int_t)id)) == NULL)
 		return TK_CLI_EINTERNAL;
@@ -338,8 +343,10 @@ json_args(struct cli *c, json_t **args)
 		    e.text, e.column);
 		return TK_CLI_EUSAGE;
 	}
-	if (!json_is_object(*args)) {
-		cli_errf(c, "propose: --args must be a JSON object");
+	if (!json_is_object(*args) || json_object_size(*args) >
+	    MAX_ARGS) {
+		cli_errf(c, "propose: --args must be a JSON object of at most "
+		    "%d members", MAX_ARGS);
 		json_decref(*args);
 		*args = NULL;
 		return TK_CLI_EUSAGE;
@@ -352,12 +359,23 @@ static int
 propose_args(struct cli *c, const char *type, json_t **args)
 {
 	char esc[100];
+	int rc;
 
 	*args = NULL;
 	if (c->reason == NULL || c->ticket == NULL) {
 		cli_errf(c, "propose: --reason and --ticket are required");
 		return TK_CLI_EUSAGE;
 	}
+	if (strlen(type) > MAX_TYPE) {
+		cli_errf(c, "propose: a change type is at most %d bytes",
+		    MAX_TYPE);
+		return TK_CLI_EUSAGE;
+	}
+	if ((rc = cli_check_name(c, "propose: the type", type)) !=
+	    TK_CLI_OK || (rc = cli_check_text(c, "--reason", c->reason,
+	    CLI_TEXT_MAX)) != TK_CLI_OK || (rc = cli_check_name(c,
+	    "--ticket", c->ticket)) != TK_CLI_OK)
+		return rc;
 	if (c->change_args != NULL)
 		return json_args(c, args);
 	if (strcmp(type, "policy.set") == 0 && c->nsets > 0 &&

@@ -164,11 +164,66 @@ parse_duration(struct cli *c, const char *s, json_int_t *out)
 	return TK_CLI_OK;
 }
 
+/* What each kind takes besides --scope, --duration and --reason. */
+static int
+request_kind_options(struct cli *c, int bg)
+{
+	if (bg && (c->incident == NULL || c->account != NULL ||
+	    c->connector != NULL || c->ticket != NULL)) {
+		cli_errf(c, "request: break-glass takes --incident, and no "
+		    "--service-account, --connector or --ticket");
+		return TK_CLI_EUSAGE;
+	}
+	if (!bg && (c->account == NULL || c->connector == NULL ||
+	    c->incident != NULL)) {
+		cli_errf(c, "request: elevation takes --service-account and "
+		    "--connector, and no --incident");
+		return TK_CLI_EUSAGE;
+	}
+	return TK_CLI_OK;
+}
+
+/* Every option of a request, as the server will judge it. */
+static int
+check_request(struct cli *c, int bg, json_int_t *secs)
+{
+	const char *dup;
+	size_t i;
+	int rc = TK_CLI_OK;
+
+	if (c->nscopes == 0 || c->reason == NULL || c->duration == NULL) {
+		cli_errf(c, "request: --scope, --duration and --reason are "
+		    "required");
+		return TK_CLI_EUSAGE;
+	}
+	if ((rc = parse_duration(c, c->duration, secs)) != TK_CLI_OK ||
+	    (rc = request_kind_options(c, bg)) != TK_CLI_OK)
+		return rc;
+	for (i = 0; i < c->nscopes && rc == TK_CLI_OK; i++)
+		rc = cli_check_name(c, "--scope", c->scopes[i]);
+	if (rc == TK_CLI_OK && (dup = cli_twice(c->scopes,
+	    c->nscopes)) != NULL) {
+		cli_errf(c, "request: --scope %s given twice", dup);
+		rc = TK_CLI_EUSAGE;
+	}
+	if (rc == TK_CLI_OK && c->account != NULL)
+		rc = cli_check_name(c, "--service-account", c->account);
+	if (rc == TK_CLI_OK && c->connector != NULL)
+		rc = cli_check_name(c, "--connector", c->connector);
+	if (rc == TK_CLI_OK && c->incident != NULL)
+		rc = cli_check_name(c, "--incident", c->incident);
+	if (rc == TK_CLI_OK && c->ticket != NULL)
+		rc = cli_check_name(c, "--ticket", c->ticket);
+	if (rc == TK_CLI_OK)
+		rc = cli_check_text(c, "--reason", c->reason, CLI_TEXT_MAX);
+	return rc;
+}
+
 static int
 request_body(struct cli *c, json_t **out)
 {
 	const char *kind = c->args[0];
-	json_t *b, *scopes = json_array();
+	json_t *b, *scopes;
 	json_int_t secs = 0;
 	size_t i;
 	int bg = strcmp(kind, "break-glass") == 0, rc;
@@ -176,26 +231,18 @@ request_body(struct cli *c, json_t **out)
 	*out = NULL;
 	if (!bg && strcmp(kind, "elevation") != 0) {
 		cli_errf(c, "request: the kind is elevation or break-glass");
-		rc = TK_CLI_EUSAGE;
-	} else if (c->nscopes == 0 || c->reason == NULL) {
-		cli_errf(c, "request: --scope and --reason are required");
-		rc = TK_CLI_EUSAGE;
-	} else
-		rc = c->duration != NULL ? parse_duration(c, c->duration,
-		    &secs) : TK_CLI_OK;
-	if (rc != TK_CLI_OK || scopes == NULL) {
-		json_decref(scopes);
-		return rc != TK_CLI_OK ? rc : TK_CLI_EINTERNAL;
+		return TK_CLI_EUSAGE;
 	}
+	if ((rc = check_request(c, bg, &secs)) != TK_CLI_OK)
+		return rc;
+	if ((scopes = json_array()) == NULL)
+		return TK_CLI_EINTERNAL;
 	for (i = 0; i < c->nscopes; i++)
 		json_array_append_new(scopes, json_string(c->scopes[i]));
-	b = json_pack("{s:s,s:o,s:s}", "kind", kind, "scopes", scopes,
-	    "reason", c->reason);
+	b = json_pack("{s:s,s:o,s:s,s:I}", "kind", kind, "scopes", scopes,
+	    "reason", c->reason, bg ? "ttl" : "duration", secs);
 	if (b == NULL)
 		return TK_CLI_EINTERNAL;
-	if (secs > 0)
-		json_object_set_new(b, bg ? "ttl" : "duration",
-		    json_integer(secs));
 	if (c->account != NULL)
 		json_object_set_new(b, "service_account",
 		    json_string(c->account));
@@ -288,7 +335,9 @@ cli_cmd_vote(struct cli *c, const char *decision)
 	int rc, change = 0;
 
 	if ((rc = cli_parse_id(c, c->args[0], "request", &id)) !=
-	    TK_CLI_OK || (rc = cli_signin(c)) != TK_CLI_OK ||
+	    TK_CLI_OK || (c->reason != NULL && (rc = cli_check_text(c,
+	    "--reason", c->reason, CLI_TEXT_MAX)) != TK_CLI_OK) ||
+	    (rc = cli_signin(c)) != TK_CLI_OK ||
 	    (rc = vote_assertion(c, id, decision, &vote, &change)) !=
 	    TK_CLI_OK)
 		goto out;
@@ -425,33 +474,72 @@ governed_role(const char *role)
 	    strcmp(role, "commander") == 0;
 }
 
+/*
+ * A name as the bootstrap and the Invite page take it: the server takes
+ * any text here, but a name with spaces or quotes is awkward in every
+ * --user and shell line after.
+ */
+static int
+check_person_name(struct cli *c, const char *name)
+{
+	size_t n = strlen(name);
+	char esc[80];
+
+	if (n >= 1 && n <= CLI_LABEL_MAX && strspn(name, "ABCDEFGHIJKLMNOP"
+	    "QRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n)
+		return TK_CLI_OK;
+	cli_errf(c, "invite: a name is 1 to %d of A-Z a-z 0-9 . _ -, not "
+	    "\"%s\"", CLI_LABEL_MAX, cli_safe(name, esc, sizeof(esc)));
+	return TK_CLI_EUSAGE;
+}
+
+/* Everything of an invitation that can be told here; *governed too. */
+static int
+check_invite(struct cli *c, int *governed)
+{
+	size_t i;
+	int rc;
+
+	*governed = 0;
+	if (c->team == NULL || c->nroles == 0) {
+		cli_errf(c, "invite: --team and at least one --role are "
+		    "required");
+		return TK_CLI_EUSAGE;
+	}
+	if ((rc = check_person_name(c, c->args[0])) != TK_CLI_OK ||
+	    (rc = cli_check_text(c, "--team", c->team, CLI_LABEL_MAX)) !=
+	    TK_CLI_OK || (rc = cli_check_roles(c, "invite")) != TK_CLI_OK)
+		return rc;
+	for (i = 0; i < c->nroles; i++)
+		*governed |= governed_role(c->roles[i]);
+	if (*governed && (c->reason == NULL || c->ticket == NULL)) {
+		cli_errf(c, "invite: the commander, approver and admin roles "
+		    "need the quorum: give --reason and --ticket");
+		return TK_CLI_EUSAGE;
+	}
+	if (c->reason != NULL && (rc = cli_check_text(c, "--reason",
+	    c->reason, CLI_TEXT_MAX)) != TK_CLI_OK)
+		return rc;
+	if (c->ticket != NULL)
+		return cli_check_name(c, "--ticket", c->ticket);
+	return TK_CLI_OK;
+}
+
 /* {"name","team","roles"[,"reason","ticket"]}; *governed as it says. */
 static int
 invite_body(struct cli *c, json_t **out, int *governed)
 {
-	json_t *roles = json_array();
+	json_t *roles;
 	size_t i;
+	int rc;
 
 	*out = NULL;
-	*governed = 0;
-	if (roles == NULL)
+	if ((rc = check_invite(c, governed)) != TK_CLI_OK)
+		return rc;
+	if ((roles = json_array()) == NULL)
 		return TK_CLI_EINTERNAL;
-	for (i = 0; i < c->nroles; i++) {
-		*governed |= governed_role(c->roles[i]);
+	for (i = 0; i < c->nroles; i++)
 		json_array_append_new(roles, json_string(c->roles[i]));
-	}
-	if (c->team == NULL || c->nroles == 0) {
-		cli_errf(c, "invite: --team and at least one --role are "
-		    "required");
-		json_decref(roles);
-		return TK_CLI_EUSAGE;
-	}
-	if (*governed && (c->reason == NULL || c->ticket == NULL)) {
-		cli_errf(c, "invite: the commander, approver and admin roles "
-		    "need the quorum: give --reason and --ticket");
-		json_decref(roles);
-		return TK_CLI_EUSAGE;
-	}
 	if ((*out = json_pack("{s:s,s:s,s:o}", "name", c->args[0], "team",
 	    c->team, "roles", roles)) == NULL)
 		return TK_CLI_EINTERNAL;
@@ -509,6 +597,9 @@ cli_cmd_review(struct cli *c)
 		cli_errf(c, "review: --text is required");
 		return TK_CLI_EUSAGE;
 	}
+	if ((rc = cli_check_text(c, "--text", c->text, CLI_TEXT_MAX)) !=
+	    TK_CLI_OK)
+		return rc;
 	if ((body = json_pack("{s:s}", "text", c->text)) == NULL)
 		return TK_CLI_EINTERNAL;
 	snprintf(path, sizeof(path), "/api/v1/requests/%lld/review", id);

@@ -9,14 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "twokey/common.h"
+#include "twokey/pack.h"
 #include "cli_int.h"
 
 #define MAX_INVITATION	128
+#define INVITATION_LEN	47	/* "tki_" and 32 bytes in base64url */
 
 /* One archive from path, of content type ctype, into f. */
 static int
@@ -46,8 +49,79 @@ fetch_to(struct cli *c, const char *path, const char *ctype, FILE *f)
 }
 
 /*
- * Downloads path to -o FILE: a temporary file beside it, renamed into
- * place only when complete, so a failure leaves no partial archive.
+ * -o FILE, told before any sign-in: a new file (none is overwritten) in
+ * a folder that exists and may be written.
+ */
+int
+cli_check_output(struct cli *c, const char *file)
+{
+	char dir[4096], *slash;
+	const char *why = NULL;
+	struct stat st;
+
+	if (file[0] == '\0') {
+		cli_errf(c, "-o: the file name is empty");
+		return TK_CLI_EUSAGE;
+	}
+	if (lstat(file, &st) == 0) {
+		cli_errf(c, "%s already exists; an existing file is never "
+		    "overwritten", file);
+		return TK_CLI_EFILE;
+	}
+	if (errno != ENOENT && errno != ENOTDIR) {
+		cli_errf(c, "cannot write %s: %s", file, strerror(errno));
+		return TK_CLI_EFILE;
+	}
+	if (snprintf(dir, sizeof(dir), "%s", file) >= (int)sizeof(dir)) {
+		cli_errf(c, "cannot write %s: the path is too long", file);
+		return TK_CLI_EFILE;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &st) != 0)
+		why = errno == ENOENT ? "does not exist" : strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "is not a folder";
+	else if (access(dir, W_OK | X_OK) != 0)
+		why = strerror(errno);
+	if (why != NULL) {
+		cli_errf(c, "cannot write %s: its folder %s %s", file, dir,
+		    why);
+		return TK_CLI_EFILE;
+	}
+	return TK_CLI_OK;
+}
+
+/*
+ * tmp to file, unless file has appeared meanwhile: link() refuses to
+ * replace it where rename() would not.
+ */
+static int
+place(struct cli *c, const char *tmp)
+{
+	if (link(tmp, c->output) == 0) {
+		(void)unlink(tmp);
+		return TK_CLI_OK;
+	}
+	if (errno == EEXIST)
+		cli_errf(c, "%s appeared meanwhile; it is left as it is",
+		    c->output);
+	/* A file system without hard links (FAT): checked before. */
+	else if ((errno == EPERM || errno == EOPNOTSUPP) &&
+	    rename(tmp, c->output) == 0)
+		return TK_CLI_OK;
+	else
+		cli_errf(c, "cannot write %s: %s", c->output,
+		    strerror(errno));
+	return TK_CLI_EFILE;
+}
+
+/*
+ * Downloads path to -o FILE: a temporary file beside it, put in place
+ * only when complete, so a failure leaves no partial archive. The
+ * caller has checked -o (cli_check_output).
  */
 static int
 download(struct cli *c, const char *path, const char *ctype)
@@ -56,10 +130,6 @@ download(struct cli *c, const char *path, const char *ctype)
 	FILE *f = NULL;
 	int fd, rc;
 
-	if (c->output == NULL) {
-		cli_errf(c, "-o FILE is required (\"-\": standard output)");
-		return TK_CLI_EUSAGE;
-	}
 	if ((rc = cli_authenticate(c, AUTH_READ)) != TK_CLI_OK)
 		return rc;
 	if (strcmp(c->output, "-") == 0)
@@ -77,59 +147,166 @@ download(struct cli *c, const char *path, const char *ctype)
 		cli_errf(c, "cannot write %s: %s", c->output, strerror(errno));
 		rc = TK_CLI_EFILE;
 	}
-	if (rc == TK_CLI_OK && rename(tmp, c->output) != 0) {
-		cli_errf(c, "cannot write %s: %s", c->output, strerror(errno));
-		rc = TK_CLI_EFILE;
-	}
+	if (rc == TK_CLI_OK)
+		rc = place(c, tmp);
 	if (rc != TK_CLI_OK)
 		unlink(tmp);
 	return rc;
 }
 
+/* -o FILE or "-": TK_CLI_OK, else said. */
+static int
+download_target(struct cli *c)
+{
+	if (c->output == NULL) {
+		cli_errf(c, "-o FILE is required (\"-\": standard output)");
+		return TK_CLI_EUSAGE;
+	}
+	if (strcmp(c->output, "-") == 0)
+		return TK_CLI_OK;
+	return cli_check_output(c, c->output);
+}
+
 int
 cli_cmd_export(struct cli *c)
 {
+	int rc;
+
+	if ((rc = download_target(c)) != TK_CLI_OK)
+		return rc;
 	return download(c, "/api/v1/journal/export", "application/x-tar");
 }
 
-/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; the server checks the values. */
 static int
-date_ok(const char *s)
+digits(const char *s, size_t n, int *out)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	size_t i, n = strlen(s);
+	size_t i;
 
-	if (n != 10 && n != 20)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' :
-		    s[i] != shape[i])
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
 			return 0;
+		*out = *out * 10 + (s[i] - '0');
+	}
 	return 1;
+}
+
+/*
+ * YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC, a real day from 1970 on: the
+ * rules of the server's web_parse_date (web/api_evidence.c).
+ */
+static int
+parse_date(const char *s, time_t *out)
+{
+	struct tm tm, back;
+	int y, mo, d, h = 0, mi = 0, se = 0;
+	size_t n = strlen(s);
+
+	if ((n != 10 && n != 20) || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
+		return 0;
+	if (n == 20 && (s[10] != 'T' || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &se) || s[19] != 'Z'))
+		return 0;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || se > 59)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	/* 2026-02-30 would be taken as March 2nd. */
+	*out = timegm(&tm);
+	return *out != (time_t)-1 && gmtime_r(out, &back) != NULL &&
+	    back.tm_mday == d && back.tm_mon == mo - 1;
+}
+
+/* --from and --to: real dates, from before to, at most a pack apart. */
+static int
+check_period(struct cli *c)
+{
+	time_t from, to;
+	char esc[48];
+	const char *bad = NULL;
+
+	if (c->from == NULL || c->to == NULL) {
+		cli_errf(c, "evidence: --from DATE and --to DATE are "
+		    "required");
+		return TK_CLI_EUSAGE;
+	}
+	if (!parse_date(c->from, &from))
+		bad = c->from;
+	else if (!parse_date(c->to, &to))
+		bad = c->to;
+	if (bad != NULL) {
+		cli_errf(c, "evidence: --from and --to are dates, "
+		    "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; \"%s\" is none",
+		    cli_safe(bad, esc, sizeof(esc)));
+		return TK_CLI_EUSAGE;
+	}
+	if (from >= to) {
+		cli_errf(c, "evidence: --from must be before --to (the period "
+		    "is [from, to))");
+		return TK_CLI_EUSAGE;
+	}
+	if ((int64_t)to - (int64_t)from > TK_PACK_MAX_PERIOD) {
+		cli_errf(c, "evidence: a pack covers at most %lld days",
+		    (long long)(TK_PACK_MAX_PERIOD / 86400));
+		return TK_CLI_EUSAGE;
+	}
+	return TK_CLI_OK;
 }
 
 int
 cli_cmd_evidence(struct cli *c)
 {
 	char path[128];
+	int rc;
 
-	if (c->from == NULL || c->to == NULL || !date_ok(c->from) ||
-	    !date_ok(c->to)) {
-		cli_errf(c, "evidence: --from and --to are dates, "
-		    "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		return TK_CLI_EUSAGE;
-	}
+	if ((rc = check_period(c)) != TK_CLI_OK ||
+	    (rc = download_target(c)) != TK_CLI_OK)
+		return rc;
 	snprintf(path, sizeof(path), "/api/v1/evidence?from=%s&to=%s",
 	    c->from, c->to);
 	return download(c, path, "application/gzip");
+}
+
+/*
+ * The code, as the server makes it: "tki_" and 43 base64url characters.
+ * A wrong one is told here, before the server is asked; it is never
+ * echoed, being a secret or a part of one.
+ */
+static int
+code_ok(struct cli *c, const char *code, const char *from)
+{
+	size_t n = strlen(code);
+
+	if (n == 0) {
+		cli_errf(c, "no invitation code %s", from);
+		return TK_CLI_EFILE;
+	}
+	if (n != INVITATION_LEN || strncmp(code, "tki_", 4) != 0 ||
+	    strspn(code + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+	    "tuvwxyz0123456789_-") != n - 4) {
+		cli_errf(c, "no invitation code %s: a code is tki_ and 43 "
+		    "letters, digits, _ or -", from);
+		return TK_CLI_EFILE;
+	}
+	return TK_CLI_OK;
 }
 
 /* The code from a file readable by its owner only, or stdin. */
 static int
 read_invitation(struct cli *c, char *code, size_t cap)
 {
+	char from[4200];
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (c->invfile == NULL) {
 		cli_errf(c, "enroll: --invitation-file FILE is required "
@@ -137,22 +314,22 @@ read_invitation(struct cli *c, char *code, size_t cap)
 		return TK_CLI_EUSAGE;
 	}
 	if (strcmp(c->invfile, "-") == 0) {
-		if (fgets(code, (int)cap, c->in) == NULL) {
-			cli_errf(c, "no invitation code on standard input");
-			return TK_CLI_EFILE;
-		}
-		code[strcspn(code, "\r\n")] = '\0';
-		return TK_CLI_OK;
-	}
-	if (tk_read_file(c->invfile, cap - 1, 1, &buf, &len) != 0) {
-		cli_errf(c, "cannot read the invitation file %s (it must be "
-		    "readable by its owner only)", c->invfile);
+		snprintf(from, sizeof(from), "on standard input");
+		if (fgets(code, (int)cap, c->in) == NULL)
+			code[0] = '\0';
+	} else if ((rc = tk_read_file(c->invfile, cap - 1, 1, &buf,
+	    &len)) != 0) {
+		cli_errf(c, "cannot read the invitation file %s: %s",
+		    c->invfile, cli_read_failure(c->invfile, rc));
 		return TK_CLI_EFILE;
+	} else {
+		snprintf(from, sizeof(from), "in %s", c->invfile);
+		memcpy(code, buf, len);
+		code[len] = '\0';
+		tk_secret_free(buf, len);
 	}
-	memcpy(code, buf, len);
-	code[len] = '\0';
-	tk_secret_free(buf, len);
-	return TK_CLI_OK;
+	code[strcspn(code, "\r\n")] = '\0';
+	return code_ok(c, code, from);
 }
 
 /* The registration; *status 201 (enrolled) or 202 (a change). */

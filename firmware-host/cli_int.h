@@ -11,6 +11,9 @@
 #include "twokey/cli.h"
 
 #define CLI_MAX_LIST	32	/* --scope, --role */
+#define CLI_NAME_MAX	128	/* a scope, connector, ticket... */
+#define CLI_TEXT_MAX	1024	/* a reason, a review */
+#define CLI_LABEL_MAX	64	/* a name or team, an API key name */
 
 /* Options given on the command line, as bits of cli.given. */
 enum cli_opt {
@@ -93,6 +96,14 @@ const char *cli_str(json_t *o, const char *k);
 const char *cli_when(json_int_t t, char *buf, size_t cap);
 int cli_parse_id(struct cli *c, const char *s, const char *what,
     long long *id);
+/* Why tk_read_file(path) gave rc, for an error message. */
+const char *cli_read_failure(const char *path, int rc);
+/* Usage checks made before any sign-in: TK_CLI_OK, else said. */
+int cli_check_name(struct cli *c, const char *what, const char *s);
+int cli_check_text(struct cli *c, const char *what, const char *s,
+    size_t max);
+int cli_check_roles(struct cli *c, const char *cmd);
+const char *cli_twice(const char *const *list, size_t n);
 
 /* cli_settings.c: server, CA, user, key; vals[] are the options. */
 int cli_settings(struct cli *c, const char **vals);
@@ -124,6 +135,9 @@ int cli_fido_assert(struct cli *c, const char *rp_id, const char *b64ch,
     json_t *obj);
 int cli_fido_register(struct cli *c, const char *rp_id, const char *name,
     const char *b64ch, json_t *obj);
+
+/* cli_files.c: -o FILE, a new file in a folder that may be written. */
+int cli_check_output(struct cli *c, const char *file);
 
 /* cli_changes.c: a governed change as approvers read it. */
 void cli_print_change(FILE *f, json_t *q);

@@ -35,20 +35,64 @@ save_key(struct cli *c, const char *key)
 	return rc;
 }
 
+/* The scopes the server gives keys (web/api_keys.c), each once. */
 static int
-key_create(struct cli *c)
+check_scopes(struct cli *c)
 {
-	json_t *scopes = json_array(), *body, *ans = NULL;
-	const char *key;
-	size_t i;
+	static const char *const known[] = { "requests:read",
+	    "journal:read", "inventory:events" };
+	const char *dup;
+	char esc[48];
+	size_t i, k;
+
+	for (i = 0; i < c->nscopes; i++) {
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strcmp(c->scopes[i], known[k]) == 0)
+				break;
+		if (k == sizeof(known) / sizeof(known[0])) {
+			cli_errf(c, "api-key: --scope is requests:read, "
+			    "journal:read or inventory:events, not \"%s\"",
+			    cli_safe(c->scopes[i], esc, sizeof(esc)));
+			return TK_CLI_EUSAGE;
+		}
+	}
+	if ((dup = cli_twice(c->scopes, c->nscopes)) != NULL) {
+		cli_errf(c, "api-key: --scope %s given twice", dup);
+		return TK_CLI_EUSAGE;
+	}
+	return TK_CLI_OK;
+}
+
+static int
+check_create(struct cli *c)
+{
 	int rc;
 
 	if (c->nargs != 2 || c->nscopes == 0) {
-		json_decref(scopes);
 		cli_errf(c, "usage: twokey api-key create NAME --scope SCOPE "
 		    "[-o FILE]");
 		return TK_CLI_EUSAGE;
 	}
+	if ((rc = cli_check_text(c, "api-key: the name", c->args[1],
+	    CLI_LABEL_MAX)) != TK_CLI_OK || (rc = check_scopes(c)) !=
+	    TK_CLI_OK)
+		return rc;
+	return c->output != NULL ? cli_check_output(c, c->output) :
+	    TK_CLI_OK;
+}
+
+static int
+key_create(struct cli *c)
+{
+	json_t *scopes, *body, *ans = NULL;
+	const char *key;
+	size_t i;
+	int rc;
+
+	if ((rc = check_create(c)) != TK_CLI_OK)
+		return rc;
+	if ((scopes = json_array()) == NULL)
+		return TK_CLI_EINTERNAL;
 	for (i = 0; i < c->nscopes; i++)
 		json_array_append_new(scopes, json_string(c->scopes[i]));
 	if ((body = json_pack("{s:s,s:o}", "name", c->args[1], "scopes",

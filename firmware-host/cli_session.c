@@ -3,10 +3,12 @@
  * sign-in challenge, the session ends when the command does. Nothing of
  * it is written anywhere; the cookie and CSRF token are wiped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "twokey/common.h"
 #include "cli_int.h"
 
 static int
@@ -27,6 +29,26 @@ signin_assertion(struct cli *c, json_t *ch, json_t **req)
 	return cli_fido_assert(c, rp, b64, *req);
 }
 
+/* --credential, told before the key is looked for. */
+static int
+check_credential(struct cli *c)
+{
+	uint8_t *id = NULL;
+	size_t len = 0;
+
+	if (c->credential == NULL)
+		return TK_CLI_OK;
+	if (tk_b64url_decode(c->credential, strlen(c->credential), &id,
+	    &len) != 0 || len == 0) {
+		free(id);
+		cli_errf(c, "--credential must be base64url, as enroll "
+		    "printed it");
+		return TK_CLI_EUSAGE;
+	}
+	free(id);
+	return TK_CLI_OK;
+}
+
 int
 cli_signin(struct cli *c)
 {
@@ -41,6 +63,9 @@ cli_signin(struct cli *c)
 		    "TWOKEY_USER, or \"user\" in the settings file");
 		return TK_CLI_EUSAGE;
 	}
+	if ((rc = cli_check_text(c, "--user", c->user, CLI_LABEL_MAX)) !=
+	    TK_CLI_OK || (rc = check_credential(c)) != TK_CLI_OK)
+		return rc;
 	if ((rc = cli_fido_present(c)) != TK_CLI_OK)
 		return rc;
 	if ((req = json_pack("{s:s}", "name", c->user)) == NULL)

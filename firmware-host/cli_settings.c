@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -78,8 +80,9 @@ load_file(struct cli *c, json_t **out)
 			return TK_CLI_OK;
 		path = def;
 	}
-	if (tk_read_file(path, MAX_SETTINGS, 0, &buf, &len) != 0) {
-		cli_errf(c, "cannot read the settings file %s", path);
+	if ((rc = tk_read_file(path, MAX_SETTINGS, 0, &buf, &len)) != 0) {
+		cli_errf(c, "cannot read the settings file %s: %s", path,
+		    cli_read_failure(path, rc));
 		return TK_CLI_EFILE;
 	}
 	*out = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &e);
@@ -110,26 +113,76 @@ pick(char **dst, const char *opt, const char *env, json_t *file,
 	return (*dst = strdup(v)) == NULL ? -1 : 0;
 }
 
-/* https://host[:port] with an optional "/"; the origin drops ":443". */
+/* HOST: a DNS name, an IPv4 address, or an IPv6 one in brackets. */
+static int
+host_ok(const char *h, size_t n)
+{
+	if (n > 2 && h[0] == '[')
+		return h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF"
+		    ":.") == n - 2;
+	return n > 0 && n <= 253 && strspn(h, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
+}
+
+/* The port after ":", 1 to 65535; ok when there is none. */
+static int
+port_ok(struct cli *c, const char *p)
+{
+	size_t n = strlen(p);
+	char esc[40];
+	long v = 0;
+
+	if (n >= 1 && n <= 5 && strspn(p, "0123456789") == n)
+		v = strtol(p, NULL, 10);
+	if (v >= 1 && v <= 65535)
+		return 1;
+	cli_errf(c, "the server's port must be 1 to 65535, not \"%s\"",
+	    cli_safe(p, esc, sizeof(esc)));
+	return 0;
+}
+
+/*
+ * https://HOST[:PORT] with an optional "/". The address itself is never
+ * echoed: it might hold user info, and with it a password.
+ */
 static int
 check_server(struct cli *c)
 {
-	const char *h;
+	char *h = c->server, *port;
 	size_t n;
 
-	if (strncmp(c->server, "https://", 8) != 0) {
+	if (strncasecmp(h, "http://", 7) == 0) {
 		cli_errf(c, "the server must be an https:// address "
 		    "(https://HOST[:PORT]); plain HTTP is never used");
 		return TK_CLI_EUSAGE;
 	}
-	h = c->server + 8;
-	n = strlen(h);
-	if (n > 0 && h[n - 1] == '/')
-		c->server[8 + --n] = '\0';
-	if (n == 0 || n > 255 || strspn(h, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != n) {
+	if (strncmp(h, "https://", 8) != 0) {
+		cli_errf(c, "the server must start with https://: give "
+		    "https://HOST[:PORT]");
+		return TK_CLI_EUSAGE;
+	}
+	h += 8;
+	if ((n = strlen(h)) > 0 && h[n - 1] == '/')
+		h[--n] = '\0';
+	if (strchr(h, '@') != NULL) {
+		cli_errf(c, "the server must be https://HOST[:PORT]: user "
+		    "info (NAME:PASSWORD@) is not allowed");
+		return TK_CLI_EUSAGE;
+	}
+	if (strpbrk(h, "/?#") != NULL) {
 		cli_errf(c, "the server must be https://HOST[:PORT], "
 		    "without a path");
+		return TK_CLI_EUSAGE;
+	}
+	/* The port's ":" is the last one, after any IPv6 "]". */
+	port = strrchr(h, ':');
+	if (port != NULL && strchr(port, ']') != NULL)
+		port = NULL;
+	if (port != NULL && !port_ok(c, port + 1))
+		return TK_CLI_EUSAGE;
+	if (!host_ok(h, port != NULL ? (size_t)(port - h) : n)) {
+		cli_errf(c, "the server must be https://HOST[:PORT]: HOST is "
+		    "a name, an IPv4 address or an IPv6 one in [ ]");
 		return TK_CLI_EUSAGE;
 	}
 	if ((c->origin = strdup(c->server)) == NULL)
@@ -153,6 +206,7 @@ load_api_key(struct cli *c)
 	char *env = getenv("TWOKEY_API_KEY");
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (env != NULL && *env != '\0') {
 		len = strlen(env);
@@ -162,11 +216,11 @@ load_api_key(struct cli *c)
 		OPENSSL_cleanse(env, len);
 		unsetenv("TWOKEY_API_KEY");
 	} else if (c->api_key_file != NULL) {
-		if (tk_read_file(c->api_key_file, MAX_API_KEY + 2, 1, &buf,
-		    &len) != 0) {
-			cli_errf(c, "cannot read the API key file %s (it "
-			    "must exist and be readable by its owner only)",
-			    c->api_key_file);
+		if ((rc = tk_read_file(c->api_key_file, MAX_API_KEY + 2, 1,
+		    &buf, &len)) != 0) {
+			cli_errf(c, "cannot read the API key file %s: %s",
+			    c->api_key_file, cli_read_failure(c->api_key_file,
+			    rc));
 			return TK_CLI_EFILE;
 		}
 		c->api_key = (char *)buf;
@@ -189,8 +243,15 @@ static int
 check_ca_file(struct cli *c)
 {
 	X509 *x = NULL;
+	struct stat st;
 	FILE *f;
 
+	/* A folder opens, and would then read as no certificate. */
+	if (stat(c->ca, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_errf(c, "the CA file %s is a directory; give the root "
+		    "certificate of the key ceremony (root.pem)", c->ca);
+		return TK_CLI_EFILE;
+	}
 	if ((f = fopen(c->ca, "r")) == NULL) {
 		cli_errf(c, "cannot read the CA file %s: %s", c->ca,
 		    strerror(errno));

@@ -173,6 +173,21 @@ help_names_every_command_and_each_has_its_own(void **state)
 	/* Every usage line, not only each command's first. */
 	assert_non_null(strstr(out, "twokey api-key revoke ID\n"));
 	assert_non_null(strstr(out, "twokey request break-glass "));
+	/* With the lines it goes on on, and without the descriptions. */
+	assert_non_null(strstr(out, "  twokey init [--daemon-config FILE] "
+	    "[--out DIR]\n              [--bootstrap NAME:TEAM,"));
+	assert_non_null(strstr(out, "[--role ROLE...]\n                "
+	    "[--reason TEXT --ticket T]\n"));
+	assert_non_null(strstr(out, "--connector C\n                 "
+	    "--scope S [--scope S...] --duration D --reason TEXT "
+	    "[--ticket T]\n"));
+	assert_non_null(strstr(out, "[--scope S...]\n                 "
+	    "--duration D --reason TEXT\n"));
+	assert_non_null(strstr(out, "twokey propose person.update --person "
+	    "ID [--team TEAM] [--role ROLE...]\n                 "
+	    "--reason TEXT --ticket T\n"));
+	assert_null(strstr(out, "Invites a person"));
+	assert_null(strstr(out, "  requester, auditor, commander"));
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		assert_int_equal(twokey(cmds[i], "--help", NULL), TK_CLI_OK);
 		snprintf(want, sizeof(want), "twokey %s", cmds[i]);
@@ -188,6 +203,13 @@ version_is_printed_and_exits_0(void **state)
 	assert_int_equal(twokey("--version", NULL), TK_CLI_OK);
 	assert_string_equal(out, "twokey " TWOKEY_VERSION "\n");
 	assert_string_equal(err, "");
+	/* Alone: anything beside it is a mistake, not ignored. */
+	assert_int_equal(twokey("--version", "extra", NULL), TK_CLI_EUSAGE);
+	one_line_saying("--version takes no command, argument or other "
+	    "option");
+	assert_string_equal(out, "");
+	assert_int_equal(twokey("status", "--version", NULL), TK_CLI_EUSAGE);
+	assert_int_equal(twokey("--version", "--json", NULL), TK_CLI_EUSAGE);
 }
 
 static void
@@ -298,6 +320,193 @@ governance_commands_refuse_bad_input_before_signing_in(void **state)
 	    "zed", "--team", "x", "--role", "admin", NULL);
 }
 
+/*
+ * twokey args with the server settings and a user whose security key is
+ * nowhere: a sign-in would stop at exit 6, so want_rc (2 or 7) and its
+ * message show the mistake was told before any sign-in.
+ */
+static void
+before_signin(int want_rc, const char *want, const char *arg0, ...)
+{
+	const char *argv[24] = { NULL };
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, arg0);
+	for (argv[n] = arg0; argv[n] != NULL && n < 14;)
+		argv[++n] = va_arg(ap, const char *);
+	va_end(ap);
+	assert_null(argv[n]);
+	argv[n++] = "--server";
+	argv[n++] = server;
+	argv[n++] = "--ca";
+	argv[n++] = d.root_pem;
+	argv[n++] = "--user";
+	argv[n++] = "rita";
+	argv[n++] = "--device";
+	argv[n++] = "/nonexistent/hidraw9";
+	assert_int_equal(twokey(argv[0], argv[1], argv[2], argv[3], argv[4],
+	    argv[5], argv[6], argv[7], argv[8], argv[9], argv[10], argv[11],
+	    argv[12], argv[13], argv[14], argv[15], argv[16], argv[17],
+	    argv[18], argv[19], argv[20], argv[21], argv[22], NULL),
+	    want_rc);
+	one_line_saying(want);
+}
+
+static void
+dates_are_checked_before_signing_in(void **state)
+{
+	(void)state;
+	before_signin(TK_CLI_EUSAGE, "\"2026-13-01\" is none", "evidence",
+	    "--from", "2026-13-01", "--to", "2026-12-01", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "\"2026-02-30\" is none", "evidence",
+	    "--from", "2026-01-01", "--to", "2026-02-30", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "\"2026-01-01T24:00:00Z\" is none",
+	    "evidence", "--from", "2026-01-01T24:00:00Z", "--to",
+	    "2026-02-01", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "--from must be before --to",
+	    "evidence", "--from", "2026-02-01", "--to", "2026-01-01", "-o",
+	    "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "--from must be before --to",
+	    "evidence", "--from", "2026-01-01", "--to",
+	    "2026-01-01T00:00:00Z", "-o", "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "a pack covers at most 400 days",
+	    "evidence", "--from", "2026-01-01", "--to", "2027-02-06", "-o",
+	    "x", NULL);
+	before_signin(TK_CLI_EUSAGE, "--from DATE and --to DATE are required",
+	    "evidence", "--from", "2026-01-01", "-o", "x", NULL);
+	/* 400 days to the second is still one pack: on to the key. */
+	before_signin(TK_CLI_EKEY, "no security key", "evidence", "--from",
+	    "2026-01-01", "--to", "2027-02-05T00:00:00Z", "-o", "-", NULL);
+}
+
+static void
+output_files_are_checked_before_signing_in(void **state)
+{
+	char missing[900];
+	const char *taken = file_in("taken.tar", "mine\n", 0644);
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/no/such/x.tar", d.dir);
+	before_signin(TK_CLI_EFILE, "its folder ", "export", "-o", missing,
+	    NULL);
+	assert_non_null(strstr(err, "does not exist"));
+	before_signin(TK_CLI_EFILE, "already exists", "export", "-o", taken,
+	    NULL);
+	before_signin(TK_CLI_EFILE, "its folder /nonexistent does not exist",
+	    "evidence", "--from", "2026-01-01", "--to", "2026-02-01", "-o",
+	    "/nonexistent/pack.tar.gz", NULL);
+	before_signin(TK_CLI_EFILE, "an existing file is never overwritten",
+	    "evidence", "--from", "2026-01-01", "--to", "2026-02-01", "-o",
+	    taken, NULL);
+	before_signin(TK_CLI_EFILE, "is not a folder", "api-key", "create",
+	    "ci", "--scope", "journal:read", "-o", "/etc/passwd/key", NULL);
+	before_signin(TK_CLI_EFILE, "already exists", "api-key", "create",
+	    "ci", "--scope", "journal:read", "-o", taken, NULL);
+	/* Untouched. */
+	slurp(taken, out, sizeof(out));
+	assert_string_equal(out, "mine\n");
+	/* "-" is standard output, and a new file in a folder is fine. */
+	before_signin(TK_CLI_EKEY, "no security key", "export", "-o", "-",
+	    NULL);
+	before_signin(TK_CLI_EKEY, "no security key", "export", "-o",
+	    "new.tar", NULL);
+}
+
+static void
+names_roles_and_scopes_are_checked_before_signing_in(void **state)
+{
+	(void)state;
+	before_signin(TK_CLI_EUSAGE, "--role is admin, approver, requester, "
+	    "commander or auditor, not \"king\"", "invite", "rita", "--team",
+	    "ops", "--role", "king", NULL);
+	before_signin(TK_CLI_EUSAGE, "--role requester given twice",
+	    "invite", "rita", "--team", "ops", "--role", "requester",
+	    "--role", "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "a name is 1 to 64 of A-Z a-z 0-9 . _ -",
+	    "invite", "bad name with spaces", "--team", "ops", "--role",
+	    "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "--team is 1 to 64 bytes of text",
+	    "invite", "rita", "--team", "", "--role", "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "--ticket \"not a ticket\" is not a "
+	    "name", "invite", "rita", "--team", "ops", "--role", "approver",
+	    "--reason", "r", "--ticket", "not a ticket", NULL);
+	before_signin(TK_CLI_EUSAGE, "block: the scope \"\" is not a name",
+	    "block", "", NULL);
+	before_signin(TK_CLI_EUSAGE, "block: the scope \"db drop\" is not "
+	    "a name: 1 to 128 of A-Z a-z 0-9 and . _ : / @ -", "block",
+	    "db drop", NULL);
+	before_signin(TK_CLI_EUSAGE, "block: --connector \"a;b\"", "block",
+	    "db:drop", "--connector", "a;b", NULL);
+	before_signin(TK_CLI_EUSAGE, "--scope is requests:read, journal:read "
+	    "or inventory:events, not \"root:all\"", "api-key", "create",
+	    "ci", "--scope", "root:all", NULL);
+	before_signin(TK_CLI_EUSAGE, "api-key: --scope journal:read given "
+	    "twice", "api-key", "create", "ci", "--scope", "journal:read",
+	    "--scope", "journal:read", NULL);
+	before_signin(TK_CLI_EUSAGE, "the name is 1 to 64 bytes", "api-key",
+	    "create", "", "--scope", "journal:read", NULL);
+	before_signin(TK_CLI_EUSAGE, "--credential must be base64url",
+	    "requests", "--credential", "a/b", NULL);
+	/* Good ones go on to the key. */
+	before_signin(TK_CLI_EKEY, "no security key", "block", "db:drop",
+	    "--connector", "make", NULL);
+}
+
+static void
+requests_and_votes_are_checked_before_signing_in(void **state)
+{
+	(void)state;
+	before_signin(TK_CLI_EUSAGE, "--scope \"db admin\" is not a name",
+	    "request", "break-glass", "--incident", "INC-1", "--scope",
+	    "db admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--scope db:admin given twice",
+	    "request", "break-glass", "--incident", "INC-1", "--scope",
+	    "db:admin", "--scope", "db:admin", "--duration", "1h",
+	    "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--scope, --duration and --reason are "
+	    "required", "request", "break-glass", "--incident", "INC-1",
+	    "--scope", "db:admin", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "break-glass takes --incident, and no "
+	    "--service-account", "request", "break-glass", "--scope",
+	    "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "break-glass takes --incident",
+	    "request", "break-glass", "--incident", "INC-1", "--ticket", "T",
+	    "--scope", "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "elevation takes --service-account and "
+	    "--connector", "request", "elevation", "--service-account", "sa",
+	    "--scope", "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--incident \"INC 1\" is not a name",
+	    "request", "break-glass", "--incident", "INC 1", "--scope",
+	    "db:admin", "--duration", "1h", "--reason", "r", NULL);
+	before_signin(TK_CLI_EUSAGE, "--reason is 1 to 1024 bytes of text",
+	    "request", "break-glass", "--incident", "INC-1", "--scope",
+	    "db:admin", "--duration", "1h", "--reason", "a\tb", NULL);
+	before_signin(TK_CLI_EUSAGE, "--reason is 1 to 1024 bytes", "approve",
+	    "7", "--reason", "", NULL);
+	before_signin(TK_CLI_EUSAGE, "--text is 1 to 1024 bytes", "review",
+	    "7", "--text", "line\nbreak", NULL);
+	before_signin(TK_CLI_EUSAGE, "--ticket \"T 1\" is not a name",
+	    "propose", "policy.set", "--set", "quorum=3", "--reason", "r",
+	    "--ticket", "T 1", NULL);
+	before_signin(TK_CLI_EUSAGE, "propose: the type \"policy set\" is "
+	    "not a name", "propose", "policy set", "--args", "{}",
+	    "--reason", "r", "--ticket", "T-1", NULL);
+	before_signin(TK_CLI_EUSAGE, "propose: --role is admin, approver",
+	    "propose", "person.update", "--person", "3", "--role", "king",
+	    "--reason", "r", "--ticket", "T-1", NULL);
+	before_signin(TK_CLI_EUSAGE, "--args must be a JSON object of at most "
+	    "16 members", "propose", "x.y", "--args", "{\"a\":1,\"b\":1,"
+	    "\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1,"
+	    "\"j\":1,\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"o\":1,\"p\":1,"
+	    "\"q\":1}", "--reason", "r", "--ticket", "T-1", NULL);
+	/* A well-formed request goes on to the key. */
+	before_signin(TK_CLI_EKEY, "no security key", "request", "elevation",
+	    "--service-account", "sa-billing", "--connector", "make",
+	    "--scope", "scenarios:write", "--duration", "30m", "--reason",
+	    "quarterly import", "--ticket", "CHG-42", NULL);
+}
+
 static void
 the_server_and_its_ca_must_be_named_and_https(void **state)
 {
@@ -313,6 +522,40 @@ the_server_and_its_ca_must_be_named_and_https(void **state)
 	assert_int_equal(twokey("status", "--server",
 	    "https://localhost:1/api?x", "--ca", d.root_pem, NULL),
 	    TK_CLI_EUSAGE);
+	one_line_saying("without a path");
+	/* A bad port is the user's, not an unreachable server. */
+	assert_int_equal(twokey("status", "--server",
+	    "https://localhost:99999", "--ca", d.root_pem, NULL),
+	    TK_CLI_EUSAGE);
+	one_line_saying("the server's port must be 1 to 65535, not "
+	    "\"99999\"");
+	assert_int_equal(twokey("status", "--server", "https://localhost:0",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("1 to 65535");
+	assert_int_equal(twokey("status", "--server", "https://localhost:",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("1 to 65535");
+	/* No scheme at all is not plain HTTP. */
+	assert_int_equal(twokey("status", "--server", "localhost:8443",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("give https://HOST[:PORT]");
+	assert_null(strstr(err, "plain HTTP"));
+	assert_int_equal(twokey("status", "--server", "", "--ca", d.root_pem,
+	    NULL), TK_CLI_EUSAGE);
+	one_line_saying("give https://HOST[:PORT]");
+	assert_null(strstr(err, "plain HTTP"));
+	/* User info is refused, and its password never shown. */
+	assert_int_equal(twokey("status", "--server",
+	    "https://user:Sesame42@localhost:8443", "--ca", d.root_pem,
+	    NULL), TK_CLI_EUSAGE);
+	one_line_saying("user info (NAME:PASSWORD@) is not allowed");
+	assert_null(strstr(err, "Sesame42"));
+	assert_int_equal(twokey("status", "--server", "https://[::1",
+	    "--ca", d.root_pem, NULL), TK_CLI_EUSAGE);
+	one_line_saying("HOST is a name, an IPv4 address or an IPv6 one");
+	/* An IPv6 address with a port parses. */
+	assert_int_equal(twokey("status", "--server", "https://[::1]:1",
+	    "--ca", d.root_pem, NULL), TK_CLI_ECONNECT);
 	assert_int_equal(twokey("status", "--server", server, "--ca",
 	    "/nonexistent/root.pem", NULL), TK_CLI_EFILE);
 	one_line_saying("cannot read the CA file /nonexistent/root.pem");
@@ -321,6 +564,10 @@ the_server_and_its_ca_must_be_named_and_https(void **state)
 	    file_in("not-a-cert.pem", "root:x:0:0::/root:/bin/sh\n", 0644),
 	    NULL), TK_CLI_EFILE);
 	one_line_saying("holds no PEM certificate");
+	assert_int_equal(twokey("status", "--server", server, "--ca", d.dir,
+	    NULL), TK_CLI_EFILE);
+	one_line_saying("is a directory");
+	assert_null(strstr(err, "holds no PEM certificate"));
 }
 
 static void
@@ -363,6 +610,10 @@ settings_come_from_the_environment_and_the_file(void **state)
 	one_line_saying("unknown setting or not a string: \"colour\"");
 	assert_int_equal(twokey("status", "--config", "/nonexistent.json",
 	    NULL), TK_CLI_EFILE);
+	one_line_saying("/nonexistent.json: No such file or directory");
+	assert_int_equal(twokey("status", "--config", d.dir, NULL),
+	    TK_CLI_EFILE);
+	one_line_saying(": it is a directory");
 }
 
 static void
@@ -457,6 +708,31 @@ secrets_are_refused_on_the_command_line_and_in_open_files(void **state)
 }
 
 static void
+invitation_files_are_checked_before_the_server_is_asked(void **state)
+{
+	const char *empty = file_in("empty.code", "", 0600);
+	const char *torn = file_in("torn.code", "tki_AAAAsecretpart\n", 0600);
+	char missing[900];
+
+	(void)state;
+	assert_int_equal(twokey("enroll", "--invitation-file", empty,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("no invitation code in ");
+	snprintf(missing, sizeof(missing), "%s/nowhere.code", d.dir);
+	assert_int_equal(twokey("enroll", "--invitation-file", missing,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying(": No such file or directory");
+	assert_int_equal(twokey("enroll", "--invitation-file", d.dir,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("it is a directory");
+	/* A code cut short is told, and not shown. */
+	assert_int_equal(twokey("enroll", "--invitation-file", torn,
+	    "--server", server, "--ca", d.root_pem, NULL), TK_CLI_EFILE);
+	one_line_saying("a code is tki_ and 43 letters, digits, _ or -");
+	assert_null(strstr(err, "secretpart"));
+}
+
+static void
 the_manual_renders_without_warnings_and_has_the_exit_codes(void **state)
 {
 	char page[1024];
@@ -544,6 +820,12 @@ main(void)
 		cmocka_unit_test(wrong_commands_and_options_are_usage_errors),
 		cmocka_unit_test(
 		    governance_commands_refuse_bad_input_before_signing_in),
+		cmocka_unit_test(dates_are_checked_before_signing_in),
+		cmocka_unit_test(output_files_are_checked_before_signing_in),
+		cmocka_unit_test(
+		    names_roles_and_scopes_are_checked_before_signing_in),
+		cmocka_unit_test(
+		    requests_and_votes_are_checked_before_signing_in),
 		cmocka_unit_test(the_server_and_its_ca_must_be_named_and_https),
 		cmocka_unit_test(
 		    status_reports_a_ready_server_and_its_journal),
@@ -556,6 +838,8 @@ main(void)
 		cmocka_unit_test(a_refusal_shows_the_servers_code_and_message),
 		cmocka_unit_test(
 		    secrets_are_refused_on_the_command_line_and_in_open_files),
+		cmocka_unit_test(
+		    invitation_files_are_checked_before_the_server_is_asked),
 		cmocka_unit_test(
 		    the_manual_renders_without_warnings_and_has_the_exit_codes),
 		cmocka_unit_test(

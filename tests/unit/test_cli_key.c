@@ -243,14 +243,25 @@ governed_invitation_without_reason_is_a_usage_error(void **state)
 	assert_int_equal(cli(alice, "invite", "mallory", "--user", "alice",
 	    "--team", "ops", "--role", "requester", "--role", "commander",
 	    "--reason", "on call", NULL), TK_CLI_EUSAGE);
-	/* Refused before the key was asked for anything. */
-	assert_int_equal(softctap_counter(alice), before);
-	/* What the server refuses still shows its code. */
+	/* So are a role, a name and a ticket the server would refuse. */
+	assert_int_equal(cli(alice, "invite", "rita", "--user", "alice",
+	    "--team", "ops", "--role", "king", NULL), TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "not \"king\""));
+	assert_int_equal(cli(alice, "invite", "bad name with spaces",
+	    "--user", "alice", "--team", "ops", "--role", "requester", NULL),
+	    TK_CLI_EUSAGE);
 	assert_int_equal(cli(alice, "invite", "mallory", "--user", "alice",
 	    "--team", "ops", "--role", "approver", "--reason", "r",
-	    "--ticket", "not a ticket", NULL), TK_CLI_EREFUSED);
-	assert_non_null(strstr(err, "HTTP 400"));
-	assert_non_null(strstr(err, "invalid_field"));
+	    "--ticket", "not a ticket", NULL), TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "--ticket \"not a ticket\" is not a "
+	    "name"));
+	/* Refused before the key was asked for anything. */
+	assert_int_equal(softctap_counter(alice), before);
+	/* What only the server knows still shows its code. */
+	assert_int_equal(cli(alice, "invite", "bob", "--user", "alice",
+	    "--team", "ops", "--role", "requester", NULL), TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "HTTP 409"));
+	assert_non_null(strstr(err, "exists"));
 }
 
 /* The change id in "enrollment of NAME proposed as change N". */
@@ -629,6 +640,7 @@ static void
 export_by_an_auditor_verifies_with_twokey_verify(void **state)
 {
 	char tar[800], dir[800], *buf;
+	uint32_t before;
 	size_t len;
 
 	(void)state;
@@ -649,12 +661,24 @@ export_by_an_auditor_verifies_with_twokey_verify(void **state)
 	assert_int_equal(cli(alice, "export", "-o", tar, "--user", "alice",
 	    NULL), TK_CLI_EREFUSED);
 	assert_int_equal(access(tar, F_OK), -1);
+	/* The archive is there now: told before the key is touched. */
+	before = softctap_counter(audrey);
+	snprintf(tar, sizeof(tar), "%s/journal.tar", d.dir);
+	assert_int_equal(cli(audrey, "export", "-o", tar, "--user", "audrey",
+	    NULL), TK_CLI_EFILE);
+	assert_non_null(strstr(err, "already exists"));
+	snprintf(tar, sizeof(tar), "%s/gone/journal.tar", d.dir);
+	assert_int_equal(cli(audrey, "export", "-o", tar, "--user", "audrey",
+	    NULL), TK_CLI_EFILE);
+	assert_non_null(strstr(err, "does not exist"));
+	assert_int_equal(softctap_counter(audrey), before);
 }
 
 static void
 an_evidence_pack_verifies_with_twokey_verify(void **state)
 {
 	char pack[800], *buf;
+	uint32_t before;
 	size_t len;
 
 	(void)state;
@@ -668,12 +692,22 @@ an_evidence_pack_verifies_with_twokey_verify(void **state)
 	assert_int_equal((uint8_t)buf[1], 0x8b);
 	free(buf);
 	assert_int_equal(verify("pack", pack), 0);
-	/* A period the server refuses: its code, and no file. */
+	/* A period backwards or unreal: told before the key is touched. */
+	before = softctap_counter(audrey);
 	snprintf(pack, sizeof(pack), "%s/backwards.tar.gz", d.dir);
 	assert_int_equal(cli(audrey, "evidence", "--from", "2027-01-01",
 	    "--to", "2026-01-01", "-o", pack, "--user", "audrey", NULL),
+	    TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "--from must be before --to"));
+	assert_int_equal(cli(audrey, "evidence", "--from", "2026-13-01",
+	    "--to", "2027-01-01", "-o", pack, "--user", "audrey", NULL),
+	    TK_CLI_EUSAGE);
+	assert_int_equal(softctap_counter(audrey), before);
+	/* What the server refuses: its code, and no file. */
+	assert_int_equal(cli(bob, "evidence", "--from", "2026-01-01",
+	    "--to", "2027-01-01", "-o", pack, "--user", "bob", NULL),
 	    TK_CLI_EREFUSED);
-	assert_non_null(strstr(err, "HTTP 400"));
+	assert_non_null(strstr(err, "HTTP 403"));
 	assert_int_equal(access(pack, F_OK), -1);
 }
 
@@ -827,6 +861,7 @@ static void
 a_revoked_api_key_reads_no_more(void **state)
 {
 	char keyfile[800], id[40];
+	uint32_t before;
 
 	(void)state;
 	snprintf(keyfile, sizeof(keyfile), "%s/audit.key", d.dir);
@@ -835,10 +870,14 @@ a_revoked_api_key_reads_no_more(void **state)
 	    TK_CLI_OK);
 	assert_int_equal(sscanf(out, "api key %32[0-9a-f] (auditbot)", id),
 	    1);
-	/* Never over an existing file. */
+	/* Never over an existing file, and told before any touch. */
+	before = softctap_counter(alice);
 	assert_int_equal(cli(alice, "api-key", "create", "again", "--user",
 	    "alice", "--scope", "journal:read", "-o", keyfile, NULL),
 	    TK_CLI_EFILE);
+	assert_int_equal(cli(alice, "api-key", "create", "again", "--user",
+	    "alice", "--scope", "root:all", NULL), TK_CLI_EUSAGE);
+	assert_int_equal(softctap_counter(alice), before);
 	assert_int_equal(cli(alice, "api-key", "list", "--user", "alice",
 	    NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, id));
@@ -898,7 +937,9 @@ safe_actions_take_effect_at_once(void **state)
 	    "--incident", "INC-10", "--scope", "db:drop", "--duration", "1h",
 	    "--reason", "cleanup", NULL), TK_CLI_EREFUSED);
 	assert_non_null(strstr(err, "blocked_scope"));
-	/* Not an admin: the server's refusal. */
+	/* An empty scope is told at once; not an admin, by the server. */
+	assert_int_equal(cli(alice, "block", "", "--user", "alice", NULL),
+	    TK_CLI_EUSAGE);
 	assert_int_equal(cli(bob, "block", "db:truncate", "--user", "bob",
 	    NULL), TK_CLI_EREFUSED);
 	assert_non_null(strstr(err, "role_missing"));
