@@ -116,6 +116,11 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	    json_object_get(rq->json, "name")));
 	snprintf(inv.team, sizeof(inv.team), "%s", json_string_value(
 	    json_object_get(rq->json, "team")));
+	if (!web_name_ok(inv.name) || !web_name_ok(inv.team)) {
+		web_reply_error(r, 400, "invalid_field", "fields \"name\" "
+		    "and \"team\" take 1 to 64 of A-Z a-z 0-9 . _ -");
+		return;
+	}
 	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);
 	if (name_taken(w, inv.name)) {
 		web_reply_error(r, 409, "exists", "someone is already "

@@ -23,9 +23,8 @@
 
 #define BOOTSTRAP_ROLES ((unsigned int)(TK_ROLE_ADMIN | TK_ROLE_APPROVER))
 
-/* 1 to 64 bytes of [A-Za-z0-9._-]: printable, and safe in a shell. */
-static int
-good_name(const char *s)
+int
+web_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -40,7 +39,7 @@ check_people(const struct tk_web_invitee *p, size_t n, unsigned int quorum,
 	size_t i, k, admins = 0, plain = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!good_name(p[i].name) || !good_name(p[i].team)) {
+		if (!web_name_ok(p[i].name) || !web_name_ok(p[i].team)) {
 			snprintf(msg, msglen, "person %zu: name and team "
 			    "must be 1 to 64 of A-Z a-z 0-9 . _ -", i + 1);
 			return -1;

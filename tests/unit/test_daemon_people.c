@@ -171,6 +171,12 @@ approver_and_admin_roles_need_the_quorum(void **state)
 	    "\"mallory\",\"team\":\"x\",\"roles\":[\"wizard\"]}", &ans), 400);
 	expect_code(ans, "invalid_field");
 	json_decref(ans);
+	/* Names are plain words, usable in a shell line as --user NAME. */
+	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
+	    "\"bad name\",\"team\":\"x\",\"roles\":[\"requester\"]}", &ans),
+	    400);
+	expect_code(ans, "invalid_field");
+	json_decref(ans);
 	/* A name already enrolled is refused now, not at enrollment. */
 	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
 	    "\"alice\",\"team\":\"x\",\"roles\":[\"requester\"]}", &ans),
