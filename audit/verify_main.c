@@ -143,10 +143,18 @@ print_signers(struct tk_note_verifier *const *keys, size_t n,
 	}
 }
 
+/* The parser's reason, or the error's name when it gave none. */
+static const char *
+why_text(int err, const struct tk_verify_why *why)
+{
+	return why->text[0] != '\0' ? why->text : tk_verify_strerror(err);
+}
+
 int
 verify_cmd_note(int argc, char **argv)
 {
 	unsigned char ok[VERIFY_MAX_KEYS];
+	struct tk_verify_why why;
 	struct tk_note *note = NULL;
 	struct opts o;
 	uint8_t *buf = NULL;
@@ -161,9 +169,10 @@ verify_cmd_note(int argc, char **argv)
 	if ((x = verify_read("note", "note", o.file, TK_NOTE_MAX_LEN, &buf,
 	    &len)) != VX_OK)
 		goto out;
-	if ((r = tk_note_parse((const char *)buf, len, &note)) != 0) {
-		x = verify_fail(verify_exit_for(r), "note", "%s",
-		    tk_verify_strerror(r));
+	if ((r = tk_note_parse_why((const char *)buf, len, &note,
+	    &why)) != 0) {
+		x = verify_fail(verify_exit_for(r), "note", "note file: %s",
+		    why_text(r, &why));
 		goto out;
 	}
 	if ((x = verify_keys_load("note", &o.keys, note, o.name)) != VX_OK)
@@ -193,6 +202,7 @@ proof_stage(int err)
 		return "entry not proven";
 	case VX_SIGNATURE:
 	case VX_MALFORMED:
+	case VX_IO:		/* only the checkpoint has limits here */
 		return "checkpoint";
 	default:
 		return "proof";
@@ -212,9 +222,33 @@ print_proven(const struct tk_tlog_proof *p, const struct tk_checkpoint *cp)
 	free(root);
 }
 
+/*
+ * Why the proof's checkpoint was refused as malformed or too large:
+ * the library opens it in one step, so parse it again, note then
+ * checkpoint text, to name the first problem. Empty for other errors.
+ */
+static void
+checkpoint_why(const struct tk_tlog_proof *p, int err,
+    struct tk_verify_why *why)
+{
+	struct tk_checkpoint *cp = NULL;
+	struct tk_note *note = NULL;
+
+	why->text[0] = '\0';
+	if (err != TK_VERIFY_ERR_MALFORMED && err != TK_VERIFY_ERR_TOOBIG)
+		return;
+	if (tk_note_parse_why(p->checkpoint, p->checkpoint_len, &note,
+	    why) == 0)
+		(void)tk_checkpoint_parse_why(note->text, note->text_len, &cp,
+		    why);
+	tk_checkpoint_free(&cp);
+	tk_note_free(&note);
+}
+
 int
 verify_cmd_proof(int argc, char **argv)
 {
+	struct tk_verify_why why;
 	struct tk_tlog_proof *p = NULL;
 	struct tk_checkpoint *cp = NULL;
 	struct tk_note *note = NULL;
@@ -232,9 +266,10 @@ verify_cmd_proof(int argc, char **argv)
 	    (x = verify_read("proof", "entry", o.entry, ENTRY_MAX, &entry,
 	    &elen)) != VX_OK)
 		goto out;
-	if ((r = tk_tlog_proof_parse((const char *)buf, len, &p)) != 0) {
+	if ((r = tk_tlog_proof_parse_why((const char *)buf, len, &p,
+	    &why)) != 0) {
 		x = verify_fail(verify_exit_for(r), "proof", "proof file: %s",
-		    tk_verify_strerror(r));
+		    why_text(r, &why));
 		goto out;
 	}
 	/* Parsed only to name PEM keys; the library parses it again. */
@@ -243,8 +278,9 @@ verify_cmd_proof(int argc, char **argv)
 		goto out;
 	if ((r = tk_tlog_proof_verify(p, entry, elen, o.keys.v, o.keys.n,
 	    o.origin, &cp)) != 0) {
+		checkpoint_why(p, r, &why);
 		x = verify_fail(verify_exit_for(r), "proof", "%s: %s",
-		    proof_stage(r), tk_verify_strerror(r));
+		    proof_stage(r), why_text(r, &why));
 		goto out;
 	}
 	print_proven(p, cp);

@@ -24,6 +24,9 @@
 #include "twokey/tlogproof.h"
 
 static const char origin[] = "twokey.example.com/A1/journal";
+/* A checkpoint text whose size line is not a number. */
+static const char bad_size[] = "twokey.example.com/A1/journal\n1x\n"
+    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
 #define NENTRIES 13
 
 static char tmp[1024];
@@ -48,6 +51,12 @@ write_file(const char *name, const void *data, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+static void
+write_str(const char *name, const char *s)
+{
+	write_file(name, s, strlen(s));
 }
 
 /* Not inlined: gcc then mistakes the result for a pointer to buf. */
@@ -112,13 +121,30 @@ run(const char *arg0, ...)
 	return WEXITSTATUS(status);
 }
 
+/* text (any bytes) signed by k as a note under origin's name. */
+static char *
+signed_text(EVP_PKEY *k, const char *text, size_t tlen, size_t *len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t der[80];
+	size_t dlen = sizeof(der);
+	char *note;
+
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    k), 1);
+	assert_int_equal(EVP_DigestSign(ctx, der, &dlen, (const uint8_t *)text,
+	    tlen), 1);
+	assert_int_equal(tk_note_format_ecdsa(text, tlen, origin, k, der,
+	    dlen, &note, len), 0);
+	EVP_MD_CTX_free(ctx);
+	return note;
+}
+
 static char *
 signed_checkpoint(EVP_PKEY *k, const tk_merkle_hash root, size_t *len)
 {
 	struct tk_checkpoint cp;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t der[80];
-	size_t dlen = sizeof(der), tlen;
+	size_t tlen;
 	char *text, *note;
 
 	memset(&cp, 0, sizeof(cp));
@@ -126,13 +152,7 @@ signed_checkpoint(EVP_PKEY *k, const tk_merkle_hash root, size_t *len)
 	cp.size = NENTRIES;
 	memcpy(cp.root, root, TK_MERKLE_HASH_LEN);
 	assert_int_equal(tk_checkpoint_format(&cp, &text, &tlen), 0);
-	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-	    k), 1);
-	assert_int_equal(EVP_DigestSign(ctx, der, &dlen, (uint8_t *)text,
-	    tlen), 1);
-	assert_int_equal(tk_note_format_ecdsa(text, tlen, origin, k, der,
-	    dlen, &note, len), 0);
-	EVP_MD_CTX_free(ctx);
+	note = signed_text(k, text, tlen, len);
 	free(text);
 	return note;
 }
@@ -191,7 +211,10 @@ write_cert(const char *name, EVP_PKEY *k)
 	X509_free(x);
 }
 
-/* key.pem, key.vkey, key.crt, other.pem, checkpoint, entry3, proof3 */
+/*
+ * key.pem, key.vkey, key.crt, other.pem, checkpoint, entry3, proof3,
+ * and proofs whose checkpoint is not a note or not a checkpoint.
+ */
 static int
 setup(void **state)
 {
@@ -226,6 +249,13 @@ setup(void **state)
 	write_file("checkpoint", note, len);
 	write_proof("proof3", 3, (const tk_merkle_hash *)leaves, note, len);
 	free(note);
+	/* Signed, so that only the checkpoint's text is wrong. */
+	note = signed_text(k, bad_size, strlen(bad_size), &len);
+	write_proof("proof-badsize", 3, (const tk_merkle_hash *)leaves, note,
+	    len);
+	free(note);
+	write_proof("proof-notnote", 3, (const tk_merkle_hash *)leaves,
+	    "no signature\n", 13);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(other);
 	return 0;
@@ -413,6 +443,125 @@ broken_proof_files_are_named_and_refused(void **state)
 	free(s);
 }
 
+/* err.txt holds needle (and no control character but its newline). */
+static void
+assert_err_says(const char *needle)
+{
+	char *err = read_text("err.txt");
+	const char *p;
+
+	if (strstr(err, needle) == NULL)
+		fail_msg("stderr \"%s\" does not say \"%s\"", err, needle);
+	for (p = err; *p != '\0'; p++)
+		assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+	free(err);
+}
+
+/* Exit code want, one line on stderr that says needle. */
+static void
+assert_refused(int got, int want, const char *needle)
+{
+	assert_one_line_failure(got, want);
+	assert_err_says(needle);
+}
+
+static void
+a_malformed_note_is_named_by_its_first_problem(void **state)
+{
+	char *s = read_text("checkpoint");
+
+	(void)state;
+	write_str("random", "\xc3\x28\x9a\xff\x01");
+	assert_refused(run("note", path("random"), "--key", path("key.pem"),
+	    NULL), 4, "note file: line 1, byte 1: not UTF-8 text");
+	write_str("control", "origin\nsize\x07\n");
+	assert_refused(run("note", path("control"), "--key",
+	    path("key.pem"), NULL), 4, "line 2, byte 5: a control character");
+	write_str("unsigned", "just text\n");
+	assert_refused(run("note", path("unsigned"), "--key",
+	    path("key.pem"), NULL), 4, "no blank line between the text and "
+	    "the signature lines");
+	write_str("nosig", "text\n\n");
+	assert_refused(run("note", path("nosig"), "--key", path("key.pem"),
+	    NULL), 4, "no signature line after the last blank line");
+	write_str("nodash", "text\n\n- name AAAAAAAA\n");
+	assert_refused(run("note", path("nodash"), "--key", path("key.pem"),
+	    NULL), 4, "line 3: a signature line starts with an em dash");
+	write_file("truncated", s, strlen(s) - 10);
+	assert_refused(run("note", path("truncated"), "--key",
+	    path("key.pem"), NULL), 4, "line 5 (the last) does not end in a "
+	    "newline");
+	corrupt_copy("checkpoint", "badb64", -5, '*');
+	assert_refused(run("note", path("badb64"), "--key", path("key.pem"),
+	    NULL), 4, "line 5: the signature is not base64");
+	free(s);
+}
+
+static void
+a_key_that_does_not_load_says_why(void **state)
+{
+	char bad[512];
+
+	(void)state;
+	write_file("random.key", "\x8f\x00\x13 junk \xfe\n", 11);
+	assert_refused(run("note", path("checkpoint"), "--key",
+	    path("random.key"), NULL), 5, "key file ");
+	assert_err_says(": neither a PEM public key or certificate nor a "
+	    "verifier key (no '+'");
+	write_str("private.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+	    "-----END PRIVATE KEY-----\n");
+	assert_refused(run("note", path("checkpoint"), "--key",
+	    path("private.pem"), NULL), 5, "PEM, but neither a public key "
+	    "nor a certificate");
+	snprintf(bad, sizeof(bad), "%s", vkey_line);
+	/* Another key ID, still 8 hex digits. */
+	bad[strlen(origin) + 1] = bad[strlen(origin) + 1] == '0' ? '1' : '0';
+	assert_refused(run("note", path("checkpoint"), "--key", bad, NULL),
+	    5, "the key ID does not match the name and key");
+	assert_refused(run("note", path("checkpoint"), "--key",
+	    "name+12345678+!!!!", NULL), 5, "not a verifier key (the key "
+	    "after the key ID is not base64)");
+	assert_refused(run("proof", path("proof3"), "--entry",
+	    path("entry3"), "--key", "name+xyz", NULL), 5, "not a verifier "
+	    "key (the key ID after the name is not 8 hex digits");
+}
+
+static void
+a_bad_proof_or_checkpoint_is_named_by_its_first_problem(void **state)
+{
+	char *s = read_text("proof3");
+	size_t at = (size_t)(strstr(s, "index 3\n") - s);
+
+	(void)state;
+	write_str("random.proof", "\x17\x91 binary\n\xff");
+	assert_refused(run("proof", path("random.proof"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4,
+	    "proof file: not a tlog-proof file (line 1 must be "
+	    "\"c2sp.org/tlog-proof@v1\")");
+	s[at + 6] = 'x';
+	write_file("badindex", s, strlen(s));
+	assert_refused(run("proof", path("badindex"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4,
+	    "proof file: line 2 is not \"index\" and an entry number");
+	s[at + 6] = '3';
+	s[at + 9] = '!';
+	write_file("badhash", s, strlen(s));
+	assert_refused(run("proof", path("badhash"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4,
+	    "proof file: line 3 is not a hash (base64)");
+	write_file("cut", s, at + 4);
+	assert_refused(run("proof", path("cut"), "--entry", path("entry3"),
+	    "--key", path("key.pem"), NULL), 4, "proof file: the file ends "
+	    "after line 1, before the index line");
+	assert_refused(run("proof", path("proof-badsize"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4,
+	    "checkpoint: line 2 is not a tree size");
+	assert_refused(run("proof", path("proof-notnote"), "--entry",
+	    path("entry3"), "--key", path("key.pem"), NULL), 4,
+	    "checkpoint: no blank line between the text and the signature");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -429,6 +578,11 @@ main(void)
 		cmocka_unit_test(missing_key_file_is_named_as_unreadable),
 		cmocka_unit_test(proof_holds_for_its_entry_only),
 		cmocka_unit_test(broken_proof_files_are_named_and_refused),
+		cmocka_unit_test(
+		    a_malformed_note_is_named_by_its_first_problem),
+		cmocka_unit_test(a_key_that_does_not_load_says_why),
+		cmocka_unit_test(
+		    a_bad_proof_or_checkpoint_is_named_by_its_first_problem),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
