@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -562,6 +564,171 @@ a_bad_proof_or_checkpoint_is_named_by_its_first_problem(void **state)
 	free(s);
 }
 
+/* One archive member: its name, a regular file unless link is set. */
+struct member {
+	const char *name;
+	const char *link;	/* a symbolic link to this */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* name: a tar.gz of the members (libarchive, as a tool would write). */
+static void
+write_tgz(const char *name, const struct member *m, size_t n)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e;
+	size_t cap = 1 << 20, used = 0, i;
+	uint8_t *buf = malloc(cap);
+
+	assert_non_null(a);
+	assert_non_null(buf);
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_set_format_pax_restricted(a),
+	    ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(a, buf, cap, &used),
+	    ARCHIVE_OK);
+	for (i = 0; i < n; i++) {
+		assert_non_null(e = archive_entry_new());
+		archive_entry_set_pathname(e, m[i].name);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_filetype(e, m[i].link != NULL ? AE_IFLNK :
+		    AE_IFREG);
+		if (m[i].link != NULL)
+			archive_entry_set_symlink(e, m[i].link);
+		archive_entry_set_size(e, (la_int64_t)m[i].len);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		if (m[i].len > 0)
+			assert_int_equal(archive_write_data(a, m[i].data,
+			    m[i].len), (la_ssize_t)m[i].len);
+		archive_entry_free(e);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	write_file(name, buf, used);
+	free(buf);
+}
+
+/* twokey-verify pack on a tar.gz of one file more than ok. */
+static int
+pack_with(const struct member *bad)
+{
+	struct member m[2] = {
+		{ "twokey-pack-x/pack.json", NULL, (const uint8_t *)"{}", 2 },
+	};
+
+	m[1] = *bad;
+	write_tgz("bad.tar.gz", m, 2);
+	return run("pack", path("bad.tar.gz"), "--root", path("key.crt"),
+	    NULL);
+}
+
+static void
+members_outside_the_folder_or_not_files_are_named(void **state)
+{
+	static const struct member up = {
+		"twokey-pack-x/../../etc/cron.d/x", NULL,
+		(const uint8_t *)"x", 1 };
+	static const struct member abs = {
+		"/etc/passwd", NULL, (const uint8_t *)"x", 1 };
+	static const struct member link = {
+		"twokey-pack-x/pack.html", "/etc/shadow", NULL, 0 };
+	static const struct member esc = {
+		"twokey-pack-x/\x1b[2J\x1b]0;owned\x07", NULL,
+		(const uint8_t *)"x", 1 };
+	static const struct member other = {
+		"other-folder/pack.json", NULL, (const uint8_t *)"x", 1 };
+
+	(void)state;
+	assert_refused(pack_with(&up), 4, "archive member "
+	    "twokey-pack-x/../../etc/cron.d/x: the name leaves its folder");
+	assert_refused(pack_with(&abs), 4, "archive member /etc/passwd: the "
+	    "name is an absolute path");
+	assert_refused(pack_with(&link), 4, "archive member "
+	    "twokey-pack-x/pack.html is a symbolic link, not a regular file");
+	/* Control characters reach the terminal escaped, never raw. */
+	assert_refused(pack_with(&esc), 4, "archive member "
+	    "twokey-pack-x/\\x1b[2J\\x1b]0;owned\\x07: the name has a "
+	    "character other than");
+	assert_refused(pack_with(&other), 4, "archive member "
+	    "other-folder/pack.json is outside the pack folder");
+}
+
+/* name: text gzip'd, with no tar inside (libarchive's raw format). */
+static void
+write_gzip(const char *name, const char *text)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	uint8_t buf[4096];
+	size_t used = 0;
+
+	assert_non_null(a);
+	assert_non_null(e);
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_set_format_raw(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(a, buf, sizeof(buf),
+	    &used), ARCHIVE_OK);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)strlen(text));
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, text, strlen(text)),
+	    (la_ssize_t)strlen(text));
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(e);
+	write_file(name, buf, used);
+}
+
+/* twokey-verify pack on the first n bytes of tgz. */
+static int
+pack_cut(const uint8_t *tgz, size_t n)
+{
+	write_file("cut.tar.gz", tgz, n);
+	return run("pack", path("cut.tar.gz"), "--root", path("key.crt"),
+	    NULL);
+}
+
+static void
+a_truncated_archive_is_told_apart_from_a_foreign_file(void **state)
+{
+	struct member m = { "twokey-pack-x/journal.bin", NULL, NULL, 1 << 18 };
+	uint8_t *noise = malloc(m.len), *tgz;
+	uint32_t x = 12345;
+	size_t i, len;
+
+	(void)state;
+	assert_non_null(noise);
+	for (i = 0; i < m.len; i++) {	/* does not compress */
+		x = x * 1103515245u + 12345u;
+		noise[i] = (uint8_t)(x >> 24);
+	}
+	m.data = noise;
+	write_tgz("whole.tar.gz", &m, 1);
+	assert_int_equal(tk_read_file(path("whole.tar.gz"), 1 << 20, 0, &tgz,
+	    &len), 0);
+	assert_true(len > m.len);
+	/* Cut in the gzip header, before the first member, inside it. */
+	assert_refused(pack_cut(tgz, 6), 4, "the archive is truncated or "
+	    "damaged (its gzip header is cut short or invalid)");
+	assert_refused(pack_cut(tgz, 200), 4, "the archive is truncated or "
+	    "damaged (");
+	assert_refused(pack_cut(tgz, len / 4 * 3), 4, "the archive is "
+	    "truncated or damaged: member journal.bin ends early (");
+	assert_refused(pack_cut(tgz, 0), 4, "not a tar.gz archive: the file "
+	    "is empty");
+	write_str("text.tar.gz", "a text file\n");
+	assert_refused(run("pack", path("text.tar.gz"), "--root",
+	    path("key.crt"), NULL), 4, "not a tar.gz archive: neither gzip "
+	    "nor tar");
+	write_gzip("text.gz", "a text file, gzip'd\n");
+	assert_refused(run("pack", path("text.gz"), "--root",
+	    path("key.crt"), NULL), 4, "not a tar.gz archive: gzip, but no "
+	    "tar archive inside");
+	free(tgz);
+	free(noise);
+}
+
 int
 main(void)
 {
@@ -583,6 +750,10 @@ main(void)
 		cmocka_unit_test(a_key_that_does_not_load_says_why),
 		cmocka_unit_test(
 		    a_bad_proof_or_checkpoint_is_named_by_its_first_problem),
+		cmocka_unit_test(
+		    members_outside_the_folder_or_not_files_are_named),
+		cmocka_unit_test(
+		    a_truncated_archive_is_told_apart_from_a_foreign_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
