@@ -1,5 +1,4 @@
 /* Helpers shared by twokey-verify's commands (see verify_cmd.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +13,6 @@
 #include "verify_cmd.h"
 
 #define KEY_FILE_MAX ((size_t)64 * 1024)
-
-int
-verify_fail(int code, const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "twokey-verify: %s: %s\n", cmd, msg);
-	return code;
-}
 
 int
 verify_exit_for(int err)

@@ -847,8 +847,12 @@ twokey_verify_pack_names_usage_input_and_malformed_archives(void **state)
 	    junk), 2);
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
 	    "--extra 2>/dev/null", v, junk, root_pem), 2);
+	/* A root that cannot be read is input (3), like the pack. */
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s/none' "
-	    "2>/dev/null", v, junk, tmp), 5);
+	    "2>/dev/null", v, junk, tmp), 3);
+	/* One that holds no certificate is a bad key (5). */
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
+	    "2>/dev/null", v, junk, junk), 5);
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s/none' --root '%s' "
 	    "2>/dev/null", v, tmp, root_pem), 3);
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "

@@ -564,6 +564,88 @@ a_bad_proof_or_checkpoint_is_named_by_its_first_problem(void **state)
 	free(s);
 }
 
+/* out.txt (a --help) starts with want and lists the exit codes. */
+static void
+assert_help(int got, const char *want)
+{
+	char *out;
+
+	assert_int_equal(got, 0);
+	assert_int_equal(lines_of("err.txt"), 0);
+	out = read_text("out.txt");
+	assert_memory_equal(out, want, strlen(want));
+	assert_non_null(strstr(out, "\n 10  pack: "));
+	free(out);
+}
+
+static void
+every_command_prints_its_help_on_stdout_and_exits_0(void **state)
+{
+	(void)state;
+	assert_help(run("note", "--help", NULL),
+	    "usage: twokey-verify note NOTE_FILE --key KEY");
+	assert_help(run("proof", "--help", NULL),
+	    "usage: twokey-verify proof PROOF_FILE --entry ENTRY_FILE");
+	assert_help(run("log", "--help", NULL),
+	    "usage: twokey-verify log EXPORT (--root ROOT.pem");
+	assert_help(run("pack", "--help", NULL),
+	    "usage: twokey-verify pack PACK.tar.gz --root ROOT.pem");
+	assert_help(run("pack", "x.tar.gz", "-h", NULL),
+	    "usage: twokey-verify pack");
+	assert_help(run("note", path("checkpoint"), "--key",
+	    path("key.pem"), "--help", NULL), "usage: twokey-verify note");
+	assert_help(run("--help", NULL), "usage: twokey-verify COMMAND");
+}
+
+/* From "exit codes, the same" to the end of text, or the fence. */
+static char *
+exit_table(char *text)
+{
+	char *start = strstr(text, "exit codes, the same for every command:");
+	char *end;
+
+	assert_non_null(start);
+	if ((end = strstr(start, "```")) != NULL)
+		*end = '\0';
+	return start;
+}
+
+static void
+readme_has_the_exit_codes_that_help_prints(void **state)
+{
+	char readme[1024], *out, *doc;
+	size_t len;
+	uint8_t *buf;
+
+	(void)state;
+	assert_non_null(getenv("TWOKEY_TOP"));
+	snprintf(readme, sizeof(readme), "%s/README.md", getenv("TWOKEY_TOP"));
+	assert_int_equal(tk_read_file(readme, 1 << 20, 0, &buf, &len), 0);
+	doc = (char *)buf;
+	assert_int_equal(run("--help", NULL), 0);
+	out = read_text("out.txt");
+	assert_string_equal(exit_table(doc), exit_table(out));
+	free(out);
+	free(doc);
+}
+
+static void
+unreadable_root_exits_3_and_one_without_a_certificate_5(void **state)
+{
+	(void)state;
+	write_str("no-pack.tar.gz", "x");
+	assert_refused(run("pack", path("no-pack.tar.gz"), "--root",
+	    path("absent.pem"), NULL), 3, "cannot read root file");
+	assert_refused(run("log", path("no-export"), "--root",
+	    path("absent.pem"), NULL), 3, "cannot read root file");
+	assert_refused(run("pack", path("no-pack.tar.gz"), "--root",
+	    path("key.pem"), NULL), 5, "not a PEM certificate");
+	assert_refused(run("log", path("no-export"), "--root",
+	    path("key.pem"), NULL), 5, "not a PEM certificate");
+	assert_refused(run("pack", path("absent.tar.gz"), "--root",
+	    path("key.crt"), NULL), 3, "cannot read pack file");
+}
+
 /* One archive member: its name, a regular file unless link is set. */
 struct member {
 	const char *name;
@@ -750,6 +832,11 @@ main(void)
 		cmocka_unit_test(a_key_that_does_not_load_says_why),
 		cmocka_unit_test(
 		    a_bad_proof_or_checkpoint_is_named_by_its_first_problem),
+		cmocka_unit_test(
+		    every_command_prints_its_help_on_stdout_and_exits_0),
+		cmocka_unit_test(readme_has_the_exit_codes_that_help_prints),
+		cmocka_unit_test(
+		    unreadable_root_exits_3_and_one_without_a_certificate_5),
 		cmocka_unit_test(
 		    members_outside_the_folder_or_not_files_are_named),
 		cmocka_unit_test(
