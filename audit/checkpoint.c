@@ -46,20 +46,29 @@ verify_parse_u64(const char *s, size_t len, uint64_t *out)
 	return TK_VERIFY_OK;
 }
 
-/* Extension lines: zero or more non-empty lines, each ending in \n. */
-static int
-extensions_valid(const char *s, size_t len)
+/*
+ * Extension lines: zero or more non-empty lines, each ending in \n.
+ * Returns the offset in s of the first bad line (len when all hold).
+ */
+static size_t
+extensions_bad_at(const char *s, size_t len)
 {
 	size_t i;
 
 	if (len == 0)
-		return 1;
-	if (s[0] == '\n' || s[len - 1] != '\n')
+		return len;
+	if (s[0] == '\n')
 		return 0;
 	for (i = 1; i < len; i++)
 		if (s[i] == '\n' && s[i - 1] == '\n')
-			return 0;
-	return 1;
+			return i;
+	return s[len - 1] != '\n' ? len - 1 : len;
+}
+
+static int
+extensions_valid(const char *s, size_t len)
+{
+	return extensions_bad_at(s, len) == len;
 }
 
 int
@@ -93,36 +102,63 @@ parse_root(const char *s, size_t len, tk_merkle_hash root)
 	return r;
 }
 
+/* Origin, size and root: the first three lines of the text. */
+static int
+parse_head(struct tk_checkpoint *cp, const char *text, size_t len,
+    size_t *off, struct tk_verify_why *why)
+{
+	const char *line;
+	size_t llen;
+
+	if (verify_next_line(text, len, off, &line, &llen) != 0 || llen == 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "line 1 (the "
+		    "origin) is empty");
+	if ((cp->origin = strndup(line, llen)) == NULL)
+		return TK_VERIFY_ERR_NOMEM;
+	if (verify_next_line(text, len, off, &line, &llen) != 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "line 2 (the "
+		    "tree size) is missing");
+	if (verify_parse_u64(line, llen, &cp->size) != 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "line 2 is not "
+		    "a tree size (a decimal number without leading zeros)");
+	if (verify_next_line(text, len, off, &line, &llen) != 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "line 3 (the "
+		    "root hash) is missing");
+	if (parse_root(line, llen, cp->root) != 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "line 3 is not "
+		    "a root hash (base64 of 32 bytes)");
+	return TK_VERIFY_OK;
+}
+
 int
-tk_checkpoint_parse(const char *text, size_t len,
-    struct tk_checkpoint **out)
+tk_checkpoint_parse_why(const char *text, size_t len,
+    struct tk_checkpoint **out, struct tk_verify_why *why)
 {
 	struct tk_checkpoint *cp = NULL;
-	const char *line;
-	size_t off = 0, llen;
-	int r = TK_VERIFY_ERR_TOOBIG;
+	size_t off = 0, bad, line, byte;
+	int r;
 
 	*out = NULL;
+	if (why != NULL)
+		why->text[0] = '\0';
 	if (len > TK_NOTE_MAX_LEN)
-		goto out;
-	r = TK_VERIFY_ERR_NOMEM;
+		return verify_why(why, TK_VERIFY_ERR_TOOBIG, "the checkpoint "
+		    "is larger than %zu bytes", TK_NOTE_MAX_LEN);
+	if (len == 0 || text[len - 1] != '\n')
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "the "
+		    "checkpoint is empty or does not end in a newline");
+	if ((r = note_text_check(text, len, why)) != TK_VERIFY_OK)
+		return r;
 	if ((cp = calloc(1, sizeof(*cp))) == NULL)
+		return TK_VERIFY_ERR_NOMEM;
+	if ((r = parse_head(cp, text, len, &off, why)) != TK_VERIFY_OK)
 		goto out;
-	r = TK_VERIFY_ERR_MALFORMED;
-	if (len == 0 || text[len - 1] != '\n' || !note_text_valid(text, len))
+	if ((bad = extensions_bad_at(text + off, len - off)) != len - off) {
+		verify_line_of(text, off + bad, &line, &byte);
+		r = verify_why(why, TK_VERIFY_ERR_MALFORMED, "line %zu: an "
+		    "extension line is empty", line);
 		goto out;
-	if (verify_next_line(text, len, &off, &line, &llen) != 0 || llen == 0)
-		goto out;
-	r = TK_VERIFY_ERR_NOMEM;
-	if ((cp->origin = strndup(line, llen)) == NULL)
-		goto out;
-	r = TK_VERIFY_ERR_MALFORMED;
-	if (verify_next_line(text, len, &off, &line, &llen) != 0 ||
-	    verify_parse_u64(line, llen, &cp->size) != 0 ||
-	    verify_next_line(text, len, &off, &line, &llen) != 0 ||
-	    parse_root(line, llen, cp->root) != 0 ||
-	    !extensions_valid(text + off, len - off))
-		goto out;
+	}
 	if (off < len) {
 		r = TK_VERIFY_ERR_NOMEM;
 		if ((cp->extensions = strndup(text + off, len - off)) == NULL)
@@ -135,6 +171,13 @@ tk_checkpoint_parse(const char *text, size_t len,
 out:
 	tk_checkpoint_free(&cp);
 	return r;
+}
+
+int
+tk_checkpoint_parse(const char *text, size_t len,
+    struct tk_checkpoint **out)
+{
+	return tk_checkpoint_parse_why(text, len, out, NULL);
 }
 
 int

@@ -60,6 +60,8 @@ $(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_EXPORT_SRCS) audit/verify_log.c)
 AUDIT_PACK_SRCS := audit/pack_read.c audit/pack_check.c \
 	audit/pack_approval.c
 $(AUDIT_VERIFY_LIB): $(call obj,$(AUDIT_PACK_SRCS) audit/verify_pack.c)
+# What the log and pack commands share with the others (verify_report.c).
+$(AUDIT_VERIFY_LIB): $(call obj,audit/verify_report.c)
 
 # Journal tests use the real token fixture (tests/ and hsm/ are read
 # after this file: literal paths).

@@ -65,22 +65,32 @@ is_space(uint32_t c)
 	    c == 0x3000;
 }
 
+int
+note_text_check(const char *s, size_t n, struct tk_verify_why *why)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, k, line, byte;
+	uint32_t c;
+
+	while (i < n) {
+		k = note_utf8_next(p + i, n - i, &c);
+		if (k == 0 || (is_control(c) && c != '\n')) {
+			verify_line_of(s, i, &line, &byte);
+			return verify_why(why, TK_VERIFY_ERR_MALFORMED,
+			    k == 0 ? "line %zu, byte %zu: not UTF-8 text" :
+			    "line %zu, byte %zu: a control character",
+			    line, byte);
+		}
+		i += k;
+	}
+	return TK_VERIFY_OK;
+}
+
 /* 1 if s is UTF-8 without control characters other than newline. */
 int
 note_text_valid(const char *s, size_t n)
 {
-	const uint8_t *p = (const uint8_t *)s;
-	size_t i = 0, k;
-	uint32_t c;
-
-	while (i < n) {
-		if ((k = note_utf8_next(p + i, n - i, &c)) == 0)
-			return 0;
-		if (is_control(c) && c != '\n')
-			return 0;
-		i += k;
-	}
-	return 1;
+	return note_text_check(s, n, NULL) == TK_VERIFY_OK;
 }
 
 int
@@ -120,9 +130,13 @@ tk_note_free(struct tk_note **np)
 	*np = NULL;
 }
 
-/* Parses "— name base64" (line without its newline) into sig. */
+/*
+ * Parses "— name base64" (line without its newline) into sig; lineno
+ * is the line's number in the note, for why.
+ */
 static int
-parse_sig_line(const char *line, size_t len, struct tk_note_sig *sig)
+parse_sig_line(const char *line, size_t len, size_t lineno,
+    struct tk_note_sig *sig, struct tk_verify_why *why)
 {
 	const char *name, *sp, *b64;
 	uint8_t *raw = NULL;
@@ -130,18 +144,35 @@ parse_sig_line(const char *line, size_t len, struct tk_note_sig *sig)
 	int r = TK_VERIFY_ERR_MALFORMED;
 
 	if (len < SIG_PREFIX_LEN ||
-	    memcmp(line, sig_prefix, SIG_PREFIX_LEN) != 0)
+	    memcmp(line, sig_prefix, SIG_PREFIX_LEN) != 0) {
+		(void)verify_why(why, r, "line %zu: a signature line starts "
+		    "with an em dash (U+2014) and a space", lineno);
 		goto out;
+	}
 	name = line + SIG_PREFIX_LEN;
-	if ((sp = memchr(name, ' ', len - SIG_PREFIX_LEN)) == NULL)
+	if ((sp = memchr(name, ' ', len - SIG_PREFIX_LEN)) == NULL) {
+		(void)verify_why(why, r, "line %zu: no space between the key "
+		    "name and the signature", lineno);
 		goto out;
+	}
 	namelen = (size_t)(sp - name);
 	b64 = sp + 1;
-	if (!tk_note_name_valid(name, namelen))
+	if (!tk_note_name_valid(name, namelen)) {
+		(void)verify_why(why, r, "line %zu: the key name is empty or "
+		    "has whitespace or '+'", lineno);
 		goto out;
+	}
 	if (tk_b64_decode(b64, len - (size_t)(b64 - line), &raw,
-	    &rawlen) != 0 || rawlen < 5)
+	    &rawlen) != 0) {
+		(void)verify_why(why, r, "line %zu: the signature is not "
+		    "base64", lineno);
 		goto out;
+	}
+	if (rawlen < 5) {
+		(void)verify_why(why, r, "line %zu: the signature is shorter "
+		    "than a key ID and one byte", lineno);
+		goto out;
+	}
 	r = TK_VERIFY_ERR_NOMEM;
 	if ((sig->name = strndup(name, namelen)) == NULL ||
 	    (sig->sig = malloc(rawlen - 4)) == NULL)
@@ -156,9 +187,13 @@ out:
 	return r;
 }
 
-/* Parses the signature block (every line ends in a newline). */
+/*
+ * Parses the signature block (every line ends in a newline); lineno is
+ * the number of its first line in the note.
+ */
 static int
-parse_sigs(struct tk_note *n, const char *s, size_t len)
+parse_sigs(struct tk_note *n, const char *s, size_t len, size_t lineno,
+    struct tk_verify_why *why)
 {
 	const char *nl;
 	size_t count = 0, i;
@@ -167,15 +202,21 @@ parse_sigs(struct tk_note *n, const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		if (s[i] == '\n')
 			count++;
-	if (count == 0 || s[len - 1] != '\n')
-		return TK_VERIFY_ERR_MALFORMED;
+	if (len == 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "no signature "
+		    "line after the last blank line");
+	if (s[len - 1] != '\n')
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "line %zu "
+		    "(the last) does not end in a newline", lineno + count);
 	if (count > TK_NOTE_MAX_SIGS)
-		return TK_VERIFY_ERR_TOOBIG;
+		return verify_why(why, TK_VERIFY_ERR_TOOBIG, "more than %d "
+		    "signature lines", TK_NOTE_MAX_SIGS);
 	if ((n->sigs = calloc(count, sizeof(*n->sigs))) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
 	while (len > 0) {
 		nl = memchr(s, '\n', len);
-		r = parse_sig_line(s, (size_t)(nl - s), &n->sigs[n->nsigs]);
+		r = parse_sig_line(s, (size_t)(nl - s), lineno++,
+		    &n->sigs[n->nsigs], why);
 		n->nsigs++;	/* so that a half-filled entry is freed */
 		if (r != TK_VERIFY_OK)
 			return r;
@@ -198,32 +239,46 @@ last_blank_line(const char *s, size_t len)
 }
 
 int
-tk_note_parse(const char *msg, size_t len, struct tk_note **out)
+tk_note_parse_why(const char *msg, size_t len, struct tk_note **out,
+    struct tk_verify_why *why)
 {
 	struct tk_note *n = NULL;
+	size_t sig_line, byte;
 	long split;
 	int r;
 
 	*out = NULL;
+	if (why != NULL)
+		why->text[0] = '\0';
 	if (len > TK_NOTE_MAX_LEN)
-		return TK_VERIFY_ERR_TOOBIG;
-	if (!note_text_valid(msg, len) ||
-	    (split = last_blank_line(msg, len)) < 0)
-		return TK_VERIFY_ERR_MALFORMED;
+		return verify_why(why, TK_VERIFY_ERR_TOOBIG, "the note is "
+		    "larger than %zu bytes", TK_NOTE_MAX_LEN);
+	if ((r = note_text_check(msg, len, why)) != TK_VERIFY_OK)
+		return r;
+	if ((split = last_blank_line(msg, len)) < 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "no blank line "
+		    "between the text and the signature lines");
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
 	r = TK_VERIFY_ERR_NOMEM;
 	n->text_len = (size_t)split + 1;
 	if ((n->text = strndup(msg, n->text_len)) == NULL)
 		goto out;
-	if ((r = parse_sigs(n, msg + split + 2, len - (size_t)split - 2)) !=
-	    TK_VERIFY_OK)
+	verify_line_of(msg, (size_t)split + 2, &sig_line, &byte);
+	if ((r = parse_sigs(n, msg + split + 2, len - (size_t)split - 2,
+	    sig_line, why)) != TK_VERIFY_OK)
 		goto out;
 	*out = n;
 	n = NULL;
 out:
 	tk_note_free(&n);
 	return r;
+}
+
+int
+tk_note_parse(const char *msg, size_t len, struct tk_note **out)
+{
+	return tk_note_parse_why(msg, len, out, NULL);
 }
 
 /* Bytes one signature line takes: "— " name " " base64 "\n". */

@@ -296,52 +296,92 @@ out:
 	return r;
 }
 
+/* The key bytes of a vkey of type into *out; why says what is wrong. */
 static int
-decode_key(uint8_t type, const uint8_t *key, size_t len, EVP_PKEY **out)
+decode_key(uint8_t type, const uint8_t *key, size_t len, EVP_PKEY **out,
+    struct tk_verify_why *why)
 {
+	int r;
+
 	*out = NULL;
 	switch (type) {
 	case TK_NOTE_ED25519:
-		if (len != 32)
-			return TK_VERIFY_ERR_KEY;
-		*out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-		    key, len);
-		return *out != NULL ? TK_VERIFY_OK : TK_VERIFY_ERR_KEY;
+		if (len == 32)
+			*out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
+			    NULL, key, len);
+		if (*out == NULL)
+			return verify_why(why, TK_VERIFY_ERR_KEY, "the key is "
+			    "not a 32-byte Ed25519 public key");
+		return TK_VERIFY_OK;
 	case TK_NOTE_ECDSA:
 	case TK_NOTE_RFC6962:
-		return decode_spki(key, len, out);
+		if ((r = decode_spki(key, len, out)) == TK_VERIFY_ERR_KEY)
+			return verify_why(why, r, "the key is not a P-256 "
+			    "public key in canonical DER");
+		if (r == TK_VERIFY_ERR_UNSUPPORTED)
+			return verify_why(why, r, "the ECDSA key is not on the "
+			    "P-256 curve");
+		return r;
 	default:
-		return TK_VERIFY_ERR_UNSUPPORTED;
+		return verify_why(why, TK_VERIFY_ERR_UNSUPPORTED, "key type "
+		    "0x%02x is not supported (0x01 Ed25519, 0x02 or 0x05 "
+		    "P-256)", type);
 	}
 }
 
-int
-tk_note_verifier_from_vkey(const char *vkey, size_t len,
-    struct tk_note_verifier **out)
+/* Name, key ID and key of a vkey; *raw (caller frees) is type || key. */
+static int
+split_vkey(const char *vkey, size_t len, size_t *namelen, uint8_t idb[4],
+    uint8_t **raw, size_t *rawlen, struct tk_verify_why *why)
 {
-	struct tk_note_verifier *v = NULL;
 	const char *plus;
-	uint8_t idb[4], *raw = NULL;
 	char hex[9];
-	size_t namelen, rawlen;
-	EVP_PKEY *pkey = NULL;
-	uint32_t id;
-	int r = TK_VERIFY_ERR_MALFORMED;
 
-	*out = NULL;
-	if (len > 8192 || (plus = memchr(vkey, '+', len)) == NULL)
-		goto out;
-	namelen = (size_t)(plus - vkey);
-	if (len - namelen < 11 || plus[9] != '+' ||
-	    !tk_note_name_valid(vkey, namelen))
-		goto out;
+	if (len > 8192)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "longer than "
+		    "8192 bytes");
+	if ((plus = memchr(vkey, '+', len)) == NULL)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "no '+': a "
+		    "verifier key is NAME+KEYID+BASE64");
+	*namelen = (size_t)(plus - vkey);
+	if (len - *namelen < 11 || plus[9] != '+')
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "the key ID "
+		    "after the name is not 8 hex digits and a '+'");
+	if (!tk_note_name_valid(vkey, *namelen))
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "the key name "
+		    "is empty or has whitespace or control characters");
 	memcpy(hex, plus + 1, 8);
 	hex[8] = '\0';
-	if (tk_hex_decode(hex, idb, 4) != 0 ||
-	    tk_b64_decode(plus + 10, len - namelen - 10, &raw, &rawlen) != 0 ||
-	    rawlen < 2)
+	if (tk_hex_decode(hex, idb, 4) != 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "the key ID "
+		    "is not 8 hex digits");
+	if (tk_b64_decode(plus + 10, len - *namelen - 10, raw, rawlen) != 0)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "the key after "
+		    "the key ID is not base64");
+	if (*rawlen < 2)
+		return verify_why(why, TK_VERIFY_ERR_MALFORMED, "the key after "
+		    "the key ID is shorter than a type byte and a key");
+	return TK_VERIFY_OK;
+}
+
+int
+tk_note_verifier_from_vkey_why(const char *vkey, size_t len,
+    struct tk_note_verifier **out, struct tk_verify_why *why)
+{
+	struct tk_note_verifier *v = NULL;
+	uint8_t idb[4], *raw = NULL;
+	size_t namelen = 0, rawlen = 0;
+	EVP_PKEY *pkey = NULL;
+	uint32_t id;
+	int r;
+
+	*out = NULL;
+	if (why != NULL)
+		why->text[0] = '\0';
+	if ((r = split_vkey(vkey, len, &namelen, idb, &raw, &rawlen,
+	    why)) != 0)
 		goto out;
-	if ((r = decode_key(raw[0], raw + 1, rawlen - 1, &pkey)) != 0)
+	if ((r = decode_key(raw[0], raw + 1, rawlen - 1, &pkey, why)) != 0)
 		goto out;
 	if ((r = verifier_new(vkey, namelen, raw[0], pkey, &v)) != 0)
 		goto out;
@@ -349,9 +389,11 @@ tk_note_verifier_from_vkey(const char *vkey, size_t len,
 	if ((r = key_id_for(v->name, raw[0], raw + 1, rawlen - 1, &id,
 	    v->log_id)) != 0)
 		goto out;
-	r = TK_VERIFY_ERR_KEY;
-	if (id != be32(idb))
+	if (id != be32(idb)) {
+		r = verify_why(why, TK_VERIFY_ERR_KEY, "the key ID does not "
+		    "match the name and key");
 		goto out;
+	}
 	v->key_id = id;
 	*out = v;
 	v = NULL;
@@ -361,4 +403,11 @@ out:
 	tk_note_verifier_free(&v);
 	free(raw);
 	return r;
+}
+
+int
+tk_note_verifier_from_vkey(const char *vkey, size_t len,
+    struct tk_note_verifier **out)
+{
+	return tk_note_verifier_from_vkey_why(vkey, len, out, NULL);
 }

@@ -31,92 +31,162 @@ starts_with(const char *line, size_t llen, const char *prefix)
 	return llen >= n && memcmp(line, prefix, n) == 0;
 }
 
+/* The proof file being parsed: where we are, and why it failed. */
+struct cursor {
+	const char *s;
+	size_t len;
+	size_t off;
+	size_t line;		/* number of the line last read */
+	struct tk_verify_why *why;
+};
+
+/* The next line, or -1 at the end of the file (lines end in \n). */
+static int
+next_line(struct cursor *c, const char **line, size_t *llen)
+{
+	if (verify_next_line(c->s, c->len, &c->off, line, llen) != 0)
+		return -1;
+	c->line++;
+	return 0;
+}
+
+static int
+ends_early(struct cursor *c, const char *missing)
+{
+	return verify_why(c->why, TK_VERIFY_ERR_MALFORMED, "the file ends "
+	    "after line %zu, before %s", c->line, missing);
+}
+
 /* Header, optional extra, index. */
 static int
-parse_head(struct tk_tlog_proof *p, const char *s, size_t len,
-    size_t *off)
+parse_head(struct tk_tlog_proof *p, struct cursor *c)
 {
 	const char *line;
 	size_t llen;
 
-	if (verify_next_line(s, len, off, &line, &llen) != 0 ||
+	if (next_line(c, &line, &llen) != 0 ||
 	    llen != strlen(TK_TLOG_PROOF_HEADER) ||
-	    memcmp(line, TK_TLOG_PROOF_HEADER, llen) != 0 ||
-	    verify_next_line(s, len, off, &line, &llen) != 0)
-		return TK_VERIFY_ERR_MALFORMED;
+	    memcmp(line, TK_TLOG_PROOF_HEADER, llen) != 0)
+		return verify_why(c->why, TK_VERIFY_ERR_MALFORMED, "not a "
+		    "tlog-proof file (line 1 must be \"%s\")",
+		    TK_TLOG_PROOF_HEADER);
+	if (next_line(c, &line, &llen) != 0)
+		return ends_early(c, "the index line");
 	if (starts_with(line, llen, "extra ")) {
 		if (tk_b64_decode(line + 6, llen - 6, &p->extra,
 		    &p->extra_len) != 0)
-			return TK_VERIFY_ERR_MALFORMED;
+			return verify_why(c->why, TK_VERIFY_ERR_MALFORMED,
+			    "line %zu: \"extra\" is not followed by base64",
+			    c->line);
 		p->has_extra = 1;
-		if (verify_next_line(s, len, off, &line, &llen) != 0)
-			return TK_VERIFY_ERR_MALFORMED;
+		if (next_line(c, &line, &llen) != 0)
+			return ends_early(c, "the index line");
 	}
 	if (!starts_with(line, llen, "index ") ||
 	    verify_parse_u64(line + 6, llen - 6, &p->index) != 0)
-		return TK_VERIFY_ERR_MALFORMED;
+		return verify_why(c->why, TK_VERIFY_ERR_MALFORMED, "line %zu "
+		    "is not \"index\" and an entry number (decimal, without "
+		    "leading zeros)", c->line);
+	return TK_VERIFY_OK;
+}
+
+/* One audit path line into p->hashes. */
+static int
+parse_hash(struct tk_tlog_proof *p, struct cursor *c, const char *line,
+    size_t llen)
+{
+	uint8_t *raw;
+	size_t rawlen;
+
+	if (p->nhashes == TK_MERKLE_MAX_PROOF)
+		return verify_why(c->why, TK_VERIFY_ERR_TOOBIG, "line %zu: "
+		    "more than %d hashes in the audit path", c->line,
+		    TK_MERKLE_MAX_PROOF);
+	if (tk_b64_decode(line, llen, &raw, &rawlen) != 0)
+		return verify_why(c->why, TK_VERIFY_ERR_MALFORMED, "line %zu "
+		    "is not a hash (base64), nor the blank line before the "
+		    "checkpoint", c->line);
+	if (rawlen != TK_MERKLE_HASH_LEN) {
+		free(raw);
+		return verify_why(c->why, TK_VERIFY_ERR_MALFORMED, "line %zu: "
+		    "the hash is %zu bytes, not %d", c->line, rawlen,
+		    TK_MERKLE_HASH_LEN);
+	}
+	memcpy(p->hashes[p->nhashes++], raw, TK_MERKLE_HASH_LEN);
+	free(raw);
 	return TK_VERIFY_OK;
 }
 
 /* Audit path lines up to the blank line. */
 static int
-parse_hashes(struct tk_tlog_proof *p, const char *s, size_t len,
-    size_t *off)
+parse_hashes(struct tk_tlog_proof *p, struct cursor *c)
 {
 	const char *line;
-	uint8_t *raw;
-	size_t llen, rawlen;
+	size_t llen;
+	int r;
 
 	if ((p->hashes = calloc(TK_MERKLE_MAX_PROOF,
 	    sizeof(*p->hashes))) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
 	for (;;) {
-		if (verify_next_line(s, len, off, &line, &llen) != 0)
-			return TK_VERIFY_ERR_MALFORMED;
+		if (next_line(c, &line, &llen) != 0)
+			return ends_early(c, "the blank line and the "
+			    "checkpoint");
 		if (llen == 0)
 			return TK_VERIFY_OK;
-		if (p->nhashes == TK_MERKLE_MAX_PROOF)
-			return TK_VERIFY_ERR_TOOBIG;
-		if (tk_b64_decode(line, llen, &raw, &rawlen) != 0)
-			return TK_VERIFY_ERR_MALFORMED;
-		if (rawlen != TK_MERKLE_HASH_LEN) {
-			free(raw);
-			return TK_VERIFY_ERR_MALFORMED;
-		}
-		memcpy(p->hashes[p->nhashes++], raw, TK_MERKLE_HASH_LEN);
-		free(raw);
+		if ((r = parse_hash(p, c, line, llen)) != TK_VERIFY_OK)
+			return r;
 	}
 }
 
 int
-tk_tlog_proof_parse(const char *text, size_t len,
-    struct tk_tlog_proof **out)
+tk_tlog_proof_parse_why(const char *text, size_t len,
+    struct tk_tlog_proof **out, struct tk_verify_why *why)
 {
 	struct tk_tlog_proof *p = NULL;
-	size_t off = 0;
+	struct cursor c;
 	int r;
 
 	*out = NULL;
+	if (why != NULL)
+		why->text[0] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.s = text;
+	c.len = len;
+	c.why = why;
 	if (len > TK_TLOG_PROOF_MAX_LEN)
-		return TK_VERIFY_ERR_TOOBIG;
+		return verify_why(why, TK_VERIFY_ERR_TOOBIG, "the proof file "
+		    "is larger than %zu bytes", TK_TLOG_PROOF_MAX_LEN);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
-	if ((r = parse_head(p, text, len, &off)) != 0 ||
-	    (r = parse_hashes(p, text, len, &off)) != 0)
+	if ((r = parse_head(p, &c)) != 0 || (r = parse_hashes(p, &c)) != 0)
 		goto out;
-	r = TK_VERIFY_ERR_MALFORMED;
-	if (off >= len || memchr(text + off, '\0', len - off) != NULL)
+	if (c.off >= len) {
+		r = ends_early(&c, "the checkpoint");
 		goto out;
+	}
+	if (memchr(text + c.off, '\0', len - c.off) != NULL) {
+		r = verify_why(why, TK_VERIFY_ERR_MALFORMED, "the checkpoint "
+		    "(from line %zu) holds a NUL byte", c.line + 1);
+		goto out;
+	}
 	r = TK_VERIFY_ERR_NOMEM;
-	if ((p->checkpoint = strndup(text + off, len - off)) == NULL)
+	if ((p->checkpoint = strndup(text + c.off, len - c.off)) == NULL)
 		goto out;
-	p->checkpoint_len = len - off;
+	p->checkpoint_len = len - c.off;
 	*out = p;
 	p = NULL;
 	r = TK_VERIFY_OK;
 out:
 	tk_tlog_proof_free(&p);
 	return r;
+}
+
+int
+tk_tlog_proof_parse(const char *text, size_t len,
+    struct tk_tlog_proof **out)
+{
+	return tk_tlog_proof_parse_why(text, len, out, NULL);
 }
 
 static int

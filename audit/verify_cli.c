@@ -1,5 +1,4 @@
 /* Helpers shared by twokey-verify's commands (see verify_cmd.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +13,6 @@
 #include "verify_cmd.h"
 
 #define KEY_FILE_MAX ((size_t)64 * 1024)
-
-int
-verify_fail(int code, const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "twokey-verify: %s: %s\n", cmd, msg);
-	return code;
-}
 
 int
 verify_exit_for(int err)
@@ -110,28 +96,80 @@ pem_cert_key(const uint8_t *buf, size_t len)
 	return pkey;
 }
 
+/* Fills why with a phrase and returns err. */
+static int
+key_why(struct tk_verify_why *why, int err, const char *phrase)
+{
+	snprintf(why->text, sizeof(why->text), "%s", phrase);
+	return err;
+}
+
 static int
 load_pem(struct verify_keys *k, const uint8_t *buf, size_t len,
-    const struct tk_note *note, const char *name)
+    const struct tk_note *note, const char *name, struct tk_verify_why *why)
 {
 	EVP_PKEY *pkey = NULL;
 	BIO *bio;
-	int r = TK_VERIFY_ERR_KEY;
+	int r;
 
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
 		return TK_VERIFY_ERR_NOMEM;
 	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL &&
-	    (pkey = pem_cert_key(buf, len)) == NULL)
+	    (pkey = pem_cert_key(buf, len)) == NULL) {
+		r = key_why(why, TK_VERIFY_ERR_KEY, "PEM, but neither a "
+		    "public key nor a certificate");
 		goto out;
+	}
 	if (name == NULL && (name = name_from_note(note, pkey)) == NULL)
 		name = "unnamed";	/* matches no line: no trusted sig */
 	r = tk_note_verifier_from_pkey(name, pkey, &k->v[k->n]);
 	if (r == TK_VERIFY_OK)
 		k->n++;
+	else if (r == TK_VERIFY_ERR_MALFORMED)
+		(void)key_why(why, r, "--name is not a key name (it is empty "
+		    "or has whitespace or '+')");
+	else if (r == TK_VERIFY_ERR_UNSUPPORTED)
+		(void)key_why(why, r, "the key is neither P-256 nor Ed25519");
 out:
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);
 	return r;
+}
+
+/* A vkey of len bytes into k. */
+static int
+load_vkey(struct verify_keys *k, const char *s, size_t len,
+    struct tk_verify_why *why)
+{
+	int r;
+
+	r = tk_note_verifier_from_vkey_why(s, len, &k->v[k->n], why);
+	if (r == TK_VERIFY_OK)
+		k->n++;
+	return r;
+}
+
+/*
+ * Reports a key that did not load: what (key or key file) and spec
+ * name it, why says what is wrong. Exit 5 unless the cause is ours.
+ */
+static int
+key_fail(const char *cmd, const char *what, const char *spec, int r,
+    const struct tk_verify_why *why, const char *not_a_vkey)
+{
+	char esc[128];
+
+	tk_log_escape(esc, sizeof(esc), spec, strlen(spec));
+	if (verify_exit_for(r) == VX_INTERNAL)
+		return verify_fail(VX_INTERNAL, cmd, "%s %s: %s", what, esc,
+		    tk_verify_strerror(r));
+	if (why->text[0] == '\0')
+		return verify_fail(VX_KEY, cmd, "%s %s: %s", what, esc,
+		    tk_verify_strerror(r));
+	if (r == TK_VERIFY_ERR_MALFORMED && not_a_vkey != NULL)
+		return verify_fail(VX_KEY, cmd, "%s %s: %s (%s)", what, esc,
+		    not_a_vkey, why->text);
+	return verify_fail(VX_KEY, cmd, "%s %s: %s", what, esc, why->text);
 }
 
 /* One --key: a vkey string, or a file with a vkey or a PEM key. */
@@ -139,39 +177,38 @@ static int
 load_one(const char *cmd, struct verify_keys *k, const char *spec,
     const struct tk_note *note, const char *name)
 {
+	struct tk_verify_why why;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	char esc[128];
-	int r;
+	int r, x = VX_OK;
 
+	why.text[0] = '\0';
 	if (tk_read_file(spec, KEY_FILE_MAX, 0, &buf, &len) != TK_OK) {
-		r = tk_note_verifier_from_vkey(spec, strlen(spec),
-		    &k->v[k->n]);
-		if (r == TK_VERIFY_OK)
-			k->n++;
-		else if (strchr(spec, '+') == NULL) {
-			/* Every vkey has '+': this was meant as a file. */
+		/* Every vkey has '+': without one, this was a file. */
+		if (strchr(spec, '+') == NULL) {
 			tk_log_escape(esc, sizeof(esc), spec, strlen(spec));
 			return verify_fail(VX_IO, cmd, "cannot read key file "
 			    "%s", esc);
 		}
-	} else if (len >= 10 && memcmp(buf, "-----BEGIN", 10) == 0)
-		r = load_pem(k, buf, len, note, name);
-	else {
-		while (len > 0 &&
-		    (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		if ((r = load_vkey(k, spec, strlen(spec), &why)) != 0)
+			x = key_fail(cmd, "key", spec, r, &why, "not a "
+			    "verifier key");
+	} else if (len >= 10 && memcmp(buf, "-----BEGIN", 10) == 0) {
+		if ((r = load_pem(k, buf, len, note, name, &why)) != 0)
+			x = key_fail(cmd, "key file", spec, r, &why, NULL);
+	} else {
+		/* A vkey file: one line, its newline not part of the key. */
+		while (len > 0 && (buf[len - 1] == '\n' ||
+		    buf[len - 1] == '\r'))
 			len--;
-		r = tk_note_verifier_from_vkey((const char *)buf, len,
-		    &k->v[k->n]);
-		if (r == TK_VERIFY_OK)
-			k->n++;
+		if ((r = load_vkey(k, (const char *)buf, len, &why)) != 0)
+			x = key_fail(cmd, "key file", spec, r, &why, "neither "
+			    "a PEM public key or certificate nor a verifier "
+			    "key");
 	}
 	free(buf);
-	if (r == TK_VERIFY_OK)
-		return VX_OK;
-	tk_log_escape(esc, sizeof(esc), spec, strlen(spec));
-	return verify_fail(verify_exit_for(r) == VX_INTERNAL ? VX_INTERNAL :
-	    VX_KEY, cmd, "key %s: %s", esc, tk_verify_strerror(r));
+	return x;
 }
 
 int

@@ -13,15 +13,20 @@
 
 #include "twokey/note.h"
 
-/* Exit codes, documented in --help; never reuse one for another cause. */
+/*
+ * Exit codes, one meaning across all commands, printed as one table by
+ * --help (exit_codes in verify_main.c) that the README copies. Never
+ * reuse one for another cause.
+ */
 enum verify_exit {
 	VX_OK = 0,		/* everything checked holds */
 	VX_SIGNATURE = 1,	/* no trusted signature, one failed, origin */
 	VX_USAGE = 2,		/* bad command line */
-	VX_IO = 3,		/* an input file cannot be read or is too big */
+	VX_IO = 3,		/* a file cannot be read or is too big */
 	VX_MALFORMED = 4,	/* an input file does not parse */
-	VX_KEY = 5,		/* a --key is unreadable, unsupported or bad */
-	VX_PROOF = 6,		/* the proof does not hold for the entry */
+	VX_KEY = 5,		/* no usable --key or --root, or a signer */
+				/* certificate not under the root */
+	VX_PROOF = 6,		/* entry not proven, log or journal broken */
 	VX_INTERNAL = 7,	/* out of memory, cryptographic library */
 	VX_MANIFEST = 8,	/* pack: a file changed, extra or missing */
 	VX_APPROVAL = 9,	/* pack: an approval does not verify */
@@ -32,6 +37,8 @@ struct verify_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);	/* argv[0] is the name */
 	const char *usage;			/* arguments after the name */
+	const char *help;	/* what it checks, lines ending in \n */
+	int takes_keys;		/* 1: --key KEY, explained in --help */
 };
 
 int verify_cmd_note(int argc, char **argv);
@@ -43,10 +50,19 @@ int verify_cmd_pack(int argc, char **argv);
 
 /*
  * Prints "twokey-verify: CMD: message" on one line to stderr and returns
- * code, so callers write `return verify_fail(...)`.
+ * code, so callers write `return verify_fail(...)`. Callers escape what
+ * they quote from files or the command line (tk_log_escape).
+ * (verify_report.c, in the library with the log and pack commands.)
  */
 int verify_fail(int code, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Reads the PEM root certificate given with --root into *out (caller
+ * frees): VX_IO when the file cannot be read, VX_KEY when it holds no
+ * PEM certificate, reported for cmd.
+ */
+int verify_load_root(const char *cmd, const char *path, X509 **out);
 
 /* Exit code for a library error (enum tk_verify_err). */
 int verify_exit_for(int err);

@@ -1,5 +1,40 @@
-/* Names of the offline verifier library's error codes (verify.h). */
+/*
+ * Names of the offline verifier library's error codes, and the helper
+ * its parsers use to say why they refused an input (verify.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "twokey/verify.h"
+#include "note_int.h"
+
+int
+verify_why(struct tk_verify_why *why, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL)
+		return err;
+	va_start(ap, fmt);
+	(void)vsnprintf(why->text, sizeof(why->text), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The line (from 1) and byte in it (from 1) of offset off in s. */
+void
+verify_line_of(const char *s, size_t off, size_t *line, size_t *byte)
+{
+	size_t i, start = 0;
+
+	*line = 1;
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n') {
+			(*line)++;
+			start = i + 1;
+		}
+	*byte = off - start + 1;
+}
 
 const char *
 tk_verify_strerror(int err)

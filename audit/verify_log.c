@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "twokey/common.h"
@@ -47,19 +46,6 @@ parse_fingerprint(const char *s, uint8_t out[32])
 	if (n != 64 || tk_hex_decode(hex, out, 32) != 0)
 		return -1;
 	return 0;
-}
-
-static X509 *
-read_root(const char *path)
-{
-	X509 *x = NULL;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
 }
 
 static void
@@ -132,6 +118,7 @@ verify_cmd_log(int argc, char **argv)
 	const char *dir = NULL, *root = NULL, *fp = NULL, *since = NULL;
 	uint8_t fpb[32], *sdata = NULL;
 	size_t slen = 0;
+	char esc[128];
 	int i, status = VX_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
@@ -160,17 +147,15 @@ verify_cmd_log(int argc, char **argv)
 		goto out;
 	}
 	t.fingerprint = fp != NULL ? fpb : NULL;
-	if (root != NULL && (t.root = read_root(root)) == NULL) {
-		fprintf(stderr, "twokey-verify: log: cannot read the root "
-		    "certificate %s\n", root);
-		status = VX_KEY;
+	if (root != NULL && (status = verify_load_root("log", root,
+	    &t.root)) != VX_OK)
 		goto out;
-	}
 	if (since != NULL && tk_read_file(since, TK_EXPORT_MAX_SMALL, 0,
 	    &sdata, &slen) != 0) {
-		fprintf(stderr, "twokey-verify: log: cannot read the saved "
-		    "checkpoint %s\n", since);
-		status = VX_IO;
+		tk_log_escape(esc, sizeof(esc), since, strlen(since));
+		status = verify_fail(VX_IO, "log", "cannot read the saved "
+		    "checkpoint %s (or larger than %zu bytes)", esc,
+		    TK_EXPORT_MAX_SMALL);
 		goto out;
 	}
 	t.since = (const char *)sdata;

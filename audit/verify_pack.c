@@ -2,16 +2,17 @@
  * twokey-verify pack PACK.tar.gz --root ROOT.pem
  *
  * Checks an evidence pack (packcheck.h) against the pinned root and
- * exits with twokey-verify's code for the first failure (verify_cmd.h):
- * 1 the manifest signature, 5 the signer's chain, 8 a file against the
- * manifest (changed, extra, missing), 6 the journal slice, 9 an approval,
- * 10 a grant's quorum. Lives in libtwokey-verify.a beside the checker.
+ * exits with twokey-verify's code for the first failure (verify_cmd.h,
+ * one table for all commands): 1 the manifest signature, 5 the signer's
+ * chain, 8 a file against the manifest (changed, extra, missing), 6 the
+ * journal slice, 9 an approval, 10 a grant's quorum; 3 a pack or root
+ * that cannot be read, 4 an archive that is not a whole tar.gz of plain
+ * files. Lives in libtwokey-verify.a beside the checker.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "twokey/common.h"
@@ -74,14 +75,21 @@ run(const char *path, X509 *root)
 	struct tk_pack *p = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	char esc[128];
 	int r;
 
 	if ((r = tk_read_file(path, TK_PACKCHECK_MAX_BYTES, 0, &buf,
 	    &len)) != 0) {
-		fprintf(stderr, "twokey-verify: pack: cannot read %s "
-		    "(or larger than %zu bytes)\n", path,
-		    TK_PACKCHECK_MAX_BYTES);
-		return VX_IO;
+		tk_log_escape(esc, sizeof(esc), path, strlen(path));
+		if (r == TK_ERR_TOOBIG)
+			return verify_fail(VX_IO, "pack", "pack file %s is "
+			    "larger than %zu bytes", esc,
+			    TK_PACKCHECK_MAX_BYTES);
+		if (r == TK_ERR_NOMEM)
+			return verify_fail(VX_INTERNAL, "pack", "out of "
+			    "memory");
+		return verify_fail(VX_IO, "pack", "cannot read pack file %s",
+		    esc);
 	}
 	if ((r = tk_pack_read(buf, len, &p, &rep)) == 0)
 		r = tk_pack_check(p, root, &rep);
@@ -100,7 +108,6 @@ verify_cmd_pack(int argc, char **argv)
 {
 	const char *path = NULL, *rootp = NULL;
 	X509 *root = NULL;
-	FILE *f;
 	int i, x;
 
 	for (i = 1; i < argc; i++) {
@@ -116,15 +123,8 @@ verify_cmd_pack(int argc, char **argv)
 		    "--root ROOT.pem\n");
 		return VX_USAGE;
 	}
-	if ((f = fopen(rootp, "r")) != NULL) {
-		root = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if (root == NULL) {
-		fprintf(stderr, "twokey-verify: pack: cannot read the root "
-		    "certificate %s\n", rootp);
-		return VX_KEY;
-	}
+	if ((x = verify_load_root("pack", rootp, &root)) != VX_OK)
+		return x;
 	x = run(path, root);
 	X509_free(root);
 	return x;

@@ -32,6 +32,9 @@ struct tk_checkpoint {
 /* Parses checkpoint text of len bytes; caller frees *out. */
 int tk_checkpoint_parse(const char *text, size_t len,
     struct tk_checkpoint **out);
+/* The same, and on failure why (may be NULL) says what is wrong. */
+int tk_checkpoint_parse_why(const char *text, size_t len,
+    struct tk_checkpoint **out, struct tk_verify_why *why);
 void tk_checkpoint_free(struct tk_checkpoint **cpp);
 
 /*

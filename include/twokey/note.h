@@ -64,6 +64,9 @@ struct tk_note {
  * new note the caller frees with tk_note_free. Does not verify anything.
  */
 int tk_note_parse(const char *msg, size_t len, struct tk_note **out);
+/* The same, and on failure why (may be NULL) says what is wrong. */
+int tk_note_parse_why(const char *msg, size_t len, struct tk_note **out,
+    struct tk_verify_why *why);
 void tk_note_free(struct tk_note **np);
 
 /* A trusted verifier key: name, key ID, type and public key. Opaque. */
@@ -77,6 +80,9 @@ struct tk_note_verifier;
  */
 int tk_note_verifier_from_vkey(const char *vkey, size_t len,
     struct tk_note_verifier **out);
+/* The same, and on failure why (may be NULL) says what is wrong. */
+int tk_note_verifier_from_vkey_why(const char *vkey, size_t len,
+    struct tk_note_verifier **out, struct tk_verify_why *why);
 
 /*
  * A verifier for name and a public key: P-256 gives type 0x02, Ed25519

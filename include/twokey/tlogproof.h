@@ -42,6 +42,9 @@ struct tk_tlog_proof {
 /* Parses a proof file of len bytes; caller frees *out. */
 int tk_tlog_proof_parse(const char *text, size_t len,
     struct tk_tlog_proof **out);
+/* The same, and on failure why (may be NULL) says what is wrong. */
+int tk_tlog_proof_parse_why(const char *text, size_t len,
+    struct tk_tlog_proof **out, struct tk_verify_why *why);
 void tk_tlog_proof_free(struct tk_tlog_proof **pp);
 
 /* Formats p; caller frees *out (NUL-terminated, *outlen without NUL). */

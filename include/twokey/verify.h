@@ -32,4 +32,15 @@ enum tk_verify_err {
 /* A static English phrase for an error code; never NULL. */
 const char *tk_verify_strerror(int err);
 
+/*
+ * Why an input was refused, for the person who has to fix or judge it:
+ * the first problem the parser found, e.g. "line 2 is not a tree size".
+ * The *_why variants of the parsers fill it (text is "" on success and
+ * when there is nothing to add to tk_verify_strerror). The text quotes
+ * no byte of the input, so it is safe to print as it is.
+ */
+struct tk_verify_why {
+	char text[192];
+};
+
 #endif

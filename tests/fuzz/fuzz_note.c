@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness: signed-note parsing and verification, and vkey
- * parsing. What parses must format back to the same bytes.
+ * parsing. What parses must format back to the same bytes; what does
+ * not says why (fuzz_why.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "twokey/note.h"
 #include "fuzz_keys.h"
+#include "fuzz_why.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,11 +36,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tk_note_verifier *v = NULL;
 	unsigned char verified[FUZZ_NKEYS];
 	struct tk_note *n = NULL;
+	struct tk_verify_why why;
+	int r;
 
-	if (tk_note_verifier_from_vkey((const char *)data, size, &v) == 0)
+	if ((r = tk_note_verifier_from_vkey_why((const char *)data, size, &v,
+	    &why)) == 0)
 		tk_note_verifier_free(&v);
-	if (tk_note_parse((const char *)data, size, &n) != 0)
+	else
+		fuzz_check_why(r, &why);
+	if ((r = tk_note_parse_why((const char *)data, size, &n,
+	    &why)) != 0) {
+		fuzz_check_why(r, &why);
 		return 0;
+	}
 	check_round_trip(n, data, size);
 	(void)tk_note_verify(n, fuzz_keys(), FUZZ_NKEYS, verified);
 	tk_note_free(&n);

@@ -9,6 +9,7 @@
 
 #include "twokey/tlogproof.h"
 #include "fuzz_keys.h"
+#include "fuzz_why.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,11 +18,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tk_tlog_proof *p = NULL;
 	struct tk_checkpoint *cp = NULL;
+	struct tk_verify_why why;
 	size_t len;
 	char *again;
+	int r;
 
-	if (tk_tlog_proof_parse((const char *)data, size, &p) != 0)
+	if ((r = tk_tlog_proof_parse_why((const char *)data, size, &p,
+	    &why)) != 0) {
+		fuzz_check_why(r, &why);
 		return 0;
+	}
 	if (tk_tlog_proof_format(p, &again, &len) != 0 || len != size ||
 	    memcmp(again, data, size) != 0)
 		abort();

@@ -344,12 +344,19 @@ a_fresh_pack_passes_twokey_verify_and_the_stock_tools(void **state)
 	struct env *e = *state;
 	struct tk_packcheck_report rep;
 	struct built b;
+	char cut[600];
 
 	closed_period_pack(e, &b, "fresh");
 	assert_int_equal(tk_pack_check(b.pack, NULL, &rep),
 	    TK_PACKCHECK_ERR_INVALID);
 	assert_int_equal(verify_cli(b.tgz_path), 0);
 	assert_int_equal(stock(b.dir), 0);
+	/* A download cut short is named so, not as another kind of file. */
+	(void)snprintf(cut, sizeof(cut), "%s/cut.tar.gz", tmp);
+	write_file(cut, b.tgz, b.len / 2);
+	assert_int_equal(verify_cli(cut), 4);
+	assert_int_equal(sh("grep -q 'malformed pack: the archive is "
+	    "truncated or damaged' '%s/out.txt'", tmp), 0);
 	/* The README's commands for a pack whose certificate expired. */
 	assert_int_equal(sh("cd '%s' && openssl cms -verify -binary -inform "
 	    "DER -in SHA256SUMS.p7s -content SHA256SUMS -CAfile '%s' "
@@ -840,8 +847,12 @@ twokey_verify_pack_names_usage_input_and_malformed_archives(void **state)
 	    junk), 2);
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
 	    "--extra 2>/dev/null", v, junk, root_pem), 2);
+	/* A root that cannot be read is input (3), like the pack. */
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s/none' "
-	    "2>/dev/null", v, junk, tmp), 5);
+	    "2>/dev/null", v, junk, tmp), 3);
+	/* One that holds no certificate is a bad key (5). */
+	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
+	    "2>/dev/null", v, junk, junk), 5);
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s/none' --root '%s' "
 	    "2>/dev/null", v, tmp, root_pem), 3);
 	assert_int_equal(sh("'%s/twokey-verify' pack '%s' --root '%s' "
