@@ -125,27 +125,9 @@ tk_inv_id_ok(const char *s)
 int
 tk_inv_time_parse(const char *s, int64_t *out)
 {
-	struct tm tm, back;
-	int y, mo, d, h, mi, se, n = 0;
-	time_t t;
-
-	if (strlen(s) != 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y,
-	    &mo, &d, &h, &mi, &se, &n) != 6 || n != 20 || y < 1970 ||
-	    y > 9999)
+	/* Only the date-time form, and not the epoch itself. */
+	if (strlen(s) != 20 || tk_utc_parse(s, out) != 0 || *out <= 0)
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
-	    back.tm_year != y - 1900 || back.tm_mon != mo - 1 ||
-	    back.tm_mday != d || back.tm_hour != h ||
-	    back.tm_min != mi || back.tm_sec != se || t <= 0)
-		return -1;
-	*out = (int64_t)t;
 	return 0;
 }
 

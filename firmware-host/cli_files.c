@@ -177,59 +177,11 @@ cli_cmd_export(struct cli *c)
 	return download(c, "/api/v1/journal/export", "application/x-tar");
 }
 
-static int
-digits(const char *s, size_t n, int *out)
-{
-	size_t i;
-
-	*out = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		*out = *out * 10 + (s[i] - '0');
-	}
-	return 1;
-}
-
-/*
- * YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC, a real day from 1970 on: the
- * rules of the server's web_parse_date (web/api_evidence.c).
- */
-static int
-parse_date(const char *s, time_t *out)
-{
-	struct tm tm, back;
-	int y, mo, d, h = 0, mi = 0, se = 0;
-	size_t n = strlen(s);
-
-	if ((n != 10 && n != 20) || !digits(s, 4, &y) || s[4] != '-' ||
-	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
-		return 0;
-	if (n == 20 && (s[10] != 'T' || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    !digits(s + 17, 2, &se) || s[19] != 'Z'))
-		return 0;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || se > 59)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	/* 2026-02-30 would be taken as March 2nd. */
-	*out = timegm(&tm);
-	return *out != (time_t)-1 && gmtime_r(out, &back) != NULL &&
-	    back.tm_mday == d && back.tm_mon == mo - 1;
-}
-
 /* --from and --to: real dates, from before to, at most a pack apart. */
 static int
 check_period(struct cli *c)
 {
-	time_t from, to;
+	int64_t from = 0, to = 0;
 	char esc[48];
 	const char *bad = NULL;
 
@@ -238,9 +190,10 @@ check_period(struct cli *c)
 		    "required");
 		return TK_CLI_EUSAGE;
 	}
-	if (!parse_date(c->from, &from))
+	/* The server's own rules (tk_utc_parse), checked before a touch. */
+	if (tk_utc_parse(c->from, &from) != 0)
 		bad = c->from;
-	else if (!parse_date(c->to, &to))
+	else if (tk_utc_parse(c->to, &to) != 0)
 		bad = c->to;
 	if (bad != NULL) {
 		cli_errf(c, "evidence: --from and --to are dates, "
@@ -253,7 +206,7 @@ check_period(struct cli *c)
 		    "is [from, to))");
 		return TK_CLI_EUSAGE;
 	}
-	if ((int64_t)to - (int64_t)from > TK_PACK_MAX_PERIOD) {
+	if (to - from > TK_PACK_MAX_PERIOD) {
 		cli_errf(c, "evidence: a pack covers at most %lld days",
 		    (long long)(TK_PACK_MAX_PERIOD / 86400));
 		return TK_CLI_EUSAGE;

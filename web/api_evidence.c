@@ -19,55 +19,6 @@
 #include "twokey/pack.h"
 #include "web_int.h"
 
-static int
-digits(const char *s, size_t n, int *out)
-{
-	size_t i;
-
-	*out = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*out = *out * 10 + (s[i] - '0');
-	}
-	return 0;
-}
-
-/* A strict UTC date or date-time; -1 if it is not one. */
-int
-web_parse_date(const char *s, int64_t *out)
-{
-	struct tm tm, back;
-	int y, mo, d, h = 0, mi = 0, se = 0;
-	size_t n = s != NULL ? strlen(s) : 0;
-	time_t t;
-
-	if ((n != 10 && n != 20) || digits(s, 4, &y) != 0 || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) != 0 || s[7] != '-' ||
-	    digits(s + 8, 2, &d) != 0)
-		return -1;
-	if (n == 20 && (s[10] != 'T' || digits(s + 11, 2, &h) != 0 ||
-	    s[13] != ':' || digits(s + 14, 2, &mi) != 0 || s[16] != ':' ||
-	    digits(s + 17, 2, &se) != 0 || s[19] != 'Z'))
-		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || se > 59)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	/* 2026-02-30 normalises to March: refuse it. */
-	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
-	    back.tm_mday != d || back.tm_mon != mo - 1)
-		return -1;
-	*out = (int64_t)t;
-	return 0;
-}
-
 /* from and to from the query; 0, or -1 with the 400 in r. */
 static int
 period(struct req *rq, struct reply *r, int64_t *from, int64_t *to)
@@ -83,7 +34,7 @@ period(struct req *rq, struct reply *r, int64_t *from, int64_t *to)
 		    "required");
 		return -1;
 	}
-	if (web_parse_date(f, from) != 0 || web_parse_date(t, to) != 0) {
+	if (tk_utc_parse(f, from) != 0 || tk_utc_parse(t, to) != 0) {
 		web_reply_error(r, 400, "invalid_date", "from and to are "
 		    "dates, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
 		return -1;

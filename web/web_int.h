@@ -330,8 +330,6 @@ void web_h_grant_revoke(struct tk_web *, struct req *, struct reply *);
 void web_h_grant_list(struct tk_web *, struct req *, struct reply *);
 void web_h_journal_export(struct tk_web *, struct req *, struct reply *);
 void web_h_evidence(struct tk_web *, struct req *, struct reply *);
-/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC) to Unix seconds; 0 or -1. */
-int web_parse_date(const char *s, int64_t *out);
 void web_h_invite(struct tk_web *, struct req *, struct reply *);
 void web_h_enroll_challenge(struct tk_web *, struct req *,
     struct reply *);

@@ -106,6 +106,12 @@ json_t *tk_json_loadb(const char *buf, size_t len, size_t flags,
 const char *tk_json_error_words(const json_error_t *err);
 
 /*
+ * A strict UTC date, YYYY-MM-DD, or date-time, YYYY-MM-DDTHH:MM:SSZ, of
+ * a real day from 1970 on, as seconds since 1970; -1 if it is not one.
+ */
+int tk_utc_parse(const char *s, int64_t *out);
+
+/*
  * Reads a whole file of at most max bytes into memory the caller releases
  * with tk_secret_free (for secrets) or free. With secret set, refuses a
  * file that others can read or write, and strips one trailing newline.

@@ -221,11 +221,33 @@ printable_text_refuses_malformed_and_invisible(void **state)
 	assert_int_equal(tk_text_printable("\xf0\x9f\x94\x91", 4), 1);
 }
 
+static void
+utc_dates_are_strict_and_real(void **state)
+{
+	static const char *bad[] = { "2026-02-30", "2026-13-01",
+	    "2026-1-01", "1969-12-31", "2026-01-01T24:00:00Z",
+	    "2026-01-01T00:00:00", "2026-01-01 00:00:00Z", "+026-01-01",
+	    "yesterday", "", "2026-01-01T00:00:60Z" };
+	int64_t t = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tk_utc_parse("1970-01-02", &t), 0);
+	assert_int_equal(t, 86400);
+	assert_int_equal(tk_utc_parse("2024-02-29T23:59:59Z", &t), 0);
+	assert_int_equal(t, 1709251199);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tk_utc_parse(bad[i], &t) == 0)
+			fail_msg("\"%s\" was taken as a date", bad[i]);
+	assert_int_equal(tk_utc_parse(NULL, &t), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(b64url_round_trips_every_length),
+		cmocka_unit_test(utc_dates_are_strict_and_real),
 		cmocka_unit_test(
 		    b64url_refuses_padding_whitespace_and_std_alphabet),
 		cmocka_unit_test(b64_decodes_rfc4648_vectors),
