@@ -51,16 +51,26 @@ parse_fingerprint(const char *s, uint8_t out[32])
 static void
 print_summary(const struct tk_export_report *rep, const char *since)
 {
+	char first[96], last[96], signer[512], key_id[96];
+
+	/* What the export says of itself reaches the terminal escaped. */
+	tk_log_escape(first, sizeof(first), rep->first_time,
+	    strlen(rep->first_time));
+	tk_log_escape(last, sizeof(last), rep->last_time,
+	    strlen(rep->last_time));
+	tk_log_escape(signer, sizeof(signer), rep->signer,
+	    strlen(rep->signer));
+	tk_log_escape(key_id, sizeof(key_id), rep->key_id,
+	    strlen(rep->key_id));
 	printf("twokey-verify: log verified\n");
 	printf("  entries:     %llu..%llu (%llu)\n",
 	    (unsigned long long)rep->first,
 	    (unsigned long long)rep->end - 1,
 	    (unsigned long long)(rep->end - rep->first));
-	printf("  time span:   %s .. %s\n", rep->first_time, rep->last_time);
+	printf("  time span:   %s .. %s\n", first, last);
 	printf("  checkpoints: %zu, latest size %llu\n", rep->checkpoints,
 	    (unsigned long long)rep->latest_size);
-	printf("  signer:      %s (note key ID %s)\n", rep->signer,
-	    rep->key_id);
+	printf("  signer:      %s (note key ID %s)\n", signer, key_id);
 	if (since != NULL)
 		printf("  since:       the log only grew from the saved "
 		    "checkpoint\n");
@@ -97,6 +107,7 @@ run(const char *dir, struct tk_export_trust *t)
 {
 	struct tk_export_report rep;
 	struct tk_export *e = NULL;
+	char what[512];
 	int r;
 
 	if ((r = tk_export_load(dir, &e, &rep)) == 0)
@@ -104,7 +115,8 @@ run(const char *dir, struct tk_export_trust *t)
 	tk_export_free(&e);
 	if (r != 0) {
 		fprintf(stderr, "twokey-verify: log: %s: %s\n",
-		    tk_export_strerror(r), rep.what);
+		    tk_export_strerror(r), tk_log_escape(what, sizeof(what),
+		    rep.what, strlen(rep.what)));
 		return exit_for(r);
 	}
 	print_summary(&rep, t->since);

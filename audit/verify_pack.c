@@ -49,15 +49,19 @@ exit_for(int err)
 static void
 print_summary(const struct tk_pack *p, const struct tk_packcheck_report *r)
 {
-	char esc[256];
+	char esc[256], signer[512], when[128];
 
+	/* What the pack says of itself reaches the terminal escaped. */
 	tk_log_escape(esc, sizeof(esc), p->folder, strlen(p->folder));
+	tk_log_escape(signer, sizeof(signer), r->signer, strlen(r->signer));
+	tk_log_escape(when, sizeof(when), r->signing_time,
+	    strlen(r->signing_time));
 	printf("twokey-verify: pack verified\n");
 	printf("  pack:        %s (%zu files, all in SHA256SUMS)\n", esc,
 	    r->files);
-	printf("  signer:      %s\n", r->signer);
+	printf("  signer:      %s\n", signer);
 	printf("  signed at:   %s (the signer's own claim)\n",
-	    r->signing_time[0] != '\0' ? r->signing_time : "not stated");
+	    when[0] != '\0' ? when : "not stated");
 	if (r->journal_end > r->journal_first)
 		printf("  journal:     entries %llu..%llu, checkpoints and "
 		    "proofs hold\n", (unsigned long long)r->journal_first,
