@@ -16,7 +16,8 @@
  *   expiry; dave files the post-incident review; bob rejects dave's
  *   second request with a reason; a key whose signature
  *   does not verify is refused on the sign-in page; frank exports the
- *   journal from the page, and twokey-verify accepts it; the policy file
+ *   journal from the page, and twokey-verify accepts it; alice suspends
+ *   erin on the People page and erin's sign-in is refused; the policy file
  *   is edited outside the quorum and reloaded (SIGHUP), and the pages
  *   show the drift to everyone signed in.
  *
@@ -340,6 +341,38 @@ async function policyDrift(p, state, tmp) {
 	log(`drift shown: "${banner.slice(0, 70)}..."`);
 }
 
+/* admin suspends who on the People page; who's sign-in is then refused. */
+async function suspendFromPeople(admin, who, tmp) {
+	step = `${admin.name} suspends ${who.name} on the People page`;
+	await admin.page.goto("/people.html");
+	await admin.page.locator("#signout").waitFor();
+	const card = admin.page.locator("article.card", { hasText:
+	    `Team`, has: admin.page.locator(`h2:text-is("${who.name}")`) });
+	await card.waitFor();
+	const facts = await card.textContent();
+	for (const want of ["requester", "active", "1 key"])
+		if (!facts.includes(want))
+			throw new Error(`${who.name}'s card lacks "${want}"`);
+	await card.locator("text=Suspend...").click();
+	await card.locator(`text=Suspend ${who.name} now`).click();
+	const done = await message(card, ".msg", "ok");
+	if (!new RegExp(`^${who.name} is suspended`).test(done))
+		throw new Error(`suspension of ${who.name}: ${done}`);
+	const state = (await card.locator("dd.state").textContent()).trim();
+	if (state !== "suspended")
+		throw new Error(`${who.name}'s card says "${state}"`);
+	await shot(admin, tmp, "14-people-suspended");
+	log(`${admin.name} suspended ${who.name}: "${done}"`);
+	step = `${who.name} signs in while suspended`;
+	await who.page.goto("/index.html");
+	await who.page.fill("#name", who.name);
+	await who.page.click("#signin-button");
+	const refused = await message(who.page, "#msg", "error");
+	if (!/^Sign-in refused/.test(refused))
+		throw new Error(`suspended ${who.name} signing in: ${refused}`);
+	log(`${who.name}'s sign-in refused once suspended`);
+}
+
 async function mainJob(tmp) {
 	const port = await freePort();
 	step = "make run's daemon starts";
@@ -474,6 +507,7 @@ async function mainJob(tmp) {
 		throw new Error(`bob's rejection: ${rejected}`);
 	log(`bob rejected request ${other}: "${rejected}"`);
 
+	await suspendFromPeople(p.alice, p.erin, tmp);
 	await signIn(p.frank, tmp);
 	await exportAndVerify(p.frank, tmp, root);
 	await policyDrift(p.frank, state, tmp);

@@ -285,6 +285,8 @@ var tk = (function () {
 		    ["grants.html", "Grants"]];
 		if (hasRole(p, "admin"))
 			links.push(["invite.html", "Invite"]);
+		if (hasRole(p, "admin") || hasRole(p, "auditor"))
+			links.push(["people.html", "People"]);
 		ul = el("ul");
 		links.forEach(function (l) {
 			var a = el("a", { href: l[0], text: l[1] });
