@@ -639,6 +639,34 @@ serve_page(struct tk_web *w, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result
+count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	unsigned int *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		(*n)++;
+	return MHD_YES;
+}
+
+/*
+ * HTTP/1.1 asks for exactly one Host header (RFC 9112, 3.2); two could
+ * be read differently by a proxy in front and by us.
+ */
+static int
+host_ok(struct MHD_Connection *conn, const char *version)
+{
+	unsigned int n = 0;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &n);
+	if (version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+		return n == 1;
+	return n <= 1;
+}
+
+static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
@@ -648,7 +676,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	enum MHD_Result ret;
 	int refused;
 
-	(void)version;
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
@@ -658,6 +685,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (strcmp(url, BAD_PATH) == 0)
 			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
 			    "bad_path", "the path holds an encoded NUL");
+		if (!host_ok(conn, version))
+			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
+			    "bad_host", "an HTTP/1.1 request carries exactly "
+			    "one Host header");
 		if ((rq->page = find_page(w, url, method)) != NULL)
 			return MHD_YES;
 		ret = gate_headers(w, conn, rq, url, method, &refused);

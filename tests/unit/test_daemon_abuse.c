@@ -375,7 +375,8 @@ static void
 smuggled_request_framing_is_refused_and_closed(void **state)
 {
 	struct tkd d;
-	char raw[1024];
+	char raw[1024], buf[8192];
+	int closed;
 	const char *body = "{\"name\":\"bob\"}";
 
 	(void)state;
@@ -399,6 +400,14 @@ smuggled_request_framing_is_refused_and_closed(void **state)
 	    "Host: localhost\r\nContent-Type: " JSON "\r\n"
 	    "Transfer-Encoding: gzip\r\n\r\n%s", body);
 	expect_ambiguous(&d, raw);
+	/* No Host, or two: refused, as HTTP/1.1 asks. */
+	raw_exchange(&d, "GET /healthz HTTP/1.1\r\nConnection: close\r\n"
+	    "\r\n", buf, sizeof(buf), &closed);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 400 ", 13), 0);
+	assert_non_null(strstr(buf, "\"code\":\"bad_host\""));
+	raw_exchange(&d, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+	    "Connection: close\r\n\r\n", buf, sizeof(buf), &closed);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 400 ", 13), 0);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
