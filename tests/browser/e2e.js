@@ -19,7 +19,8 @@
  *   journal from the page, and twokey-verify accepts it; alice suspends
  *   erin on the People page and erin's sign-in is refused; the policy file
  *   is edited outside the quorum and reloaded (SIGHUP), and the pages
- *   show the drift to everyone signed in.
+ *   show the drift to everyone signed in; alice proposes the file's value
+ *   on the Policy page, bob and carol approve, and the drift is gone.
  *
  * A screenshot of each page is kept in the run's temporary folder, whose
  * path is printed. Usage: node e2e.js BUILD_DIR (from the project root,
@@ -373,6 +374,45 @@ async function suspendFromPeople(admin, who, tmp) {
 	log(`${who.name}'s sign-in refused once suspended`);
 }
 
+/*
+ * alice proposes, on the Policy page, the file's review_due; bob and
+ * carol approve it; the drift is gone from frank's pages.
+ */
+async function adoptDriftFromPolicyPage(p, tmp) {
+	step = "alice proposes the file's review_due on the Policy page";
+	await p.alice.page.goto("/policy.html");
+	await p.alice.page.locator("#propose:not([hidden])").waitFor();
+	const drifting = (await p.alice.page.locator(
+	    "#policy-review_due").textContent()).trim();
+	if (!/^review_due259200.*86400$/.test(drifting))
+		throw new Error(`policy row: ${drifting}`);
+	await p.alice.page.selectOption("#key", "review_due");
+	const value = await p.alice.page.inputValue("#value");
+	if (value !== "86400")
+		throw new Error(`value not prefilled from the file: ${value}`);
+	await p.alice.page.fill("#reason", "reviews within a day");
+	await p.alice.page.fill("#ticket", "CHG-2001");
+	await shot(p.alice, tmp, "15-policy-propose");
+	await p.alice.page.click("#propose-submit");
+	const said = await message(p.alice.page, "#msg", "ok");
+	const m = /^Change (\d+) proposed: review_due becomes 86400/
+	    .exec(said);
+	if (m === null)
+		throw new Error(`policy proposal: ${said}`);
+	log(`alice proposed change ${m[1]} on the Policy page`);
+	for (const who of [p.bob, p.carol]) {
+		const ok = await approve(who, Number(m[1]), "ok");
+		if (!/Your approval is recorded/.test(ok))
+			throw new Error(`${who.name}'s approval: ${ok}`);
+	}
+	step = "the drift is gone";
+	await p.frank.page.goto("/grants.html");
+	await p.frank.page.locator("#signout").waitFor();
+	if (await p.frank.page.locator("#drift").count() !== 0)
+		throw new Error("drift still shown after the approved change");
+	log(`change ${m[1]} applied by bob and carol; no drift left`);
+}
+
 async function mainJob(tmp) {
 	const port = await freePort();
 	step = "make run's daemon starts";
@@ -511,6 +551,7 @@ async function mainJob(tmp) {
 	await signIn(p.frank, tmp);
 	await exportAndVerify(p.frank, tmp, root);
 	await policyDrift(p.frank, state, tmp);
+	await adoptDriftFromPolicyPage(p, tmp);
 }
 
 async function stopDaemon() {

@@ -287,6 +287,7 @@ var tk = (function () {
 			links.push(["invite.html", "Invite"]);
 		if (hasRole(p, "admin") || hasRole(p, "auditor"))
 			links.push(["people.html", "People"]);
+		links.push(["policy.html", "Policy"]);
 		ul = el("ul");
 		links.forEach(function (l) {
 			var a = el("a", { href: l[0], text: l[1] });
