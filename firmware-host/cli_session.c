@@ -80,6 +80,9 @@ cli_signin(struct cli *c)
 		goto out;
 	if (r.status != 200) {
 		rc = cli_refused(c, &r);
+		/* A key refused at sign-in (suspended, flagged): exit 4. */
+		if (r.status == 403)
+			rc = TK_CLI_EAUTH;
 		goto out;
 	}
 	ans = json_loads(r.body != NULL ? r.body : "", 0, NULL);

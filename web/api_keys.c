@@ -142,9 +142,29 @@ web_h_apikey_revoke(struct tk_web *w, struct req *rq, struct reply *r)
 }
 
 /*
+ * A key acts with its creator's authority: it is void as soon as the
+ * creator is suspended, leaves or loses the admin role.
+ */
+static int
+creator_still_admin(struct tk_web *w, const char *creator)
+{
+	struct tk_person p;
+	int rc;
+
+	if (w->be == NULL || w->be->ap == NULL)
+		return 0;
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_person_by_name(w->be->ap, creator, &p);
+	pthread_mutex_unlock(w->be->lock);
+	return rc == 0 && p.state == TK_PERSON_ACTIVE &&
+	    (p.roles & TK_ROLE_ADMIN) != 0;
+}
+
+/*
  * Authenticates "Authorization: Bearer <key>" for a route that accepts
- * scope. Returns 0 and fills who, or -1 (unknown key), -2 (scope) or -3
- * (another scheme than Bearer).
+ * scope. Returns 0 and fills who, or -1 (unknown key), -2 (scope), -3
+ * (another scheme than Bearer) or -4 (its creator is no longer an
+ * active admin).
  */
 int
 web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
@@ -159,6 +179,8 @@ web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
 	if (web_hash(header + 7, hash) != 0 ||
 	    web_apikey_find(w, hash, &k) != 0)
 		return -1;
+	if (!creator_still_admin(w, k.creator))
+		return -4;
 	if (scope == 0 || (k.scopes & scope) != scope)
 		return -2;
 	snprintf(who->name, sizeof(who->name), "apikey:%.32s", k.id);

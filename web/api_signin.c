@@ -85,7 +85,15 @@ counter_seen(struct tk_web *w, const struct b64_assertion *a,
 	return r == 0 ? 0 : -1;
 }
 
-/* The owner of the credential, if active and the assertion verifies. */
+/*
+ * The owner of the credential, if the assertion verifies and they may
+ * sign in: 0; -1 not accepted (say nothing more: anyone can send this);
+ * SIGNIN_INACTIVE or SIGNIN_FLAGGED once the key has proved itself, so
+ * that only its holder learns why.
+ */
+#define SIGNIN_INACTIVE	(-2)
+#define SIGNIN_FLAGGED	(-3)
+
 static int
 verify_signin(struct tk_web *w, const struct b64_assertion *a,
     const uint8_t challenge[32], struct tk_person *p)
@@ -108,12 +116,6 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 	if (r != 0) {
 		memset(p, 0, sizeof(*p));
 		tk_info("sign-in refused: unknown credential");
-		return -1;
-	}
-	/* Flagged as cloned or revoked: refused either way. */
-	if (p->state != TK_PERSON_ACTIVE || c.flags != 0) {
-		tk_info("sign-in refused: person %lld inactive or credential "
-		    "flagged", (long long)p->id);
 		return -1;
 	}
 	memset(&exp, 0, sizeof(exp));
@@ -139,9 +141,17 @@ verify_signin(struct tk_web *w, const struct b64_assertion *a,
 		    tk_log_escape(esc, sizeof(esc), v.detail,
 		    strlen(v.detail)));
 		/* Signed by the key, with a counter a clone would show. */
-		if (r == TK_WA_ERR_COUNTER)
-			counter_seen(w, a, res.sign_count, 1);
-		return -1;
+		if (r == TK_WA_ERR_COUNTER && c.flags == 0) {
+			(void)counter_seen(w, a, res.sign_count, 1);
+			return SIGNIN_FLAGGED;
+		}
+		return r == TK_WA_ERR_COUNTER ? SIGNIN_FLAGGED : -1;
+	}
+	/* Flagged as cloned or revoked, or the person not active. */
+	if (c.flags != 0 || p->state != TK_PERSON_ACTIVE) {
+		tk_info("sign-in refused: person %lld inactive or credential "
+		    "flagged", (long long)p->id);
+		return c.flags != 0 ? SIGNIN_FLAGGED : SIGNIN_INACTIVE;
 	}
 	/* A store failure here refuses the sign-in: no counter, no entry. */
 	return counter_seen(w, a, res.sign_count, 0);
@@ -191,6 +201,7 @@ web_h_signin(struct tk_web *w, struct req *rq, struct reply *r)
 	struct tk_person p;
 	uint8_t challenge[32];
 	const char *cid;
+	int v;
 
 	if (!web_backend_ready(w, r))
 		return;
@@ -212,13 +223,22 @@ web_h_signin(struct tk_web *w, struct req *rq, struct reply *r)
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));
-	if (verify_signin(w, &a, challenge, &p) != 0) {
+	if ((v = verify_signin(w, &a, challenge, &p)) != 0) {
 		/* A failure counts against the credential's owner, if any. */
 		if (p.name[0] != '\0' &&
 		    web_rate_check(w, "signin-failed", p.name) != 0)
 			web_reply_error(r, 429, "rate_limited", "too many "
 			    "failed sign-ins for this person; wait a minute "
 			    "and try again");
+		else if (v == SIGNIN_INACTIVE)
+			web_reply_error(r, 403, "person_inactive", "your "
+			    "account is suspended or has left; an admin can "
+			    "tell you why");
+		else if (v == SIGNIN_FLAGGED)
+			web_reply_error(r, 403, "credential_flagged", "this "
+			    "security key is revoked or flagged as possibly "
+			    "cloned and is refused for good; an admin enrolls "
+			    "a new key for you");
 		else
 			web_reply_error(r, 401, "signin_failed", "the "
 			    "security key's answer was not accepted");

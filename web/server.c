@@ -304,6 +304,8 @@ expects_continue(struct MHD_Connection *conn)
  * limit is refused before its key is even looked at. Sets rq->via_key
  * when the key is good for this route.
  */
+#define INVALID_TOKEN "Bearer realm=\"twokey\", error=\"invalid_token\""
+
 static enum MHD_Result
 gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
     const char *authz)
@@ -326,6 +328,13 @@ gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		    "unauthenticated", "Authorization takes \"Bearer\" and "
 		    "an API key; people sign in with their security key");
 	}
+	if (r == -4) {
+		rp.www_auth = INVALID_TOKEN;
+		return refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
+		    "unauthenticated", "this API key's creator is no longer "
+		    "an active admin, so the key is void; an admin makes a "
+		    "new one");
+	}
 	if (r == -2)
 		return refuse(w, conn, MHD_HTTP_FORBIDDEN, "scope_missing",
 		    rq->route->key_scope == 0 ? "API keys do not reach this "
@@ -336,7 +345,7 @@ gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		return refuse(w, conn, MHD_HTTP_TOO_MANY_REQUESTS,
 		    "rate_limited", "too many failed API key attempts; wait "
 		    "a minute and try again");
-	rp.www_auth = "Bearer realm=\"twokey\", error=\"invalid_token\"";
+	rp.www_auth = INVALID_TOKEN;
 	return refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
 	    "unauthenticated", "the API key is unknown or revoked");
 }
@@ -371,16 +380,24 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		return 0;
 	}
 	snprintf(rq->cookie, sizeof(rq->cookie), "%s", cookie);
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-		return 1;
-	csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    CSRF_HEADER);
-	if (csrf == NULL || web_session_check(w, cookie, csrf,
-	    &rq->who) != 0) {
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    CSRF_HEADER);
+		if (csrf == NULL || web_session_check(w, cookie, csrf,
+		    &rq->who) != 0) {
+			memset(&rq->who, 0, sizeof(rq->who));
+			*ret = refuse(w, conn, MHD_HTTP_FORBIDDEN,
+			    "csrf_failed", "the X-CSRF-Token header is "
+			    "missing or does not match your session");
+			return 0;
+		}
+	}
+	if (web_who_current(w, &rq->who) != 0) {
+		web_session_drop(w, cookie);
 		memset(&rq->who, 0, sizeof(rq->who));
-		*ret = refuse(w, conn, MHD_HTTP_FORBIDDEN, "csrf_failed",
-		    "the X-CSRF-Token header is missing or does not match "
-		    "your session");
+		*ret = refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
+		    "unauthenticated", "your account is suspended or has "
+		    "left: this session is ended");
 		return 0;
 	}
 	return 1;

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "web_int.h"
 
@@ -237,4 +238,21 @@ web_session_drop(struct tk_web *w, const char *cookie)
 	if ((s = find_locked(w, key, time(NULL))) != NULL)
 		OPENSSL_cleanse(s, sizeof(*s));
 	pthread_mutex_unlock(&w->lock);
+}
+
+int
+web_who_current(struct tk_web *w, struct who *who)
+{
+	struct tk_person p;
+	int rc;
+
+	if (w->be == NULL || w->be->ap == NULL)
+		return -1;
+	pthread_mutex_lock(w->be->lock);
+	rc = tk_approvals_person_get(w->be->ap, who->person, &p);
+	pthread_mutex_unlock(w->be->lock);
+	if (rc != 0 || p.state != TK_PERSON_ACTIVE)
+		return -1;
+	who->roles = p.roles;
+	return 0;
 }

@@ -220,6 +220,13 @@ int web_session_create(struct tk_web *w, const struct who *who,
 int web_session_check(struct tk_web *w, const char *cookie,
     const char *csrf, struct who *who);
 void web_session_drop(struct tk_web *w, const char *cookie);
+/*
+ * A session remembers who signed in, not what they may do: their state
+ * and roles are read anew from the store on every request, so that a
+ * suspension or a role taken away takes effect at once. 0 with
+ * who->roles updated; -1 when the person is no longer active.
+ */
+int web_who_current(struct tk_web *w, struct who *who);
 
 /* A WebAuthn get() answer from a JSON body (base64url fields
  * credential_id, client_data, authenticator_data, signature). */

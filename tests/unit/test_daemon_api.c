@@ -269,14 +269,14 @@ signin_keeps_the_counter_and_a_clone_is_flagged(void **state)
 	assert_int_equal(flags, 0);
 	/* A copy of the key, behind the original: refused and flagged. */
 	dora.counter = 1;
-	assert_int_equal(tkd_signin(&d, "dora", &dora), 401);
+	assert_int_equal(tkd_signin(&d, "dora", &dora), 403);
 	stored_credential(dora.person, &count, &flags);
 	assert_int_equal(count, seen);
 	assert_true((flags & TK_CRED_CLONED) != 0);
 	assert_true(tkd_log_has(&d, "possibly cloned", 2000));
 	/* The original, ahead again, is refused too until an admin acts. */
 	dora.counter = seen + 10;
-	assert_int_equal(tkd_signin(&d, "dora", &dora), 401);
+	assert_int_equal(tkd_signin(&d, "dora", &dora), 403);
 }
 
 static void

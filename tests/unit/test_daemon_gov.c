@@ -456,6 +456,75 @@ policy_change_waits_for_the_quorum_which_binds_itself(void **state)
 	assert_true(journal_count("change.applied") >= 2);
 }
 
+/* A session cookie and CSRF token, kept aside while another signs in. */
+struct session {
+	char cookie[256];
+	char csrf[64];
+};
+
+static void
+keep_session(struct session *s)
+{
+	memcpy(s->cookie, d.cookie, sizeof(s->cookie));
+	memcpy(s->csrf, d.csrf, sizeof(s->csrf));
+}
+
+static void
+use_session(const struct session *s)
+{
+	memcpy(d.cookie, s->cookie, sizeof(d.cookie));
+	memcpy(d.csrf, s->csrf, sizeof(d.csrf));
+}
+
+/* adam proposes bob's roles; carol and dave approve it. */
+static void
+bob_gets_roles(const char *roles)
+{
+	char body[256];
+	int64_t id;
+
+	snprintf(body, sizeof(body), "{\"type\":\"person.update\",\"reason\":"
+	    "\"cover\",\"ticket\":\"CHG-7\",\"args\":{\"person\":%lld,"
+	    "\"roles\":%s}}", (long long)bob.person, roles);
+	id = propose(body, NULL);
+	approved_to("carol", &carol, id, "pending");
+	approved_to("dave", &dave, id, "applied");
+}
+
+static void
+a_role_taken_away_ends_its_powers_at_once(void **state)
+{
+	struct session bobs;
+	json_t *ans = NULL;
+	char key[256];
+
+	(void)state;
+	bob_gets_roles("[\"approver\",\"admin\"]");
+	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
+	assert_int_equal(call("POST", "/api/v1/api-keys", "{\"name\":"
+	    "\"bobs\",\"scopes\":[\"requests:read\"]}", &ans), 201);
+	snprintf(key, sizeof(key), "Authorization: Bearer %s",
+	    json_string_value(json_object_get(ans, "key")));
+	json_decref(ans);
+	keep_session(&bobs);
+	bob_gets_roles("[\"approver\"]");
+	/* bob's session, opened as an admin, acts as what bob is now. */
+	use_session(&bobs);
+	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
+	    "\"ghost\",\"team\":\"x\",\"roles\":[\"auditor\"]}", &ans),
+	    403);
+	expect_code(ans, "role_missing");
+	json_decref(ans);
+	assert_int_equal(call("GET", "/api/v1/people", NULL, &ans), 403);
+	json_decref(ans);
+	/* The key he made as an admin is void with his admin role. */
+	d.cookie[0] = d.csrf[0] = '\0';
+	assert_int_equal(tkd_call(&d, "GET", "/api/v1/requests", NULL, key,
+	    &ans), 401);
+	expect_code(ans, "unauthenticated");
+	json_decref(ans);
+}
+
 static void
 role_and_team_changes_wait_for_the_quorum(void **state)
 {
@@ -489,6 +558,7 @@ role_and_team_changes_wait_for_the_quorum(void **state)
 static void
 reactivation_waits_for_the_quorum_suspension_does_not(void **state)
 {
+	struct session daves;
 	unsigned int roles = 0;
 	char team[65], path[64], body[256];
 	int st = -1;
@@ -498,11 +568,18 @@ reactivation_waits_for_the_quorum_suspension_does_not(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "/api/v1/people/%lld/suspend",
 	    (long long)dave.person);
+	assert_int_equal(tkd_signin(&d, "dave", &dave), 200);
+	keep_session(&daves);
 	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
 	assert_int_equal(call("POST", path, NULL, &ans), 200);
 	json_decref(ans);
 	assert_int_equal(person_row("dave", &roles, team, &st), 0);
 	assert_int_equal(st, TK_PERSON_SUSPENDED);
+	/* The session dave opened before ends with the suspension. */
+	use_session(&daves);
+	assert_int_equal(call("GET", "/api/v1/requests", NULL, &ans), 401);
+	expect_code(ans, "unauthenticated");
+	json_decref(ans);
 	assert_true(tkd_signin(&d, "dave", &dave) != 200);
 	snprintf(body, sizeof(body), "{\"type\":\"person.reactivate\","
 	    "\"reason\":\"back from leave\",\"ticket\":\"CHG-4\",\"args\":"
@@ -881,6 +958,7 @@ main(void)
 		cmocka_unit_test(
 		    policy_change_waits_for_the_quorum_which_binds_itself),
 		cmocka_unit_test(role_and_team_changes_wait_for_the_quorum),
+		cmocka_unit_test(a_role_taken_away_ends_its_powers_at_once),
 		cmocka_unit_test(
 		    reactivation_waits_for_the_quorum_suspension_does_not),
 		cmocka_unit_test(governed_enrollment_waits_for_the_quorum),
