@@ -103,6 +103,15 @@ int
 tk_approvals_file(struct tk_approvals *ap, int64_t requester,
     const char *json, size_t len, int64_t *request_id)
 {
+	return tk_approvals_file_why(ap, requester, json, len, request_id,
+	    NULL, 0);
+}
+
+int
+tk_approvals_file_why(struct tk_approvals *ap, int64_t requester,
+    const char *json, size_t len, int64_t *request_id, char *why,
+    size_t whylen)
+{
 	struct tk_request *req = NULL;
 	struct tk_person p;
 	int64_t now = tk_apr_now(ap);
@@ -117,7 +126,7 @@ tk_approvals_file(struct tk_approvals *ap, int64_t requester,
 	if ((rc = tk_store_person_get(ap, requester, &p)) != 0)
 		goto refuse;
 	(void)snprintf(actor, sizeof(actor), "%s", p.name);
-	if ((rc = tk_request_parse(json, len, &req)) != 0 ||
+	if ((rc = tk_request_parse_why(json, len, &req, why, whylen)) != 0 ||
 	    (rc = guardrails(ap, req, &p, now)) != 0)
 		goto refuse;
 	if ((rc = file_checked(ap, &p, req, now, request_id)) != 0 ||
@@ -128,7 +137,8 @@ tk_approvals_file(struct tk_approvals *ap, int64_t requester,
 refuse:
 	tk_store_rollback(ap);
 	tk_request_free(&req);
-	return tk_apr_refuse(ap, actor, "request.file", "", rc, NULL);
+	return tk_apr_refuse(ap, actor, "request.file", "", rc,
+	    why != NULL && why[0] != '\0' ? why : NULL);
 fail:
 	tk_store_rollback(ap);
 	tk_request_free(&req);

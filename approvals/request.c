@@ -3,6 +3,8 @@
  * JSON whose SHA-256 digest every approval signs (the canonical form is
  * described in approvals.h).
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,23 +67,52 @@ tk_request_free(struct tk_request **rp)
  * NOMEM (-2) when a copy could not be made: not the input's fault.
  */
 #define NOMEM (-2)
+
+/* Where a refusal is put in words for the requester (buf may be NULL). */
+struct why {
+	char *buf;
+	size_t len;
+};
+
+static int refuse_why(struct why *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+refuse_why(struct why *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->buf != NULL && w->len > 0) {
+		va_start(ap, fmt);
+		(void)vsnprintf(w->buf, w->len, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+#define TOKEN_RULE "1 to 128 of A-Z a-z 0-9 and . _ : / @ -"
+
 static int
 take_str(json_t *root, const char *key, int required, int token,
-    char **out)
+    char **out, struct why *w)
 {
 	json_t *j;
 	const char *s;
 
 	if ((j = json_object_get(root, key)) == NULL)
-		return required ? -1 : 0;
+		return required ? refuse_why(w, "field \"%s\" is required",
+		    key) : 0;
 	if (!json_is_string(j))
-		return -1;
+		return refuse_why(w, "field \"%s\" must be a string", key);
 	s = json_string_value(j);
 	if (strlen(s) != json_string_length(j))
-		return -1;	/* an embedded NUL */
+		return refuse_why(w, "field \"%s\" holds a NUL character",
+		    key);
 	if (token ? tk_apr_check_token(s) : tk_apr_check_text(s,
 	    TK_TEXT_MAX))
-		return -1;
+		return refuse_why(w, token ? "field \"%s\" takes "
+		    TOKEN_RULE : "field \"%s\" must be printable text of "
+		    "1 to 1024 bytes", key);
 	return (*out = strdup(s)) == NULL ? NOMEM : 0;
 }
 
@@ -92,29 +123,36 @@ cmp_str(const void *a, const void *b)
 }
 
 static int
-take_scopes(json_t *root, struct tk_request *r)
+take_scopes(json_t *root, struct tk_request *r, struct why *w)
 {
 	json_t *arr, *s;
 	size_t i, n;
 
 	arr = json_object_get(root, "scopes");
 	if (!json_is_array(arr) || (n = json_array_size(arr)) == 0 ||
-	    n > TK_SCOPES_MAX)
+	    n > TK_SCOPES_MAX) {
+		if (w->buf != NULL)
+			(void)snprintf(w->buf, w->len, "field \"scopes\" "
+			    "lists 1 to %d scopes", TK_SCOPES_MAX);
 		return -1;
+	}
 	if ((r->scopes = calloc(n, sizeof(char *))) == NULL)
 		return NOMEM;
 	json_array_foreach(arr, i, s) {
 		if (!json_is_string(s) ||
 		    tk_apr_check_token(json_string_value(s)) != 0)
-			return -1;
+			return refuse_why(w, "each of \"%s\" takes "
+			    TOKEN_RULE, "scopes");
 		if ((r->scopes[i] = strdup(json_string_value(s))) == NULL)
 			return NOMEM;
 		r->nscopes = i + 1;
 	}
 	qsort(r->scopes, n, sizeof(char *), cmp_str);
+	/* The scopes passed the token rule: safe to name. */
 	for (i = 1; i < n; i++)
 		if (strcmp(r->scopes[i - 1], r->scopes[i]) == 0)
-			return -1;
+			return refuse_why(w, "scope \"%s\" is listed twice",
+			    r->scopes[i]);
 	return 0;
 }
 
@@ -136,45 +174,54 @@ only_keys(json_t *root, const char *const *keys, size_t n)
 }
 
 static int
-take_fields(json_t *root, struct tk_request *r)
+take_fields(json_t *root, struct tk_request *r, struct why *w)
 {
 	static const char *const elev[] = { "kind", "service_account",
 	    "connector", "scopes", "duration", "reason", "ticket" };
 	static const char *const bg[] = { "kind", "incident", "scopes",
 	    "ttl", "reason" };
-	const char *kind;
+	const char *kind, *dname;
 	json_t *d;
 	int e;
 
 	if ((kind = json_string_value(json_object_get(root, "kind"))) == NULL)
-		return -1;
+		return refuse_why(w, "field \"%s\" is elevation or "
+		    "break-glass", "kind");
 	if (strcmp(kind, "elevation") == 0) {
 		r->kind = TK_REQ_ELEVATION;
 		if (only_keys(root, elev, 7) != 0)
-			return -1;
+			return refuse_why(w, "an %s request takes kind, "
+			    "service_account, connector, scopes, duration, "
+			    "reason and ticket only", "elevation");
 		if ((e = take_str(root, "service_account", 1, 1,
-		    &r->service_account)) != 0 ||
+		    &r->service_account, w)) != 0 ||
 		    (e = take_str(root, "connector", 1, 1,
-		    &r->connector)) != 0 ||
-		    (e = take_str(root, "ticket", 0, 1, &r->ticket)) != 0)
+		    &r->connector, w)) != 0 ||
+		    (e = take_str(root, "ticket", 0, 1, &r->ticket, w)) != 0)
 			return e;
-		d = json_object_get(root, "duration");
+		dname = "duration";
 	} else if (strcmp(kind, "break-glass") == 0) {
 		r->kind = TK_REQ_BREAKGLASS;
 		if (only_keys(root, bg, 5) != 0)
-			return -1;
-		if ((e = take_str(root, "incident", 1, 1, &r->incident)) != 0)
+			return refuse_why(w, "a %s request takes kind, "
+			    "incident, scopes, ttl and reason only",
+			    "break-glass");
+		if ((e = take_str(root, "incident", 1, 1, &r->incident,
+		    w)) != 0)
 			return e;
-		d = json_object_get(root, "ttl");
+		dname = "ttl";
 	} else
-		return -1;
-	if ((e = take_str(root, "reason", 1, 0, &r->reason)) != 0 ||
-	    (e = take_scopes(root, r)) != 0)
+		return refuse_why(w, "field \"%s\" is elevation or "
+		    "break-glass", "kind");
+	if ((e = take_str(root, "reason", 1, 0, &r->reason, w)) != 0 ||
+	    (e = take_scopes(root, r, w)) != 0)
 		return e;
 	/* Bounded so that the canonical form stays exact in JCS (2^53). */
+	d = json_object_get(root, dname);
 	if (!json_is_integer(d) || json_integer_value(d) <= 0 ||
 	    json_integer_value(d) > TK_DURATION_MAX)
-		return -1;
+		return refuse_why(w, "field \"%s\" is a positive number of "
+		    "seconds", dname);
 	r->duration = (int64_t)json_integer_value(d);
 	return 0;
 }
@@ -182,7 +229,15 @@ take_fields(json_t *root, struct tk_request *r)
 int
 tk_request_parse(const char *json, size_t len, struct tk_request **out)
 {
+	return tk_request_parse_why(json, len, out, NULL, 0);
+}
+
+int
+tk_request_parse_why(const char *json, size_t len, struct tk_request **out,
+    char *why, size_t whylen)
+{
 	struct tk_request *r = NULL;
+	struct why w = { why, whylen };
 	json_error_t jerr;
 	json_t *root = NULL;
 	int rc = TK_APR_ERR_INVALID, nomem = 0;
@@ -200,7 +255,7 @@ tk_request_parse(const char *json, size_t len, struct tk_request **out)
 		rc = TK_APR_ERR_NOMEM;
 		goto out;
 	}
-	if ((nomem = take_fields(root, r)) != 0) {
+	if ((nomem = take_fields(root, r, &w)) != 0) {
 		if (nomem == NOMEM)
 			rc = TK_APR_ERR_NOMEM;
 		goto out;

@@ -108,17 +108,18 @@ kind_name(enum tk_request_kind k)
 void
 web_h_request_file(struct tk_web *w, struct req *rq, struct reply *r)
 {
+	char why[TK_WHY_MAX] = "";
 	int64_t id = 0;
 	int rc;
 
 	if (!web_backend_ready(w, r))
 		return;
 	pthread_mutex_lock(w->be->lock);
-	rc = tk_approvals_file(w->be->ap, rq->who.person, rq->body,
-	    rq->body_len, &id);
+	rc = tk_approvals_file_why(w->be->ap, rq->who.person, rq->body,
+	    rq->body_len, &id, why, sizeof(why));
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
-		web_apr_reply(r, rc, "");
+		web_apr_reply(r, rc, why);
 		return;
 	}
 	web_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id,

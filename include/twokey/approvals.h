@@ -241,6 +241,9 @@ struct tk_request {
  * tk_request_free.
  */
 int tk_request_parse(const char *json, size_t len, struct tk_request **out);
+/* The same, with the first problem put in words in why (may be NULL). */
+int tk_request_parse_why(const char *json, size_t len,
+    struct tk_request **out, char *why, size_t whylen);
 void tk_request_free(struct tk_request **req);
 
 /*
@@ -422,6 +425,10 @@ int tk_approvals_credential_get(struct tk_approvals *ap, const uint8_t *id,
  */
 int tk_approvals_file(struct tk_approvals *ap, int64_t requester,
     const char *json, size_t len, int64_t *request_id);
+/* The same; a malformed request's first problem in words in why. */
+int tk_approvals_file_why(struct tk_approvals *ap, int64_t requester,
+    const char *json, size_t len, int64_t *request_id, char *why,
+    size_t whylen);
 
 struct tk_request_info {
 	int64_t id;

@@ -545,27 +545,37 @@ bad_requests_are_refused_and_file_nothing(void **state)
 		const char *body;
 		long status;
 		const char *code;
+		const char *says;
 	} bad[] = {
 		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
 		    "\"scopes\":[\"a\"],\"ttl\":60,\"reason\":\"r\","
-		    "\"requester\":\"alice\"}", 400, "invalid_field" },
+		    "\"requester\":\"alice\"}", 400, "invalid_field", NULL },
 		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
 		    "\"scopes\":\"a\",\"ttl\":60,\"reason\":\"r\"}", 400,
-		    "invalid_field" },
+		    "invalid_field", NULL },
 		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
 		    "\"scopes\":[\"a\"],\"ttl\":\"60\",\"reason\":\"r\"}",
-		    400, "invalid_field" },
+		    400, "invalid_field", NULL },
 		{ "{\"kind\":\"coffee\",\"scopes\":[\"a\"],"
-		    "\"reason\":\"r\"}", 400, "invalid_request" },
+		    "\"reason\":\"r\"}", 400, "invalid_request",
+		    "\"kind\" is elevation or break-glass" },
 		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
 		    "\"scopes\":[\"a\",\"a\"],\"ttl\":60,"
-		    "\"reason\":\"r\"}", 400, "invalid_request" },
+		    "\"reason\":\"r\"}", 400, "invalid_request",
+		    "scope \"a\" is listed twice" },
+		{ "{\"kind\":\"break-glass\",\"incident\":\"INC 1\","
+		    "\"scopes\":[\"a\"],\"ttl\":60,\"reason\":\"r\"}", 400,
+		    "invalid_request", "field \"incident\" takes 1 to 128 of" },
+		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
+		    "\"scopes\":[\"a<b\"],\"ttl\":60,\"reason\":\"r\"}", 400,
+		    "invalid_request", "each of \"scopes\" takes" },
 		{ "{\"kind\":\"break-glass\",\"incident\":\"I\","
 		    "\"scopes\":[\"a\"],\"ttl\":99999999,\"reason\":\"r\"}",
-		    400, "duration_too_long" },
-		{ "{\"kind\":\"break-glass\"", 400, "malformed_json" },
+		    400, "duration_too_long", NULL },
+		{ "{\"kind\":\"break-glass\"", 400, "malformed_json", NULL },
 	};
 	json_t *ans;
+	const char *msg;
 	size_t i, before;
 
 	(void)state;
@@ -576,6 +586,10 @@ bad_requests_are_refused_and_file_nothing(void **state)
 		    bad[i].status)
 			fail_msg("case %zu: %s", i, json_dumps(ans, 0));
 		expect_code(ans, bad[i].code);
+		msg = json_string_value(json_object_get(json_object_get(ans,
+		    "error"), "message"));
+		if (bad[i].says != NULL && strstr(msg, bad[i].says) == NULL)
+			fail_msg("case %zu says \"%s\"", i, msg);
 		json_decref(ans);
 	}
 	/* A person without the commander role asks for break-glass. */
