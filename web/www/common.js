@@ -362,13 +362,23 @@ var tk = (function () {
 		top.parentNode.insertBefore(box, top.nextSibling);
 	}
 
-	/* The signed-in person, or off to the sign-in page. */
+	/*
+	 * The signed-in person, or off to the sign-in page. The answer also
+	 * holds the session's CSRF token, kept for this tab: a tab opened by
+	 * typing the address has the cookie (shared by the browser) but not
+	 * the token (sessionStorage is per tab). Safe against CSRF: only a
+	 * same-origin page can read this answer (the cookie is
+	 * SameSite=Strict and the API sends no CORS headers), and such a
+	 * page could act as the person anyway; see api_session.c.
+	 */
 	async function requireSession(current) {
 		var p = null, r;
 
 		try {
 			r = await api("GET", "/api/v1/session");
 			p = r.person;
+			if (typeof r.csrf_token === "string")
+				sessionStorage.setItem(CSRF, r.csrf_token);
 		} catch (e) {
 			if (e instanceof ApiError && e.status === 401) {
 				forget();
