@@ -276,6 +276,27 @@ async function approve(p, id, kind) {
 	return message(card, ".msg", kind);
 }
 
+/* p revokes who's grant for request id: a first click only asks. */
+async function revoke(p, id, who, tmp) {
+	step = `${p.name} revokes the grant of request ${id}`;
+	await p.page.goto("/grants.html");
+	const grant = p.page.locator(`#grant-${id}`);
+	await grant.waitFor();
+	await grant.locator("text=Revoke...").click();
+	const sure = grant.locator(`text=Revoke ${who}'s grant now`);
+	await sure.waitFor();
+	const before = (await grant.locator("dd.state").textContent()).trim();
+	if (before !== "active")
+		throw new Error(`the first click changed the grant: ${before}`);
+	await sure.click();
+	const done = await message(grant, ".msg", "ok");
+	const after = (await grant.locator("dd.state").textContent()).trim();
+	if (!/^Grant revoked/.test(done) || after !== "revoked")
+		throw new Error(`revocation: ${done} (${after})`);
+	await shot(p, tmp, "10-grant-revoked");
+	log(`${p.name} revoked the grant of request ${id}: "${done}"`);
+}
+
 /* The auditor downloads the journal from the page; twokey-verify. */
 async function exportAndVerify(auditor, tmp, root) {
 	step = "the journal is exported and verified";
@@ -425,6 +446,14 @@ async function adoptDriftFromPolicyPage(p, tmp) {
 	if (m === null)
 		throw new Error(`policy proposal: ${said}`);
 	log(`alice proposed change ${m[1]} on the Policy page`);
+	step = "frank, an auditor, follows the change";
+	await p.frank.page.goto("/requests.html");
+	const follow = p.frank.page.locator(`#req-${m[1]}`);
+	await follow.waitFor();
+	const why = (await follow.locator(".no-vote").textContent()).trim();
+	if (await follow.locator("button").count() !== 0 || why !==
+	    "You can follow this change; approving is for approvers.")
+		throw new Error(`frank's change card: ${why}`);
 	for (const who of [p.bob, p.carol]) {
 		const ok = await approve(who, Number(m[1]), "ok");
 		if (!/Your approval is recorded/.test(ok))
@@ -506,12 +535,16 @@ async function mainJob(tmp) {
 	    "primary database refuses writes");
 	await shot(p.dave, tmp, "05-breakglass");
 
-	const self = await approve(p.dave, id, "error");
-	if (!/refused: requester cannot approve \(self_approval\)\. You asked/
-	    .test(self))
-		throw new Error(`dave's own approval: ${self}`);
-	await shot(p.dave, tmp, "06-self-approval-refused");
-	log(`dave's own approval refused: "${self}"`);
+	step = "dave, no approver, follows his request";
+	await p.dave.page.goto("/requests.html");
+	const own = p.dave.page.locator(`#req-${id}`);
+	await own.waitFor();
+	const why = (await own.locator(".no-vote").textContent()).trim();
+	if (await own.locator("button").count() !== 0 || why !==
+	    "You can follow this request; approving is for approvers.")
+		throw new Error(`dave's card: ${why}`);
+	await shot(p.dave, tmp, "06-no-approval-for-dave");
+	log(`dave's card: "${why}"`);
 
 	await p.bob.page.goto("/requests.html");
 	const card = p.bob.page.locator(`#req-${id}`);
@@ -559,6 +592,7 @@ async function mainJob(tmp) {
 	await grant.locator("text=File review").click();
 	await message(grant, ".msg", "ok");
 	await shot(p.dave, tmp, "10-review-filed");
+	await revoke(p.bob, id, "dave", tmp);
 
 	const other = await breakglass(p.dave, "INC-4243", "db:admin",
 	    "just in case");
