@@ -167,6 +167,36 @@ async function secondTab(p) {
 	log(`${p.name} opened a second tab`);
 }
 
+/*
+ * Refusals the main job does not meet on its own say what to do too: an
+ * approval challenge that expired (within the policy's challenge_ttl,
+ * in minutes) and a key flagged as possibly cloned.
+ */
+async function advice(p) {
+	step = "the pages advise on an expired challenge and a flagged key";
+	await p.page.goto("/requests.html");
+	await p.page.locator("#signout").waitFor();
+	await p.page.waitForLoadState("networkidle");
+	const said = await p.page.evaluate(async () => ({
+		ttl: (await tk.api("GET", "/api/v1/policy")).approved
+		    .challenge_ttl,
+		expired: tk.describe(new tk.ApiError(409, "challenge_expired",
+		    "the challenge has expired")),
+		flagged: tk.describe(new tk.ApiError(403, "credential_flagged",
+		    "the credential is flagged"))
+	}));
+	const n = Math.floor(said.ttl / 60);
+	const want = "the challenge has expired (challenge_expired). The " +
+	    "approval took too long; start again and touch the key within " +
+	    `${n} minute${n === 1 ? "" : "s"}.`;
+	if (said.expired !== want)
+		throw new Error(`challenge_expired: ${said.expired}`);
+	if (!/\(credential_flagged\)\. This security key is flagged as /
+	    .test(said.flagged))
+		throw new Error(`credential_flagged: ${said.flagged}`);
+	log(`advice: "${said.expired}"`);
+}
+
 async function shot(p, tmp, label) {
 	const file = path.join(tmp, "screenshots", `${label}.png`);
 	await p.page.screenshot({ path: file, fullPage: true });
@@ -410,6 +440,18 @@ async function suspendFromPeople(admin, who, tmp) {
 		throw new Error(`${who.name}'s card says "${state}"`);
 	await shot(admin, tmp, "14-people-suspended");
 	log(`${admin.name} suspended ${who.name}: "${done}"`);
+	step = `${who.name}'s open session files a request once suspended`;
+	await who.page.goto("/breakglass.html");
+	await who.page.locator("#signout").waitFor();
+	await who.page.fill("#incident", "INC-4250");
+	await who.page.fill("#scopes", "db:read");
+	await who.page.fill("#reason", "still here");
+	await who.page.click("#bg-submit");
+	const told = await message(who.page, "#msg", "error");
+	if (!/\(person_inactive\)\. Your account is suspended or marked as /
+	    .test(told))
+		throw new Error(`suspended ${who.name} filing: ${told}`);
+	log(`${who.name}'s open session told: "${told}"`);
 	step = `${who.name} signs in while suspended`;
 	await who.page.goto("/index.html");
 	await who.page.fill("#name", who.name);
@@ -500,6 +542,7 @@ async function mainJob(tmp) {
 
 	await signIn(p.alice, tmp, "02-signin");
 	await shot(p.alice, tmp, "03-requests-empty");
+	await advice(p.alice);
 	const inv = {
 		dave: await invite(p.alice, "dave", "ops", ["commander"],
 		    { reason: "on call for the database from Monday",
@@ -529,6 +572,7 @@ async function mainJob(tmp) {
 	await p.erin.cdp.send("WebAuthn.setResponseOverrideBits", {
 	    authenticatorId: p.erin.authenticatorId });
 	log(`erin's bad signature refused: "${refused}"`);
+	await signIn(p.erin);
 
 	await signIn(p.dave);
 	const id = await breakglass(p.dave, "INC-4242", "db:admin, db:read",

@@ -106,6 +106,15 @@ var tk = (function () {
 		role_missing: "Your roles do not allow this.",
 		credential_flagged: "This security key is flagged as " +
 		    "possibly cloned; ask an administrator.",
+		challenge_expired: function () {
+			var n = challengeMinutes();
+
+			return "The approval took too long; start again and " +
+			    "touch the key within " + n + " minute" +
+			    (n === 1 ? "" : "s") + ".";
+		},
+		person_inactive: "Your account is suspended or marked as " +
+		    "left; ask an admin.",
 		assertion_refused: "The key's answer did not verify; try " +
 		    "again with the key you enrolled.",
 		signin_failed: "Use the key you enrolled with this name.",
@@ -121,11 +130,17 @@ var tk = (function () {
 
 	/* Says what went wrong, in words: the server's message first. */
 	function describe(e) {
+		var advice;
+
 		if (e instanceof ApiError) {
 			if (e.code === "rate_limited")
 				return e.message;
+			advice = Object.prototype.hasOwnProperty.call(ADVICE,
+			    e.code) ? ADVICE[e.code] : null;
+			if (typeof advice === "function")
+				advice = advice();
 			return e.message + " (" + e.code + ")" +
-			    (ADVICE[e.code] ? ". " + ADVICE[e.code] : "");
+			    (advice ? ". " + advice : "");
 		}
 		if (e && e.name === "NotAllowedError")
 			return "The security key did not answer, or the " +
@@ -323,6 +338,15 @@ var tk = (function () {
 	}
 
 	var policy = null;
+
+	/* How long an approval challenge lives, in whole minutes (the
+	 * approved policy's challenge_ttl; 5 until the policy is read). */
+	function challengeMinutes() {
+		var ttl = policy && policy.approved &&
+		    policy.approved.challenge_ttl;
+
+		return Math.max(1, Math.floor((ttl || 300) / 60));
+	}
 
 	/* The approved policy's quorum (2 until the policy is read). */
 	function quorum() {
