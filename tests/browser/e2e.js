@@ -5,22 +5,29 @@
  * (deploy/run-embedded.sh) on a fresh state folder and a free port:
  *
  *   alice, bob and carol enroll with the bootstrap links make run prints;
+ *   on every signed-in page the keyboard's first stop is "Skip to
+ *   content", which moves focus to main, and focus shows at 3:1 on the
+ *   white page and on the dark header;
  *   alice (admin) invites dave (incident commander, a governed role: with
  *   a reason and a ticket), erin (requester) and frank (auditor) on the
  *   invite page; each enrolls a key, dave's enrollment waiting as a
  *   change for the approvers; alice's own approval of her proposal is
  *   refused on the page; bob reads its before/after diff and approves,
  *   carol too, and dave exists; dave asks for a break-glass token; his
- *   own approval is refused on the page with the server's message; bob
- *   and carol approve with a key touch; the grant appears with its
- *   expiry; dave files the post-incident review; bob rejects dave's
- *   second request with a reason; a key whose signature
- *   does not verify is refused on the sign-in page; frank exports the
- *   journal from the page, and twokey-verify accepts it; alice suspends
- *   erin on the People page and erin's sign-in is refused; the policy file
- *   is edited outside the quorum and reloaded (SIGHUP), and the pages
- *   show the drift to everyone signed in; alice proposes the file's value
- *   on the Policy page, bob and carol approve, and the drift is gone.
+ *   card offers him no approval (he is no approver) and says why; bob
+ *   approves with a key touch, and carol in a second tab opened by
+ *   typing the address (the CSRF token is per tab: the page gets it
+ *   back from its session); the grant appears with its expiry; dave
+ *   files the post-incident review; bob revokes the grant in two steps;
+ *   bob rejects dave's second request with a reason; a key whose
+ *   signature does not verify is refused on the sign-in page; frank
+ *   exports the journal from the page, and twokey-verify accepts it;
+ *   alice suspends erin on the People page, erin's open session is told
+ *   her account is suspended, and her sign-in is refused; the policy
+ *   file is edited outside the quorum and reloaded (SIGHUP), and the
+ *   pages show the drift to everyone signed in; alice proposes the
+ *   file's value on the Policy page, frank (auditor) may only follow it,
+ *   bob and carol approve, and the drift is gone.
  *
  * A screenshot of each page is kept in the run's temporary folder, whose
  * path is printed. Usage: node e2e.js BUILD_DIR (from the project root,
@@ -165,6 +172,95 @@ async function secondTab(p) {
 	    { authenticatorId: p.authenticatorId });
 	Object.assign(p, tab);
 	log(`${p.name} opened a second tab`);
+}
+
+/* WCAG contrast ratio of two CSS colours "rgb(r, g, b)". */
+function contrast(a, b) {
+	const lum = (c) => {
+		const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+			const x = Number(v) / 255;
+			return x <= 0.04045 ? x / 12.92 :
+			    ((x + 0.055) / 1.055) ** 2.4;
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+	};
+	const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+	return (hi + 0.05) / (lo + 0.05);
+}
+
+/*
+ * The focused element and its focus ring: the outline's colour, the
+ * shadow's, and the background it sits on (the first ancestor's that
+ * is not transparent).
+ */
+function focused(page) {
+	return page.evaluate(() => {
+		const el = document.activeElement;
+		const cs = getComputedStyle(el);
+		let up = el.parentElement, behind = "rgb(255, 255, 255)";
+		for (; up !== null; up = up.parentElement) {
+			const bg = getComputedStyle(up).backgroundColor;
+			if (!/^rgba\(.*, 0\)$|^transparent$/.test(bg)) {
+				behind = bg;
+				break;
+			}
+		}
+		return { id: el.id, cls: el.className,
+		    text: el.textContent.trim(), inMain:
+		    el.closest("main") !== null, outline: cs.outlineStyle +
+		    " " + cs.outlineWidth + " " + cs.outlineColor,
+		    outlineColor: cs.outlineColor, shadow: (cs.boxShadow
+		    .match(/rgba?\([^)]*\)/) || ["none"])[0], behind,
+		    width: el.getBoundingClientRect().width };
+	});
+}
+
+/* Whether one tone of the ring stands out at 3:1 on what is behind. */
+function ringShows(f) {
+	if (!/^solid [3-9]px /.test(f.outline) || f.shadow === "none")
+		return false;
+	return Math.max(contrast(f.outlineColor, f.behind),
+	    contrast(f.shadow, f.behind)) >= 3;
+}
+
+/*
+ * On every signed-in page the first Tab reaches "Skip to content",
+ * shown once focused; Enter moves focus to main, and the next Tab is
+ * in main, past the header. The ring shows on the white page and on
+ * the dark header.
+ */
+async function keyboard(p, tmp) {
+	for (const page of ["requests.html", "breakglass.html",
+	    "grants.html", "invite.html", "people.html", "policy.html"]) {
+		step = `${p.name} tabs through ${page}`;
+		await p.page.goto(`/${page}`);
+		await p.page.locator("#signout").waitFor();
+		await p.page.keyboard.press("Tab");
+		const skip = await focused(p.page);
+		if (skip.cls !== "skip" || skip.text !== "Skip to content" ||
+		    skip.width < 20)
+			throw new Error(`${page}: first Tab reaches ` +
+			    `${JSON.stringify(skip)}`);
+		if (page === "requests.html")
+			await shot(p, tmp, "02-skip-link");
+		await p.page.keyboard.press("Tab");
+		const header = await focused(p.page);
+		if (header.inMain || !ringShows(header))
+			throw new Error(`${page}: focus in the header: ` +
+			    `${JSON.stringify(header)}`);
+		await p.page.keyboard.press("Shift+Tab");
+		await p.page.keyboard.press("Enter");
+		const main = await focused(p.page);
+		if (main.id !== "main")
+			throw new Error(`${page}: "Skip to content" focused ` +
+			    `${JSON.stringify(main)}`);
+		await p.page.keyboard.press("Tab");
+		const next = await focused(p.page);
+		if (!next.inMain || !ringShows(next))
+			throw new Error(`${page}: focus after the skip: ` +
+			    `${JSON.stringify(next)}`);
+	}
+	log(`${p.name}: "Skip to content" first and focus seen on every page`);
 }
 
 /*
@@ -542,6 +638,7 @@ async function mainJob(tmp) {
 
 	await signIn(p.alice, tmp, "02-signin");
 	await shot(p.alice, tmp, "03-requests-empty");
+	await keyboard(p.alice, tmp);
 	await advice(p.alice);
 	const inv = {
 		dave: await invite(p.alice, "dave", "ops", ["commander"],

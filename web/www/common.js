@@ -426,6 +426,24 @@ var tk = (function () {
 		return p;
 	}
 
+	/*
+	 * "Skip to content", the first thing a keyboard reaches on a
+	 * signed-in page: focus goes to main itself, so that the next Tab
+	 * is the first control of the page, past the header's links.
+	 */
+	document.addEventListener("DOMContentLoaded", function () {
+		var skip = document.querySelector("a.skip");
+		var main = document.getElementById("main");
+
+		if (skip === null || main === null)
+			return;
+		skip.addEventListener("click", function (ev) {
+			ev.preventDefault();
+			main.setAttribute("tabindex", "-1");
+			main.focus();
+		});
+	});
+
 	return {
 		api: api, ApiError: ApiError, describe: describe, el: el,
 		say: say, keyAssert: keyAssert, keyCreate: keyCreate,
