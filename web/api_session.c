@@ -48,3 +48,39 @@ out:
 	free(chal);
 	OPENSSL_cleanse(value, sizeof(value));
 }
+
+/*
+ * Who is signed in, and the CSRF token of this session. The pages keep
+ * the token per tab (sessionStorage), so a tab opened by typing the
+ * address has the cookie but no token; it asks here rather than telling
+ * a signed-in person that their session ended.
+ *
+ * Handing the token back is safe against cross-site request forgery: the
+ * route answers only a request that carries the session cookie, which a
+ * browser sends with no request started by another site (SameSite=Strict),
+ * and API keys do not reach it. Even a request that did carry it could
+ * not be read by the other site: the API sends no CORS headers, so a
+ * cross-origin fetch gets no readable answer, and a JSON object served
+ * as application/json with nosniff cannot be loaded as a script; it is
+ * never cached (no-store). A script that can read same-origin answers can
+ * already act as the person, token or not. The token alone is worth
+ * nothing without the cookie, and it does not reveal the cookie.
+ */
+void
+web_h_session_show(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	char csrf[44];
+
+	if (web_session_csrf(w, rq->cookie, csrf) != 0) {
+		/* Ended between the gate and here (TTL, sign-out). */
+		web_reply_error(r, 401, "unauthenticated", "sign in with "
+		    "your security key first");
+		return;
+	}
+	web_h_whoami(w, rq, r);
+	if (r->status == 200 && (r->json == NULL ||
+	    json_object_set_new(r->json, "csrf_token", json_string(csrf)) !=
+	    0))
+		web_reply_error(r, 500, "internal", "out of memory");
+	OPENSSL_cleanse(csrf, sizeof(csrf));
+}

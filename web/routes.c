@@ -124,7 +124,7 @@ static const struct route routes[] = {
 	    AUTH_NONE, 0 },
 	{ { "POST", "/api/v1/session", 1, FIELDS(signin_fields) },
 	    web_h_signin, AUTH_NONE, 0 },
-	{ { "GET", "/api/v1/session", 0, NULL, 0 }, web_h_whoami,
+	{ { "GET", "/api/v1/session", 0, NULL, 0 }, web_h_session_show,
 	    AUTH_SESSION, 0 },
 	{ { "DELETE", "/api/v1/session", 0, NULL, 0 }, web_h_signout,
 	    AUTH_SESSION, 0 },

@@ -2,7 +2,9 @@
  * Sign-in challenges and sessions, in memory. A session is a random
  * cookie value (HttpOnly, Secure, SameSite=Strict) plus a CSRF token that
  * every state change must echo in a header; only SHA-256 of each is kept,
- * compared in constant time. Sessions end at their TTL, at sign-out, and
+ * compared in constant time. The token is derived from the cookie (see
+ * csrf_of), so that the session's own cookie can get it back for a page
+ * opened in another tab. Sessions end at their TTL, at sign-out, and
  * when twokeyd stops (nothing is persisted).
  */
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "twokey/approvals.h"
@@ -161,6 +164,36 @@ fresh_secret(char out[44])
 	return 0;
 }
 
+/*
+ * The CSRF token of the session whose cookie is given: HMAC-SHA256 of a
+ * fixed label keyed with the cookie, base64url. Nobody computes it
+ * without the cookie's 256 random bits, which a page of another site
+ * never reads (HttpOnly) nor sends (SameSite=Strict); and the token does
+ * not give the cookie back. Derived rather than drawn, it needs no copy
+ * in memory beside its hash to be handed back (web_session_csrf).
+ */
+static int
+csrf_of(const char *cookie, char out[44])
+{
+	static const char label[] = "twokey session csrf token";
+	uint8_t mac[32];
+	unsigned int len = 0;
+	char *b = NULL;
+	int r = -1;
+
+	if (HMAC(EVP_sha256(), cookie, (int)strlen(cookie),
+	    (const unsigned char *)label, sizeof(label) - 1, mac,
+	    &len) == NULL || len != sizeof(mac) ||
+	    (b = tk_b64url_encode(mac, sizeof(mac))) == NULL)
+		goto out;
+	memcpy(out, b, 44);	/* 43 characters and the NUL */
+	OPENSSL_clear_free(b, 44);
+	r = 0;
+out:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return r;
+}
+
 int
 web_session_create(struct tk_web *w, const struct who *who, char cookie[44],
     char csrf[44])
@@ -171,7 +204,7 @@ web_session_create(struct tk_web *w, const struct who *who, char cookie[44],
 	int r = -1;
 
 	memset(&s, 0, sizeof(s));
-	if (fresh_secret(cookie) != 0 || fresh_secret(csrf) != 0 ||
+	if (fresh_secret(cookie) != 0 || csrf_of(cookie, csrf) != 0 ||
 	    sha256(cookie, s.key_hash) != 0 || sha256(csrf, s.csrf_hash) != 0)
 		return -1;
 	s.who = *who;
@@ -224,6 +257,20 @@ web_session_check(struct tk_web *w, const char *cookie, const char *csrf,
 	}
 	pthread_mutex_unlock(&w->lock);
 	return r;
+}
+
+int
+web_session_csrf(struct tk_web *w, const char *cookie, char csrf[44])
+{
+	uint8_t key[32];
+	int live;
+
+	if (cookie == NULL || cookie[0] == '\0' || sha256(cookie, key) != 0)
+		return -1;
+	pthread_mutex_lock(&w->lock);
+	live = find_locked(w, key, time(NULL)) != NULL;
+	pthread_mutex_unlock(&w->lock);
+	return live ? csrf_of(cookie, csrf) : -1;
 }
 
 void

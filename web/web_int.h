@@ -210,15 +210,18 @@ void web_reply_challenges_held(struct tk_web *w, const struct req *rq,
     struct reply *r, int signin);
 
 /*
- * Sessions. create: a new session for who; cookie and csrf receive
- * fresh base64url secrets (44 bytes each with NUL). check: 0 when the
- * cookie names a live session (and, with csrf non-NULL, the token
- * matches), filling *who; -1 unknown or expired, -2 CSRF mismatch.
+ * Sessions. create: a new session for who; cookie receives a fresh
+ * base64url secret and csrf the session's token, derived from it (44
+ * bytes each with NUL). check: 0 when the cookie names a live session
+ * (and, with csrf non-NULL, the token matches), filling *who; -1 unknown
+ * or expired, -2 CSRF mismatch. csrf: the token of the live session the
+ * cookie names, 0, or -1 when there is none.
  */
 int web_session_create(struct tk_web *w, const struct who *who,
     char cookie[44], char csrf[44]);
 int web_session_check(struct tk_web *w, const char *cookie,
     const char *csrf, struct who *who);
+int web_session_csrf(struct tk_web *w, const char *cookie, char csrf[44]);
 void web_session_drop(struct tk_web *w, const char *cookie);
 /*
  * A session remembers who signed in, not what they may do: their state
@@ -324,6 +327,7 @@ void web_h_signin_challenge(struct tk_web *, struct req *,
     struct reply *);
 void web_h_signin(struct tk_web *, struct req *, struct reply *);
 void web_h_whoami(struct tk_web *, struct req *, struct reply *);
+void web_h_session_show(struct tk_web *, struct req *, struct reply *);
 void web_h_signout(struct tk_web *, struct req *, struct reply *);
 void web_h_request_file(struct tk_web *, struct req *, struct reply *);
 void web_h_request_list(struct tk_web *, struct req *, struct reply *);

@@ -5,22 +5,29 @@
  * (deploy/run-embedded.sh) on a fresh state folder and a free port:
  *
  *   alice, bob and carol enroll with the bootstrap links make run prints;
+ *   on every signed-in page the keyboard's first stop is "Skip to
+ *   content", which moves focus to main, and focus shows at 3:1 on the
+ *   white page and on the dark header;
  *   alice (admin) invites dave (incident commander, a governed role: with
  *   a reason and a ticket), erin (requester) and frank (auditor) on the
  *   invite page; each enrolls a key, dave's enrollment waiting as a
  *   change for the approvers; alice's own approval of her proposal is
  *   refused on the page; bob reads its before/after diff and approves,
  *   carol too, and dave exists; dave asks for a break-glass token; his
- *   own approval is refused on the page with the server's message; bob
- *   and carol approve with a key touch; the grant appears with its
- *   expiry; dave files the post-incident review; bob rejects dave's
- *   second request with a reason; a key whose signature
- *   does not verify is refused on the sign-in page; frank exports the
- *   journal from the page, and twokey-verify accepts it; alice suspends
- *   erin on the People page and erin's sign-in is refused; the policy file
- *   is edited outside the quorum and reloaded (SIGHUP), and the pages
- *   show the drift to everyone signed in; alice proposes the file's value
- *   on the Policy page, bob and carol approve, and the drift is gone.
+ *   card offers him no approval (he is no approver) and says why; bob
+ *   approves with a key touch, and carol in a second tab opened by
+ *   typing the address (the CSRF token is per tab: the page gets it
+ *   back from its session); the grant appears with its expiry; dave
+ *   files the post-incident review; bob revokes the grant in two steps;
+ *   bob rejects dave's second request with a reason; a key whose
+ *   signature does not verify is refused on the sign-in page; frank
+ *   exports the journal from the page, and twokey-verify accepts it;
+ *   alice suspends erin on the People page, erin's open session is told
+ *   her account is suspended, and her sign-in is refused; the policy
+ *   file is edited outside the quorum and reloaded (SIGHUP), and the
+ *   pages show the drift to everyone signed in; alice proposes the
+ *   file's value on the Policy page, frank (auditor) may only follow it,
+ *   bob and carol approve, and the drift is gone.
  *
  * A screenshot of each page is kept in the run's temporary folder, whose
  * path is printed. Usage: node e2e.js BUILD_DIR (from the project root,
@@ -126,10 +133,8 @@ function spkiHash(certPath) {
 	return crypto.createHash("sha256").update(der).digest("base64");
 }
 
-/* A person: own browser context, own page, own virtual security key. */
-async function person(name, base) {
-	const context = await browser.newContext({ baseURL: base,
-	    viewport: { width: 420, height: 900 } });
+/* A new tab in context with an empty virtual security key of its own. */
+async function tabWithKey(context) {
 	const page = await context.newPage();
 	const cdp = await context.newCDPSession(page);
 	await cdp.send("WebAuthn.enable", { enableUI: false });
@@ -139,7 +144,153 @@ async function person(name, base) {
 		hasUserVerification: true, isUserVerified: true,
 		automaticPresenceSimulation: true } });
 	page.setDefaultTimeout(20000);
-	return { name, context, page, cdp, authenticatorId };
+	return { page, cdp, authenticatorId };
+}
+
+/* A person: own browser context, own page, own virtual security key. */
+async function person(name, base) {
+	const context = await browser.newContext({ baseURL: base,
+	    viewport: { width: 420, height: 900 } });
+	return Object.assign({ name, context }, await tabWithKey(context));
+}
+
+/*
+ * p opens a second tab of the same browser by typing the address: the
+ * session cookie is shared, the CSRF token (kept per tab) is not. A
+ * virtual key belongs to one tab, so p's key moves to the new one, its
+ * counter included, and p works there from now on (one key, one
+ * counter: a copy left behind would look like a clone).
+ */
+async function secondTab(p) {
+	const tab = await tabWithKey(p.context);
+	const { credentials } = await p.cdp.send("WebAuthn.getCredentials",
+	    { authenticatorId: p.authenticatorId });
+	for (const credential of credentials)
+		await tab.cdp.send("WebAuthn.addCredential", { authenticatorId:
+		    tab.authenticatorId, credential });
+	await p.cdp.send("WebAuthn.removeVirtualAuthenticator",
+	    { authenticatorId: p.authenticatorId });
+	Object.assign(p, tab);
+	log(`${p.name} opened a second tab`);
+}
+
+/* WCAG contrast ratio of two CSS colours "rgb(r, g, b)". */
+function contrast(a, b) {
+	const lum = (c) => {
+		const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+			const x = Number(v) / 255;
+			return x <= 0.04045 ? x / 12.92 :
+			    ((x + 0.055) / 1.055) ** 2.4;
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+	};
+	const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+	return (hi + 0.05) / (lo + 0.05);
+}
+
+/*
+ * The focused element and its focus ring: the outline's colour, the
+ * shadow's, and the background it sits on (the first ancestor's that
+ * is not transparent).
+ */
+function focused(page) {
+	return page.evaluate(() => {
+		const el = document.activeElement;
+		const cs = getComputedStyle(el);
+		let up = el.parentElement, behind = "rgb(255, 255, 255)";
+		for (; up !== null; up = up.parentElement) {
+			const bg = getComputedStyle(up).backgroundColor;
+			if (!/^rgba\(.*, 0\)$|^transparent$/.test(bg)) {
+				behind = bg;
+				break;
+			}
+		}
+		return { id: el.id, cls: el.className,
+		    text: el.textContent.trim(), inMain:
+		    el.closest("main") !== null, outline: cs.outlineStyle +
+		    " " + cs.outlineWidth + " " + cs.outlineColor,
+		    outlineColor: cs.outlineColor, shadow: (cs.boxShadow
+		    .match(/rgba?\([^)]*\)/) || ["none"])[0], behind,
+		    width: el.getBoundingClientRect().width };
+	});
+}
+
+/* Whether one tone of the ring stands out at 3:1 on what is behind. */
+function ringShows(f) {
+	if (!/^solid [3-9]px /.test(f.outline) || f.shadow === "none")
+		return false;
+	return Math.max(contrast(f.outlineColor, f.behind),
+	    contrast(f.shadow, f.behind)) >= 3;
+}
+
+/*
+ * On every signed-in page the first Tab reaches "Skip to content",
+ * shown once focused; Enter moves focus to main, and the next Tab is
+ * in main, past the header. The ring shows on the white page and on
+ * the dark header.
+ */
+async function keyboard(p, tmp) {
+	for (const page of ["requests.html", "breakglass.html",
+	    "grants.html", "invite.html", "people.html", "policy.html"]) {
+		step = `${p.name} tabs through ${page}`;
+		await p.page.goto(`/${page}`);
+		await p.page.locator("#signout").waitFor();
+		await p.page.keyboard.press("Tab");
+		const skip = await focused(p.page);
+		if (skip.cls !== "skip" || skip.text !== "Skip to content" ||
+		    skip.width < 20)
+			throw new Error(`${page}: first Tab reaches ` +
+			    `${JSON.stringify(skip)}`);
+		if (page === "requests.html")
+			await shot(p, tmp, "02-skip-link");
+		await p.page.keyboard.press("Tab");
+		const header = await focused(p.page);
+		if (header.inMain || !ringShows(header))
+			throw new Error(`${page}: focus in the header: ` +
+			    `${JSON.stringify(header)}`);
+		await p.page.keyboard.press("Shift+Tab");
+		await p.page.keyboard.press("Enter");
+		const main = await focused(p.page);
+		if (main.id !== "main")
+			throw new Error(`${page}: "Skip to content" focused ` +
+			    `${JSON.stringify(main)}`);
+		await p.page.keyboard.press("Tab");
+		const next = await focused(p.page);
+		if (!next.inMain || !ringShows(next))
+			throw new Error(`${page}: focus after the skip: ` +
+			    `${JSON.stringify(next)}`);
+	}
+	log(`${p.name}: "Skip to content" first and focus seen on every page`);
+}
+
+/*
+ * Refusals the main job does not meet on its own say what to do too: an
+ * approval challenge that expired (within the policy's challenge_ttl,
+ * in minutes) and a key flagged as possibly cloned.
+ */
+async function advice(p) {
+	step = "the pages advise on an expired challenge and a flagged key";
+	await p.page.goto("/requests.html");
+	await p.page.locator("#signout").waitFor();
+	await p.page.waitForLoadState("networkidle");
+	const said = await p.page.evaluate(async () => ({
+		ttl: (await tk.api("GET", "/api/v1/policy")).approved
+		    .challenge_ttl,
+		expired: tk.describe(new tk.ApiError(409, "challenge_expired",
+		    "the challenge has expired")),
+		flagged: tk.describe(new tk.ApiError(403, "credential_flagged",
+		    "the credential is flagged"))
+	}));
+	const n = Math.floor(said.ttl / 60);
+	const want = "the challenge has expired (challenge_expired). The " +
+	    "approval took too long; start again and touch the key within " +
+	    `${n} minute${n === 1 ? "" : "s"}.`;
+	if (said.expired !== want)
+		throw new Error(`challenge_expired: ${said.expired}`);
+	if (!/\(credential_flagged\)\. This security key is flagged as /
+	    .test(said.flagged))
+		throw new Error(`credential_flagged: ${said.flagged}`);
+	log(`advice: "${said.expired}"`);
 }
 
 async function shot(p, tmp, label) {
@@ -249,6 +400,27 @@ async function approve(p, id, kind) {
 	await card.waitFor();
 	await card.locator("button.approve").click();
 	return message(card, ".msg", kind);
+}
+
+/* p revokes who's grant for request id: a first click only asks. */
+async function revoke(p, id, who, tmp) {
+	step = `${p.name} revokes the grant of request ${id}`;
+	await p.page.goto("/grants.html");
+	const grant = p.page.locator(`#grant-${id}`);
+	await grant.waitFor();
+	await grant.locator("text=Revoke...").click();
+	const sure = grant.locator(`text=Revoke ${who}'s grant now`);
+	await sure.waitFor();
+	const before = (await grant.locator("dd.state").textContent()).trim();
+	if (before !== "active")
+		throw new Error(`the first click changed the grant: ${before}`);
+	await sure.click();
+	const done = await message(grant, ".msg", "ok");
+	const after = (await grant.locator("dd.state").textContent()).trim();
+	if (!/^Grant revoked/.test(done) || after !== "revoked")
+		throw new Error(`revocation: ${done} (${after})`);
+	await shot(p, tmp, "10-grant-revoked");
+	log(`${p.name} revoked the grant of request ${id}: "${done}"`);
 }
 
 /* The auditor downloads the journal from the page; twokey-verify. */
@@ -364,6 +536,18 @@ async function suspendFromPeople(admin, who, tmp) {
 		throw new Error(`${who.name}'s card says "${state}"`);
 	await shot(admin, tmp, "14-people-suspended");
 	log(`${admin.name} suspended ${who.name}: "${done}"`);
+	step = `${who.name}'s open session files a request once suspended`;
+	await who.page.goto("/breakglass.html");
+	await who.page.locator("#signout").waitFor();
+	await who.page.fill("#incident", "INC-4250");
+	await who.page.fill("#scopes", "db:read");
+	await who.page.fill("#reason", "still here");
+	await who.page.click("#bg-submit");
+	const told = await message(who.page, "#msg", "error");
+	if (!/\(person_inactive\)\. Your account is suspended or marked as /
+	    .test(told))
+		throw new Error(`suspended ${who.name} filing: ${told}`);
+	log(`${who.name}'s open session told: "${told}"`);
 	step = `${who.name} signs in while suspended`;
 	await who.page.goto("/index.html");
 	await who.page.fill("#name", who.name);
@@ -400,6 +584,14 @@ async function adoptDriftFromPolicyPage(p, tmp) {
 	if (m === null)
 		throw new Error(`policy proposal: ${said}`);
 	log(`alice proposed change ${m[1]} on the Policy page`);
+	step = "frank, an auditor, follows the change";
+	await p.frank.page.goto("/requests.html");
+	const follow = p.frank.page.locator(`#req-${m[1]}`);
+	await follow.waitFor();
+	const why = (await follow.locator(".no-vote").textContent()).trim();
+	if (await follow.locator("button").count() !== 0 || why !==
+	    "You can follow this change; approving is for approvers.")
+		throw new Error(`frank's change card: ${why}`);
 	for (const who of [p.bob, p.carol]) {
 		const ok = await approve(who, Number(m[1]), "ok");
 		if (!/Your approval is recorded/.test(ok))
@@ -446,6 +638,8 @@ async function mainJob(tmp) {
 
 	await signIn(p.alice, tmp, "02-signin");
 	await shot(p.alice, tmp, "03-requests-empty");
+	await keyboard(p.alice, tmp);
+	await advice(p.alice);
 	const inv = {
 		dave: await invite(p.alice, "dave", "ops", ["commander"],
 		    { reason: "on call for the database from Monday",
@@ -475,18 +669,23 @@ async function mainJob(tmp) {
 	await p.erin.cdp.send("WebAuthn.setResponseOverrideBits", {
 	    authenticatorId: p.erin.authenticatorId });
 	log(`erin's bad signature refused: "${refused}"`);
+	await signIn(p.erin);
 
 	await signIn(p.dave);
 	const id = await breakglass(p.dave, "INC-4242", "db:admin, db:read",
 	    "primary database refuses writes");
 	await shot(p.dave, tmp, "05-breakglass");
 
-	const self = await approve(p.dave, id, "error");
-	if (!/refused: requester cannot approve \(self_approval\)\. You asked/
-	    .test(self))
-		throw new Error(`dave's own approval: ${self}`);
-	await shot(p.dave, tmp, "06-self-approval-refused");
-	log(`dave's own approval refused: "${self}"`);
+	step = "dave, no approver, follows his request";
+	await p.dave.page.goto("/requests.html");
+	const own = p.dave.page.locator(`#req-${id}`);
+	await own.waitFor();
+	const why = (await own.locator(".no-vote").textContent()).trim();
+	if (await own.locator("button").count() !== 0 || why !==
+	    "You can follow this request; approving is for approvers.")
+		throw new Error(`dave's card: ${why}`);
+	await shot(p.dave, tmp, "06-no-approval-for-dave");
+	log(`dave's card: "${why}"`);
 
 	await p.bob.page.goto("/requests.html");
 	const card = p.bob.page.locator(`#req-${id}`);
@@ -503,11 +702,15 @@ async function mainJob(tmp) {
 		throw new Error(`bob's approval: ${first}`);
 	log(`bob approved: "${first}"`);
 
+	await secondTab(p.carol);
 	const second = await approve(p.carol, id, "ok");
 	if (!/granted \(2 approvals counted\)/.test(second))
 		throw new Error(`carol's approval: ${second}`);
+	const who = (await p.carol.page.locator(".who").textContent()).trim();
+	if (!/^Signed in as carol /.test(who))
+		throw new Error(`carol's second tab: ${who}`);
 	await shot(p.carol, tmp, "08-approved");
-	log(`carol approved: "${second}"`);
+	log(`carol approved in her second tab: "${second}"`);
 
 	step = "dave sees the grant";
 	await p.dave.page.goto("/grants.html");
@@ -530,6 +733,7 @@ async function mainJob(tmp) {
 	await grant.locator("text=File review").click();
 	await message(grant, ".msg", "ok");
 	await shot(p.dave, tmp, "10-review-filed");
+	await revoke(p.bob, id, "dave", tmp);
 
 	const other = await breakglass(p.dave, "INC-4243", "db:admin",
 	    "just in case");

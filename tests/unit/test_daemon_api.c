@@ -144,6 +144,80 @@ state_change_without_the_csrf_token_is_refused(void **state)
 	assert_int_equal(call("GET", "/api/v1/session", NULL, NULL), 401);
 }
 
+/* The session's CSRF token of GET /api/v1/session, in *token. */
+static void
+read_session_token(const char *name, char *token, size_t len)
+{
+	json_t *ans;
+	const char *t;
+
+	assert_int_equal(call("GET", "/api/v1/session", NULL, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(ans, "person"), "name")), name);
+	t = json_string_value(json_object_get(ans, "csrf_token"));
+	assert_non_null(t);
+	assert_int_equal(strlen(t), 43);
+	snprintf(token, len, "%s", t);
+	json_decref(ans);
+}
+
+/*
+ * A tab opened by typing the address has the cookie but not the token
+ * (the pages keep it per tab): the session's own cookie gets it back,
+ * never cached nor offered to another origin; another session's cookie
+ * gets its own; no cookie, or a signed-out one, gets none.
+ */
+static void
+a_new_tab_gets_the_csrf_token_of_its_own_session(void **state)
+{
+	char bob_cookie[256], bob_csrf[64], token[64];
+	struct tkd_resp r;
+	json_t *ans;
+
+	(void)state;
+	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
+	snprintf(bob_cookie, sizeof(bob_cookie), "%s", d.cookie);
+	snprintf(bob_csrf, sizeof(bob_csrf), "%s", d.csrf);
+	d.csrf[0] = '\0';
+	read_session_token("bob", token, sizeof(token));
+	assert_string_equal(token, bob_csrf);
+	assert_int_equal(tkd_request(&d, "GET", "/api/v1/session", NULL,
+	    NULL, 0, "Origin: https://elsewhere.example", &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.headers, "Cache-Control: no-store\r\n"));
+	assert_null(strcasestr(r.headers, "Access-Control-"));
+	tkd_resp_clear(&r);
+
+	assert_int_equal(tkd_signin(&d, "alice", &alice), 200);
+	read_session_token("alice", token, sizeof(token));
+	assert_string_equal(token, d.csrf);
+	assert_string_not_equal(token, bob_csrf);
+	snprintf(d.csrf, sizeof(d.csrf), "%s", bob_csrf);
+	assert_int_equal(call("DELETE", "/api/v1/session", NULL, &ans), 403);
+	expect_code(ans, "csrf_failed");
+	json_decref(ans);
+
+	/* bob's tab signs out with the token it got back. */
+	snprintf(d.cookie, sizeof(d.cookie), "%s", bob_cookie);
+	d.csrf[0] = '\0';
+	read_session_token("bob", token, sizeof(token));
+	snprintf(d.csrf, sizeof(d.csrf), "%s", token);
+	assert_int_equal(call("DELETE", "/api/v1/session", NULL, NULL), 200);
+	d.csrf[0] = '\0';
+	assert_int_equal(tkd_request(&d, "GET", "/api/v1/session", NULL,
+	    NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(r.body, "csrf_token"));
+	assert_null(strstr(r.body, bob_csrf));
+	tkd_resp_clear(&r);
+	d.cookie[0] = '\0';
+	assert_int_equal(tkd_request(&d, "GET", "/api/v1/session", NULL,
+	    NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(r.body, "csrf_token"));
+	tkd_resp_clear(&r);
+}
+
 static void
 signin_challenge_is_single_use(void **state)
 {
@@ -695,6 +769,8 @@ main(void)
 		cmocka_unit_test(signed_in_routes_refuse_without_a_session),
 		cmocka_unit_test(
 		    state_change_without_the_csrf_token_is_refused),
+		cmocka_unit_test(
+		    a_new_tab_gets_the_csrf_token_of_its_own_session),
 		cmocka_unit_test(signin_challenge_is_single_use),
 		cmocka_unit_test(
 		    signin_with_a_bad_signature_or_unknown_key_is_refused),

@@ -106,6 +106,15 @@ var tk = (function () {
 		role_missing: "Your roles do not allow this.",
 		credential_flagged: "This security key is flagged as " +
 		    "possibly cloned; ask an administrator.",
+		challenge_expired: function () {
+			var n = challengeMinutes();
+
+			return "The approval took too long; start again and " +
+			    "touch the key within " + n + " minute" +
+			    (n === 1 ? "" : "s") + ".";
+		},
+		person_inactive: "Your account is suspended or marked as " +
+		    "left; ask an admin.",
 		assertion_refused: "The key's answer did not verify; try " +
 		    "again with the key you enrolled.",
 		signin_failed: "Use the key you enrolled with this name.",
@@ -121,11 +130,17 @@ var tk = (function () {
 
 	/* Says what went wrong, in words: the server's message first. */
 	function describe(e) {
+		var advice;
+
 		if (e instanceof ApiError) {
 			if (e.code === "rate_limited")
 				return e.message;
+			advice = Object.prototype.hasOwnProperty.call(ADVICE,
+			    e.code) ? ADVICE[e.code] : null;
+			if (typeof advice === "function")
+				advice = advice();
 			return e.message + " (" + e.code + ")" +
-			    (ADVICE[e.code] ? ". " + ADVICE[e.code] : "");
+			    (advice ? ". " + advice : "");
 		}
 		if (e && e.name === "NotAllowedError")
 			return "The security key did not answer, or the " +
@@ -324,6 +339,15 @@ var tk = (function () {
 
 	var policy = null;
 
+	/* How long an approval challenge lives, in whole minutes (the
+	 * approved policy's challenge_ttl; 5 until the policy is read). */
+	function challengeMinutes() {
+		var ttl = policy && policy.approved &&
+		    policy.approved.challenge_ttl;
+
+		return Math.max(1, Math.floor((ttl || 300) / 60));
+	}
+
 	/* The approved policy's quorum (2 until the policy is read). */
 	function quorum() {
 		return policy && policy.approved && policy.approved.quorum ?
@@ -362,13 +386,23 @@ var tk = (function () {
 		top.parentNode.insertBefore(box, top.nextSibling);
 	}
 
-	/* The signed-in person, or off to the sign-in page. */
+	/*
+	 * The signed-in person, or off to the sign-in page. The answer also
+	 * holds the session's CSRF token, kept for this tab: a tab opened by
+	 * typing the address has the cookie (shared by the browser) but not
+	 * the token (sessionStorage is per tab). Safe against CSRF: only a
+	 * same-origin page can read this answer (the cookie is
+	 * SameSite=Strict and the API sends no CORS headers), and such a
+	 * page could act as the person anyway; see api_session.c.
+	 */
 	async function requireSession(current) {
 		var p = null, r;
 
 		try {
 			r = await api("GET", "/api/v1/session");
 			p = r.person;
+			if (typeof r.csrf_token === "string")
+				sessionStorage.setItem(CSRF, r.csrf_token);
 		} catch (e) {
 			if (e instanceof ApiError && e.status === 401) {
 				forget();
@@ -391,6 +425,24 @@ var tk = (function () {
 		driftBanner();
 		return p;
 	}
+
+	/*
+	 * "Skip to content", the first thing a keyboard reaches on a
+	 * signed-in page: focus goes to main itself, so that the next Tab
+	 * is the first control of the page, past the header's links.
+	 */
+	document.addEventListener("DOMContentLoaded", function () {
+		var skip = document.querySelector("a.skip");
+		var main = document.getElementById("main");
+
+		if (skip === null || main === null)
+			return;
+		skip.addEventListener("click", function (ev) {
+			ev.preventDefault();
+			main.setAttribute("tabindex", "-1");
+			main.focus();
+		});
+	});
 
 	return {
 		api: api, ApiError: ApiError, describe: describe, el: el,

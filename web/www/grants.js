@@ -8,9 +8,12 @@
 	var el = tk.el, me = null;
 
 	function fact(dl, term, value) {
+		var dd = typeof value === "string" ? el("dd", { text: value }) :
+		    el("dd", {}, value);
+
 		dl.appendChild(el("dt", { text: term }));
-		dl.appendChild(typeof value === "string" ?
-		    el("dd", { text: value }) : el("dd", {}, value));
+		dl.appendChild(dd);
+		return dd;
 	}
 
 	async function showToken(g, box, out) {
@@ -57,27 +60,47 @@
 		return form;
 	}
 
-	function revokeButton(g, box) {
-		var b = el("button", { type: "button", "class": "danger",
-		    text: "Revoke now" });
+	/*
+	 * Two steps, as suspending on the People page: a revoked grant
+	 * cannot be given back, and one stray tap must not end someone's
+	 * access in the middle of an incident.
+	 */
+	function revokeControls(g, box, state) {
+		var wrap = el("div"), ask, sure;
 
-		b.addEventListener("click", async function () {
-			b.disabled = true;
+		ask = el("button", { type: "button", "class": "danger",
+		    text: "Revoke..." });
+		sure = el("button", { type: "button", "class": "danger",
+		    hidden: true, text: "Revoke " + g.requester +
+		    "'s grant now" });
+		ask.addEventListener("click", function () {
+			ask.hidden = true;
+			sure.hidden = false;
+			sure.focus();
+		});
+		sure.addEventListener("click", async function () {
+			sure.disabled = true;
 			try {
 				await tk.api("POST", "/api/v1/grants/" +
 				    g.jti + "/revoke");
-				tk.say(box, "ok", "Grant revoked.");
+				tk.say(box, "ok", "Grant revoked: its token " +
+				    "is refused from now on.");
+				state.textContent = "revoked";
+				sure.hidden = true;
 			} catch (e) {
 				tk.say(box, "error", "Revocation refused: " +
 				    tk.describe(e));
-				b.disabled = false;
+				sure.disabled = false;
 			}
 		});
-		return b;
+		wrap.appendChild(ask);
+		wrap.appendChild(sure);
+		return wrap;
 	}
 
 	function card(g) {
 		var id = "grant-" + g.request_id, dl, box, mine, out, show;
+		var state;
 		var art = el("article", { "class": "card" + (g.kind ===
 		    "break-glass" ? " breakglass" : ""), id: id,
 		    "aria-labelledby": id + "-h" });
@@ -86,7 +109,8 @@
 		    "request " + g.request_id + ": " + g.kind }));
 		dl = el("dl", { "class": "facts" });
 		fact(dl, "Granted to", g.requester);
-		fact(dl, "State", g.state);
+		state = fact(dl, "State", g.state);
+		state.className = "state";
 		fact(dl, "Issued", tk.when(g.issued));
 		fact(dl, "Expires", el("span", { "class": "expires",
 		    text: tk.when(g.expires) }));
@@ -113,7 +137,7 @@
 		}
 		if (g.state === "active" && (tk.hasRole(me, "admin") ||
 		    tk.hasRole(me, "approver") || tk.hasRole(me, "commander")))
-			art.appendChild(revokeButton(g, box));
+			art.appendChild(revokeControls(g, box, state));
 		if (mine && g.review_due && !g.review_filed)
 			art.appendChild(reviewForm(g, box));
 		art.appendChild(box);

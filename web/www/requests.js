@@ -275,24 +275,25 @@
 		buttons.forEach(function (b) { b.disabled = false; });
 	}
 
-	function card(r) {
-		var id = "req-" + r.id, box, approve, reject, form, reason;
-		var art = el("article", { "class": "card" + (r.kind ===
-		    "break-glass" ? " breakglass" : r.kind === "change" ?
-		    " change" : ""), id: id,
-		    "aria-labelledby": id + "-h" });
+	/*
+	 * Approve and Reject, for approvers only: the server counts no one
+	 * else's vote, on a request or on a change (approvals/quorum.c), so
+	 * anyone else is told so on the card rather than refused after a
+	 * key touch.
+	 */
+	function voting(r, id) {
+		if (tk.hasRole(tk.person(), "approver"))
+			return ballot(r, id);
+		return el("p", { "class": "hint no-vote", text: "You can " +
+		    "follow this " + (r.kind === "change" ? "change" :
+		    "request") + "; approving is for approvers." });
+	}
 
-		if (r.kind === "change") {
-			art.appendChild(el("h2", { id: id + "-h",
-			    text: "Change " + r.id + ": " +
-			    (r.request || {}).type }));
-			art.appendChild(changeFacts(r));
-			art.appendChild(diffTable(r.request || {}));
-		} else {
-			art.appendChild(el("h2", { id: id + "-h", text:
-			    "Request " + r.id + ": " + r.kind }));
-			art.appendChild(facts(r));
-		}
+	/* The approve button and the reject form with its reason. */
+	function ballot(r, id) {
+		var wrap = el("div"), box, approve, reject, form, reason;
+
+		box = el("div", { "class": "msg", "aria-live": "polite" });
 		approve = el("button", { type: "button", "class": "approve",
 		    text: "Approve with security key" });
 		reject = el("button", { type: "button", "class": "danger",
@@ -304,7 +305,6 @@
 		    text: "Why do you reject it?" }), reason,
 		    el("button", { type: "submit", "class": "danger",
 		    text: "Reject with security key" }));
-		box = el("div", { "class": "msg", "aria-live": "polite" });
 		approve.addEventListener("click", function () {
 			decide(r, "approve", null, box, [approve, reject]);
 		});
@@ -323,10 +323,32 @@
 			decide(r, "reject", reason.value.trim(), box,
 			    [approve, reject]);
 		});
-		art.appendChild(approve);
-		art.appendChild(reject);
-		art.appendChild(form);
-		art.appendChild(box);
+		wrap.appendChild(approve);
+		wrap.appendChild(reject);
+		wrap.appendChild(form);
+		wrap.appendChild(box);
+		return wrap;
+	}
+
+	function card(r) {
+		var id = "req-" + r.id;
+		var art = el("article", { "class": "card" + (r.kind ===
+		    "break-glass" ? " breakglass" : r.kind === "change" ?
+		    " change" : ""), id: id,
+		    "aria-labelledby": id + "-h" });
+
+		if (r.kind === "change") {
+			art.appendChild(el("h2", { id: id + "-h",
+			    text: "Change " + r.id + ": " +
+			    (r.request || {}).type }));
+			art.appendChild(changeFacts(r));
+			art.appendChild(diffTable(r.request || {}));
+		} else {
+			art.appendChild(el("h2", { id: id + "-h", text:
+			    "Request " + r.id + ": " + r.kind }));
+			art.appendChild(facts(r));
+		}
+		art.appendChild(voting(r, id));
 		return art;
 	}
 
