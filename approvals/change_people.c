@@ -114,6 +114,27 @@ target_person(const char *target, int64_t *id)
 	return TK_APR_OK;
 }
 
+int
+tk_change_subject(struct tk_approvals *ap, const char *canonical,
+    int64_t *person)
+{
+	const char *target;
+	json_t *root;
+	int rc = TK_APR_OK;
+
+	(void)ap;
+	*person = 0;
+	if ((root = json_loads(canonical, 0, NULL)) == NULL)
+		return TK_APR_ERR_DB;
+	target = json_string_value(json_object_get(root, "target"));
+	if (target == NULL)
+		rc = TK_APR_ERR_DB;
+	else if (target_person(target, person) != 0)
+		*person = 0;
+	json_decref(root);
+	return rc;
+}
+
 /* args' "person" (a positive id) as a target, the person into p. */
 static int
 args_person(struct tk_change_ctx *c, json_t *args, char *target,

@@ -302,26 +302,30 @@ struct tk_quorum_result {
 };
 
 /*
- * Whether a new ballot may be recorded for a request filed by requester,
- * given the ballots already recorded: refuses the requester
- * (SELF_APPROVAL), a person without the approver role (ROLE), a suspended
- * or departed person (INACTIVE), a flagged credential (CLONED), a person
- * who already voted, with any of their credentials (SAME_PERSON), and,
- * with distinct_teams, a second approver of a team already counted (TEAM).
+ * Whether a new ballot may be recorded for a request filed by requester
+ * about subject (the person a governed change targets, "person/ID"; 0
+ * when it is about no person), given the ballots already recorded:
+ * refuses the requester and the subject, approving or rejecting
+ * (SELF_APPROVAL), a person without the approver role (ROLE), a
+ * suspended or departed person (INACTIVE), a flagged credential
+ * (CLONED), a person who already voted, with any of their credentials
+ * (SAME_PERSON), and, with distinct_teams, a second approver of a team
+ * already counted (TEAM).
  */
 int tk_quorum_admit(const struct tk_policy *p, int64_t requester,
-    const struct tk_ballot *recorded, size_t n, const struct tk_ballot *b);
+    int64_t subject, const struct tk_ballot *recorded, size_t n,
+    const struct tk_ballot *b);
 
 /*
  * The decision over recorded ballots in order: a ballot counts when its
- * person is not the requester, is active, holds the approver role, and
- * its credential is not flagged; a person counts once; with
- * distinct_teams a team counts once. The first counting rejection before
- * the quorum is reached rejects the request; the quorum's count of
- * counting approvals grants it.
+ * person is neither the requester nor the subject, is active, holds the
+ * approver role, and its credential is not flagged; a person counts
+ * once; with distinct_teams a team counts once. The first counting
+ * rejection before the quorum is reached rejects the request; the
+ * quorum's count of counting approvals grants it.
  */
 void tk_quorum_decide(const struct tk_policy *p, int64_t requester,
-    const struct tk_ballot *ballots, size_t n,
+    int64_t subject, const struct tk_ballot *ballots, size_t n,
     struct tk_quorum_result *out);
 
 /* ---- challenges (pure) ---------------------------------------------- */

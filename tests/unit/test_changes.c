@@ -306,6 +306,95 @@ added_key_of_an_approver_waits_for_the_quorum(void **state)
 	softauthn_free(&extra.sa);
 }
 
+/* ---- the person a change is about -------------------------------- */
+
+/* adam: an admin who proposes (an approver too, with a key). */
+static int64_t
+admin(struct env *e, struct key *k)
+{
+	int64_t id = person(e, "adam", "it", TK_ROLE_ADMIN |
+	    TK_ROLE_APPROVER);
+
+	memset(k, 0, sizeof(*k));
+	enroll(e, k, id);
+	return id;
+}
+
+static char *
+update_json(int64_t who, const char *args)
+{
+	char *json;
+	size_t n = strlen(args) + 160;
+
+	assert_non_null(json = malloc(n));
+	(void)snprintf(json, n, "{\"type\":\"person.update\",\"reason\":"
+	    "\"promotion\",\"ticket\":\"CHG-8\",\"args\":{\"person\":%lld%s}}",
+	    (long long)who, args);
+	return json;
+}
+
+static void
+person_a_change_is_about_cannot_decide_on_it(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	struct tk_person p;
+	struct key adam_key;
+	int64_t adam = admin(e, &adam_key), id;
+	char *json = update_json(e->carol, ",\"roles\":[\"admin\","
+	    "\"approver\"]");
+
+	id = propose(e, adam, json);
+	free(json);
+	/* carol approving her own promotion, or rejecting it: refused. */
+	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_REJECT, &res),
+	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	assert_int_equal(res.approvals, 1);
+	assert_int_equal(tk_approvals_person_get(e->ap, e->carol, &p), 0);
+	assert_int_equal(p.roles, TK_ROLE_APPROVER);
+	/* Two approvers besides proposer and subject apply it. */
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_GRANTED);
+	assert_int_equal(res.approvals, 2);
+	assert_int_equal(tk_approvals_person_get(e->ap, e->carol, &p), 0);
+	assert_int_equal(p.roles, TK_ROLE_ADMIN | TK_ROLE_APPROVER);
+	softauthn_free(&adam_key.sa);
+}
+
+/* Anyone may propose a key for someone else; that someone never counts. */
+static void
+key_for_another_person_is_not_approved_by_them(void **state)
+{
+	struct env *e = *state;
+	struct tk_credential c;
+	struct tk_vote_result res;
+	struct key extra;
+	json_t *args;
+	char *json;
+	int64_t id;
+
+	memset(&extra, 0, sizeof(extra));
+	registered(&extra, e->carol, &c);
+	args = json_pack("{s:s,s:s,s:s,s:{s:I,s:o}}", "type",
+	    "credential.add", "reason", "a key for carol", "ticket", "SEC-3",
+	    "args", "person", (json_int_t)e->carol, "credential",
+	    tk_credential_to_json(&c));
+	assert_non_null(json = json_dumps(args, JSON_COMPACT));
+	json_decref(args);
+	id = propose(e, e->alice, json);
+	free(json);
+	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	softauthn_free(&extra.sa);
+}
+
 static void
 reactivation_is_not_immediate(void **state)
 {
@@ -383,6 +472,8 @@ main(void)
 		T(bad_types_are_not_registered),
 		T(bad_proposals_are_refused_and_store_nothing),
 		T(added_key_of_an_approver_waits_for_the_quorum),
+		T(person_a_change_is_about_cannot_decide_on_it),
+		T(key_for_another_person_is_not_approved_by_them),
 		T(reactivation_is_not_immediate),
 		T(first_start_approves_the_file_and_later_files_only_drift),
 #undef T

@@ -486,6 +486,44 @@ role_and_team_changes_wait_for_the_quorum(void **state)
 	assert_string_equal(team, "sre");
 }
 
+/*
+ * carol cannot carry her own promotion: with adam proposing it, two
+ * approvers besides both of them must agree.
+ */
+static void
+person_a_change_is_about_cannot_approve_it(void **state)
+{
+	unsigned int roles = 0;
+	char team[65], body[256];
+	int st = 0, refusals = journal_count("the person this change is "
+	    "about");
+	json_t *ans = NULL;
+	const char *msg;
+	int64_t id;
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"type\":\"person.update\",\"reason\":"
+	    "\"deputy\",\"ticket\":\"CHG-7\",\"args\":{\"person\":%lld,"
+	    "\"roles\":[\"approver\",\"commander\"]}}",
+	    (long long)carol.person);
+	id = propose(body, NULL);
+	assert_int_equal(approve("carol", &carol, id, &ans), 403);
+	expect_code(ans, "self_approval");
+	msg = json_string_value(json_object_get(json_object_get(ans,
+	    "error"), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "the person this change is about"));
+	json_decref(ans);
+	assert_int_equal(journal_count("the person this change is about"),
+	    refusals + 1);
+	approved_to("bob", &bob, id, "pending");
+	assert_int_equal(person_row("carol", &roles, team, &st), 0);
+	assert_int_equal(roles, TK_ROLE_APPROVER);
+	approved_to("dave", &dave, id, "applied");
+	assert_int_equal(person_row("carol", &roles, team, &st), 0);
+	assert_int_equal(roles, TK_ROLE_APPROVER | TK_ROLE_COMMANDER);
+}
+
 static void
 reactivation_waits_for_the_quorum_suspension_does_not(void **state)
 {
@@ -881,6 +919,7 @@ main(void)
 		cmocka_unit_test(
 		    policy_change_waits_for_the_quorum_which_binds_itself),
 		cmocka_unit_test(role_and_team_changes_wait_for_the_quorum),
+		cmocka_unit_test(person_a_change_is_about_cannot_approve_it),
 		cmocka_unit_test(
 		    reactivation_waits_for_the_quorum_suspension_does_not),
 		cmocka_unit_test(governed_enrollment_waits_for_the_quorum),
