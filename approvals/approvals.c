@@ -201,8 +201,7 @@ tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
 	int rc = TK_APR_ERR_INVALID;
 
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 ||
-	    tk_apr_check_text(name, TK_NAME_MAX) != 0 ||
-	    tk_apr_check_text(team, TK_NAME_MAX) != 0 ||
+	    tk_apr_check_name(name) != 0 || tk_apr_check_name(team) != 0 ||
 	    (roles & ~TK_ROLE_ALL) != 0)
 		return refused(ap, actor, "person.enroll", obj, rc);
 	if ((rc = tk_store_begin(ap)) != 0)

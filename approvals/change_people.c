@@ -149,6 +149,20 @@ args_person(struct tk_change_ctx *c, json_t *args, char *target,
 	return tk_store_person_get(c->ap, (int64_t)json_integer_value(v), p);
 }
 
+/*
+ * A person or team name in args, or why it is refused: the same rule as
+ * an invitation's, so that no route sets a name another refuses.
+ */
+static int
+name_arg(struct tk_change_ctx *c, const char *field, json_t *v)
+{
+	if (tk_apr_check_name(json_string_value(v)) == 0)
+		return TK_APR_OK;
+	(void)snprintf(c->why, sizeof(c->why), "field \"%s\" takes "
+	    TK_NAME_RULE, field);
+	return TK_APR_ERR_INVALID;
+}
+
 static int
 only(json_t *o, const char *const *keys, size_t n)
 {
@@ -237,9 +251,10 @@ enroll_prepare(struct tk_change_ctx *c, json_t *args,
 
 	name = json_string_value(json_object_get(args, "name"));
 	team = json_string_value(json_object_get(args, "team"));
+	if ((rc = name_arg(c, "name", json_object_get(args, "name"))) != 0 ||
+	    (rc = name_arg(c, "team", json_object_get(args, "team"))) != 0)
+		return rc;
 	if (only(args, keys, 4) != 0 ||
-	    tk_apr_check_text(name, TK_NAME_MAX) != 0 ||
-	    tk_apr_check_text(team, TK_NAME_MAX) != 0 ||
 	    tk_change_roles_parse(json_object_get(args, "roles"),
 	    &roles) != 0 || roles == 0 ||
 	    cred_from_json(json_object_get(args, "credential"), 0,
@@ -423,10 +438,10 @@ update_prepare(struct tk_change_ctx *c, json_t *args,
 	unsigned int roles = 0;
 	int rc;
 
+	if (t != NULL && (rc = name_arg(c, "team", t)) != 0)
+		return rc;
 	if (only(args, keys, 3) != 0 || (r == NULL && t == NULL) ||
-	    (r != NULL && tk_change_roles_parse(r, &roles) != 0) ||
-	    (t != NULL && tk_apr_check_text(json_string_value(t),
-	    TK_NAME_MAX) != 0))
+	    (r != NULL && tk_change_roles_parse(r, &roles) != 0))
 		return TK_APR_ERR_INVALID;
 	if ((rc = args_person(c, args, target, &p)) != 0)
 		return rc;

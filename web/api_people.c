@@ -118,7 +118,7 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	    json_object_get(rq->json, "team")));
 	if (!web_name_ok(inv.name) || !web_name_ok(inv.team)) {
 		web_reply_error(r, 400, "invalid_field", "fields \"name\" "
-		    "and \"team\" take 1 to 64 of A-Z a-z 0-9 . _ -");
+		    "and \"team\" take " TK_NAME_RULE);
 		return;
 	}
 	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);

@@ -95,6 +95,19 @@ enum tk_person_state {
 };
 
 #define TK_NAME_MAX 64		/* person names, team names, bytes */
+
+/*
+ * The one rule for person and team names, wherever one is set (an
+ * invitation, the bootstrap, person.enroll, person.update, the C API):
+ * 1 to TK_NAME_MAX bytes of A-Z a-z 0-9 . _ -, beginning and ending
+ * with a letter or a digit, so that a name is a plain word (usable as a
+ * shell argument, inert in a page) and "bob." or "-x" cannot pose as
+ * another. Returns 0 when s is such a name, -1 otherwise (NULL too).
+ */
+int tk_apr_check_name(const char *s);
+/* The rule in words, for refusals. */
+#define TK_NAME_RULE "1 to 64 of A-Z a-z 0-9 . _ -, with a letter or " \
+	"digit first and last"
 #define TK_CRED_ID_MAX 1023	/* WebAuthn credential id, bytes */
 #define TK_DIGEST_LEN 32
 #define TK_CHALLENGE_LEN 32
@@ -380,8 +393,8 @@ int tk_approvals_open(const struct tk_approvals_config *cfg,
 void tk_approvals_free(struct tk_approvals **ap);
 
 /*
- * People. name and team are 1 to TK_NAME_MAX bytes without control
- * characters; a name is unique. actor is the name recorded in the journal.
+ * People. name and team follow tk_apr_check_name; a name is unique.
+ * actor is the name recorded in the journal.
  */
 int tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
     const char *name, const char *team, unsigned int roles, int64_t *id);

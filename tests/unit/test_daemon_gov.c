@@ -377,6 +377,14 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 	proposal_refused_saying("{\"type\":\"wizardry\",\"reason\":\"r\","
 	    "\"ticket\":\"T-1\",\"args\":{}}", 400, "invalid_change",
 	    "unknown change type \"wizardry\"");
+	/* A team takes what an invitation's does, on this route too. */
+	proposal_refused_saying("{\"type\":\"person.update\",\"reason\":"
+	    "\"r\",\"ticket\":\"T-1\",\"args\":{\"person\":2,\"team\":"
+	    "\"<img src=x onerror=alert(7)> team\"}}", 400, "invalid_change",
+	    "field \"team\" takes 1 to 64 of A-Z a-z 0-9 . _ -");
+	proposal_refused_saying("{\"type\":\"person.update\",\"reason\":"
+	    "\"r\",\"ticket\":\"T-1\",\"args\":{\"person\":2,\"team\":"
+	    "\"sec.\"}}", 400, "invalid_change", "letter or digit first");
 	refused_as("adam", &adam, "POST", "/api/v1/changes", "{\"type\":"
 	    "\"policy.set\",\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":"
 	    "{\"policy\":{\"quorum\":2}}}", 409, "no_change");
