@@ -118,18 +118,24 @@ int
 tk_change_subject(struct tk_approvals *ap, const char *canonical,
     int64_t *person)
 {
+	struct tk_person p;
 	const char *target;
 	json_t *root;
 	int rc = TK_APR_OK;
 
-	(void)ap;
 	*person = 0;
 	if ((root = json_loads(canonical, 0, NULL)) == NULL)
 		return TK_APR_ERR_DB;
 	target = json_string_value(json_object_get(root, "target"));
 	if (target == NULL)
 		rc = TK_APR_ERR_DB;
-	else if (target_person(target, person) != 0)
+	else if (strncmp(target, "person:", 7) == 0) {
+		/* An enrollment: about whoever holds the name by now. */
+		if ((rc = tk_approvals_name_holder(ap, target + 7, &p)) == 0)
+			*person = p.id;
+		else if (rc == TK_APR_ERR_NOT_FOUND)
+			rc = TK_APR_OK;
+	} else if (target_person(target, person) != 0)
 		*person = 0;
 	json_decref(root);
 	return rc;
@@ -218,7 +224,8 @@ enroll_before(struct tk_change_ctx *c, const char *target, json_t *after,
 	(void)target;
 	if ((*before = json_object()) == NULL)
 		return TK_APR_ERR_NOMEM;
-	rc = tk_approvals_person_by_name(c->ap, json_string_value(
+	/* "ALICE" is taken once "alice" is enrolled. */
+	rc = tk_approvals_name_holder(c->ap, json_string_value(
 	    json_object_get(after, "name")), &p);
 	if (rc == 0 && json_object_set_new(*before, "person", json_pack(
 	    "{s:s,s:o,s:s}", "team", p.team, "roles",
@@ -560,6 +567,34 @@ tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
 		return TK_APR_ERR_NOT_FOUND;
 	if ((rc = tk_store_prepare(ap, "SELECT id FROM people WHERE name = ?",
 	    &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return r == SQLITE_DONE ? TK_APR_ERR_NOT_FOUND : TK_APR_ERR_DB;
+	return tk_store_person_get(ap, id, out);
+}
+
+int
+tk_approvals_name_holder(struct tk_approvals *ap, const char *name,
+    struct tk_person *out)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id = 0;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (tk_apr_check_text(name, TK_NAME_MAX) != 0)
+		return TK_APR_ERR_NOT_FOUND;
+	/*
+	 * NOCASE folds ASCII only, which is all that the name rule lets in.
+	 * A store from before the rule may hold two spellings: the exact one
+	 * comes first.
+	 */
+	if ((rc = tk_store_prepare(ap, "SELECT id FROM people WHERE name = ?1 "
+	    "COLLATE NOCASE ORDER BY name = ?1 DESC, id LIMIT 1", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(st)) == SQLITE_ROW)

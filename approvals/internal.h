@@ -144,8 +144,9 @@ int tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
 /* ---- change_people.c ---- */
 /*
  * The person a change is about, from the target in its canonical JSON:
- * "person/ID" (any type's); 0 when the target names no person. Their
- * ballots never count, as the requester's do not.
+ * "person/ID" (any type's), or "person:NAME" once someone holds that
+ * name in any case; 0 when the target names no person. Their ballots
+ * never count, as the requester's do not.
  */
 int tk_change_subject(struct tk_approvals *ap, const char *canonical,
     int64_t *person);

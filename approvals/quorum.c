@@ -3,6 +3,7 @@
  * current state, so that it can be tested exhaustively without a store.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "twokey/approvals.h"
 #include "internal.h"
@@ -29,11 +30,12 @@ eligible(int64_t requester, int64_t subject, const struct tk_ballot *b)
 	return TK_APR_OK;
 }
 
+/* "OPS" is ops: a team respelled must not pass for a second team. */
 static int
 same_team(const struct tk_ballot *a, const struct tk_ballot *b)
 {
 	return a->team != NULL && b->team != NULL &&
-	    strcmp(a->team, b->team) == 0;
+	    strcasecmp(a->team, b->team) == 0;
 }
 
 int

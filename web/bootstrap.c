@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -48,8 +49,9 @@ check_people(const struct tk_web_invitee *p, size_t n, unsigned int quorum,
 			    "the admin and approver roles", p[i].name);
 			return -1;
 		}
+		/* Names are unique regardless of case, as in the store. */
 		for (k = 0; k < i; k++)
-			if (strcmp(p[k].name, p[i].name) == 0) {
+			if (strcasecmp(p[k].name, p[i].name) == 0) {
 				snprintf(msg, msglen, "%s is named twice",
 				    p[i].name);
 				return -1;

@@ -103,6 +103,8 @@ enum tk_person_state {
  * with a letter or a digit, so that a name is a plain word (usable as a
  * shell argument, inert in a page) and "bob." or "-x" cannot pose as
  * another. Returns 0 when s is such a name, -1 otherwise (NULL too).
+ * Person names are also unique regardless of ASCII case ("ALICE" is
+ * taken once "alice" is enrolled).
  */
 int tk_apr_check_name(const char *s);
 /* The rule in words, for refusals. */
@@ -393,8 +395,9 @@ int tk_approvals_open(const struct tk_approvals_config *cfg,
 void tk_approvals_free(struct tk_approvals **ap);
 
 /*
- * People. name and team follow tk_apr_check_name; a name is unique.
- * actor is the name recorded in the journal.
+ * People. name and team follow tk_apr_check_name; a name is unique
+ * regardless of case (TK_APR_ERR_EXISTS). actor is the name recorded in
+ * the journal.
  */
 int tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
     const char *name, const char *team, unsigned int roles, int64_t *id);
@@ -605,6 +608,14 @@ int tk_approvals_grants_list(struct tk_approvals *ap, size_t max,
 
 /* The person of that name; TK_APR_ERR_NOT_FOUND if none. */
 int tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
+    struct tk_person *out);
+/*
+ * The person whose name is name regardless of ASCII case (the exact
+ * spelling first, should an older store hold two), so that a new name
+ * can be refused when it only differs in case from one enrolled;
+ * TK_APR_ERR_NOT_FOUND if none.
+ */
+int tk_approvals_name_holder(struct tk_approvals *ap, const char *name,
     struct tk_person *out);
 
 /*

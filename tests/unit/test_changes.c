@@ -502,6 +502,44 @@ changes_set_only_names_by_the_rule(void **state)
 }
 
 static void
+names_are_unique_regardless_of_case(void **state)
+{
+	struct env *e = *state;
+	struct tk_person p;
+	struct key adam_key;
+	int64_t adam = admin(e, &adam_key), id = 0;
+	char *json;
+
+	/* "ALICE" beside alice: refused by the C API and by person.enroll. */
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "ALICE",
+	    "ops", TK_ROLE_REQUESTER, &id), TK_APR_ERR_EXISTS);
+	assert_journaled(e, "person.enroll.refused", "already taken");
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "Bob", "sec",
+	    TK_ROLE_REQUESTER, &id), TK_APR_ERR_EXISTS);
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "bob.", "sec",
+	    TK_ROLE_REQUESTER, &id), TK_APR_ERR_INVALID);
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "bobby",
+	    "<b>sec</b>", TK_ROLE_REQUESTER, &id), TK_APR_ERR_INVALID);
+	assert_int_equal(tk_approvals_person_by_name(e->ap, "ALICE", &p),
+	    TK_APR_ERR_NOT_FOUND);
+	json = enroll_json("ALICE", "ops");
+	proposal_refused(e, adam, json, TK_APR_ERR_EXISTS, "");
+	free(json);
+	/* The holder of a name, whatever its case. */
+	assert_int_equal(tk_approvals_name_holder(e->ap, "aLiCe", &p), 0);
+	assert_int_equal(p.id, e->alice);
+	assert_string_equal(p.name, "alice");
+	assert_int_equal(tk_approvals_name_holder(e->ap, "alicia", &p),
+	    TK_APR_ERR_NOT_FOUND);
+	/* A new name of any case is fine, and then taken in every case. */
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "Dave",
+	    "qa", TK_ROLE_REQUESTER, &id), 0);
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "dave", "qa",
+	    TK_ROLE_REQUESTER, &id), TK_APR_ERR_EXISTS);
+	softauthn_free(&adam_key.sa);
+}
+
+static void
 reactivation_is_not_immediate(void **state)
 {
 	struct env *e = *state;
@@ -582,6 +620,7 @@ main(void)
 		T(key_for_another_person_is_not_approved_by_them),
 		T(names_are_plain_words_with_a_letter_or_digit_at_each_end),
 		T(changes_set_only_names_by_the_rule),
+		T(names_are_unique_regardless_of_case),
 		T(reactivation_is_not_immediate),
 		T(first_start_approves_the_file_and_later_files_only_drift),
 #undef T

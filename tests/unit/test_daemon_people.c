@@ -214,10 +214,12 @@ invitation_refused(const char *body, long status, const char *code,
 }
 
 static void
-names_are_plain_words(void **state)
+names_are_plain_words_unique_regardless_of_case(void **state)
 {
 	static const char *bad[] = { "bob.", "..", "-x", ".x", "x_" };
-	char body[256];
+	struct tkd_key k1, k2;
+	char body[256], *a, *b;
+	json_t *ans;
 	size_t i;
 
 	(void)state;
@@ -230,6 +232,26 @@ names_are_plain_words(void **state)
 	invitation_refused("{\"name\":\"zoe\",\"team\":\"<img src=x "
 	    "onerror=alert(7)> team\",\"roles\":[\"requester\"]}", 400,
 	    "invalid_field", "\"team\"");
+	invitation_refused("{\"name\":\"ALICE\",\"team\":\"x\",\"roles\":"
+	    "[\"requester\"]}", 409, "exists", "enrolled as \"alice\"");
+	/* Two spellings invited before either enrolled: one enrolls. */
+	memset(&k1, 0, sizeof(k1));
+	memset(&k2, 0, sizeof(k2));
+	assert_non_null(k1.sa = softauthn_new(-7));
+	assert_non_null(k2.sa = softauthn_new(-7));
+	a = invite("Ivy", "[\"requester\"]");
+	b = invite("ivy", "[\"requester\"]");
+	assert_int_equal(enroll(a, a, &k1, &ans), 201);
+	json_decref(ans);
+	assert_int_equal(enroll(b, b, &k2, &ans), 409);
+	expect_code(ans, "exists");
+	json_decref(ans);
+	assert_true(tkd_signin(&d, "ivy", &k2) != 200);
+	assert_int_equal(tkd_signin(&d, "Ivy", &k1), 200);
+	free(a);
+	free(b);
+	softauthn_free(&k1.sa);
+	softauthn_free(&k2.sa);
 }
 
 /* The entry of name in a people list, or NULL. */
@@ -406,7 +428,7 @@ main(void)
 		    invited_person_enrolls_a_key_once_and_signs_in),
 		cmocka_unit_test(approver_and_admin_roles_need_the_quorum),
 		cmocka_unit_test(
-		    names_are_plain_words),
+		    names_are_plain_words_unique_regardless_of_case),
 		cmocka_unit_test(people_are_listed_by_id_but_not_to_approvers),
 		cmocka_unit_test(a_challenge_of_another_invitation_is_refused),
 		cmocka_unit_test(

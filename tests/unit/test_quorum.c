@@ -200,6 +200,21 @@ distinct_teams_needs_approvers_of_two_teams(void **state)
 }
 
 static void
+team_spelled_in_another_case_is_the_same_team(void **state)
+{
+	struct tk_policy *p = policy(2, 1);
+	struct tk_ballot b[3] = { approve(2, "ops"), approve(3, "OPS"),
+	    approve(4, "Sec") };
+
+	(void)state;
+	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
+	    TK_APR_ERR_TEAM);
+	assert_int_equal(decide(p, b, 3), TK_REQ_GRANTED);
+	tk_policy_free(&p);
+}
+
+static void
 quorum_of_three_needs_three(void **state)
 {
 	struct tk_policy *p = policy(3, 0);
@@ -428,6 +443,8 @@ main(void)
 		cmocka_unit_test(flagged_credential_does_not_count),
 		cmocka_unit_test(one_rejection_ends_the_request),
 		cmocka_unit_test(distinct_teams_needs_approvers_of_two_teams),
+		cmocka_unit_test(
+		    team_spelled_in_another_case_is_the_same_team),
 		cmocka_unit_test(quorum_of_three_needs_three),
 		cmocka_unit_test(policy_below_two_never_grants_even_if_forced),
 		cmocka_unit_test(grant_exists_exactly_when_the_rule_holds),
