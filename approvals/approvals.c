@@ -196,17 +196,22 @@ int
 tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
     const char *name, const char *team, unsigned int roles, int64_t *id)
 {
+	struct tk_person holder;
 	sqlite3_stmt *st = NULL;
 	char obj[32] = "person";
 	int rc = TK_APR_ERR_INVALID;
 
 	if (tk_apr_check_text(actor, TK_NAME_MAX) != 0 ||
-	    tk_apr_check_text(name, TK_NAME_MAX) != 0 ||
-	    tk_apr_check_text(team, TK_NAME_MAX) != 0 ||
+	    tk_apr_check_name(name) != 0 || tk_apr_check_name(team) != 0 ||
 	    (roles & ~TK_ROLE_ALL) != 0)
 		return refused(ap, actor, "person.enroll", obj, rc);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
+	/* The UNIQUE column compares bytes; "ALICE" must not pose as alice. */
+	if ((rc = tk_approvals_name_holder(ap, name, &holder)) == 0)
+		rc = TK_APR_ERR_EXISTS;
+	if (rc != TK_APR_ERR_NOT_FOUND)
+		goto fail;
 	if ((rc = tk_store_prepare(ap, "INSERT INTO people(name, team, "
 	    "roles, state) VALUES (?, ?, ?, 0)", &st)) != 0)
 		goto fail;

@@ -114,6 +114,33 @@ target_person(const char *target, int64_t *id)
 	return TK_APR_OK;
 }
 
+int
+tk_change_subject(struct tk_approvals *ap, const char *canonical,
+    int64_t *person)
+{
+	struct tk_person p;
+	const char *target;
+	json_t *root;
+	int rc = TK_APR_OK;
+
+	*person = 0;
+	if ((root = json_loads(canonical, 0, NULL)) == NULL)
+		return TK_APR_ERR_DB;
+	target = json_string_value(json_object_get(root, "target"));
+	if (target == NULL)
+		rc = TK_APR_ERR_DB;
+	else if (strncmp(target, "person:", 7) == 0) {
+		/* An enrollment: about whoever holds the name by now. */
+		if ((rc = tk_approvals_name_holder(ap, target + 7, &p)) == 0)
+			*person = p.id;
+		else if (rc == TK_APR_ERR_NOT_FOUND)
+			rc = TK_APR_OK;
+	} else if (target_person(target, person) != 0)
+		*person = 0;
+	json_decref(root);
+	return rc;
+}
+
 /* args' "person" (a positive id) as a target, the person into p. */
 static int
 args_person(struct tk_change_ctx *c, json_t *args, char *target,
@@ -126,6 +153,20 @@ args_person(struct tk_change_ctx *c, json_t *args, char *target,
 	(void)snprintf(target, TK_CHANGE_TARGET_MAX, "person/%" PRId64,
 	    (int64_t)json_integer_value(v));
 	return tk_store_person_get(c->ap, (int64_t)json_integer_value(v), p);
+}
+
+/*
+ * A person or team name in args, or why it is refused: the same rule as
+ * an invitation's, so that no route sets a name another refuses.
+ */
+static int
+name_arg(struct tk_change_ctx *c, const char *field, json_t *v)
+{
+	if (tk_apr_check_name(json_string_value(v)) == 0)
+		return TK_APR_OK;
+	(void)snprintf(c->why, sizeof(c->why), "field \"%s\" takes "
+	    TK_NAME_RULE, field);
+	return TK_APR_ERR_INVALID;
 }
 
 static int
@@ -183,7 +224,8 @@ enroll_before(struct tk_change_ctx *c, const char *target, json_t *after,
 	(void)target;
 	if ((*before = json_object()) == NULL)
 		return TK_APR_ERR_NOMEM;
-	rc = tk_approvals_person_by_name(c->ap, json_string_value(
+	/* "ALICE" is taken once "alice" is enrolled. */
+	rc = tk_approvals_name_holder(c->ap, json_string_value(
 	    json_object_get(after, "name")), &p);
 	if (rc == 0 && json_object_set_new(*before, "person", json_pack(
 	    "{s:s,s:o,s:s}", "team", p.team, "roles",
@@ -216,9 +258,10 @@ enroll_prepare(struct tk_change_ctx *c, json_t *args,
 
 	name = json_string_value(json_object_get(args, "name"));
 	team = json_string_value(json_object_get(args, "team"));
+	if ((rc = name_arg(c, "name", json_object_get(args, "name"))) != 0 ||
+	    (rc = name_arg(c, "team", json_object_get(args, "team"))) != 0)
+		return rc;
 	if (only(args, keys, 4) != 0 ||
-	    tk_apr_check_text(name, TK_NAME_MAX) != 0 ||
-	    tk_apr_check_text(team, TK_NAME_MAX) != 0 ||
 	    tk_change_roles_parse(json_object_get(args, "roles"),
 	    &roles) != 0 || roles == 0 ||
 	    cred_from_json(json_object_get(args, "credential"), 0,
@@ -402,10 +445,10 @@ update_prepare(struct tk_change_ctx *c, json_t *args,
 	unsigned int roles = 0;
 	int rc;
 
+	if (t != NULL && (rc = name_arg(c, "team", t)) != 0)
+		return rc;
 	if (only(args, keys, 3) != 0 || (r == NULL && t == NULL) ||
-	    (r != NULL && tk_change_roles_parse(r, &roles) != 0) ||
-	    (t != NULL && tk_apr_check_text(json_string_value(t),
-	    TK_NAME_MAX) != 0))
+	    (r != NULL && tk_change_roles_parse(r, &roles) != 0))
 		return TK_APR_ERR_INVALID;
 	if ((rc = args_person(c, args, target, &p)) != 0)
 		return rc;
@@ -524,6 +567,34 @@ tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
 		return TK_APR_ERR_NOT_FOUND;
 	if ((rc = tk_store_prepare(ap, "SELECT id FROM people WHERE name = ?",
 	    &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return r == SQLITE_DONE ? TK_APR_ERR_NOT_FOUND : TK_APR_ERR_DB;
+	return tk_store_person_get(ap, id, out);
+}
+
+int
+tk_approvals_name_holder(struct tk_approvals *ap, const char *name,
+    struct tk_person *out)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id = 0;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (tk_apr_check_text(name, TK_NAME_MAX) != 0)
+		return TK_APR_ERR_NOT_FOUND;
+	/*
+	 * NOCASE folds ASCII only, which is all that the name rule lets in.
+	 * A store from before the rule may hold two spellings: the exact one
+	 * comes first.
+	 */
+	if ((rc = tk_store_prepare(ap, "SELECT id FROM people WHERE name = ?1 "
+	    "COLLATE NOCASE ORDER BY name = ?1 DESC, id LIMIT 1", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(st)) == SQLITE_ROW)

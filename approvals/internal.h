@@ -141,6 +141,16 @@ int tk_policy_store_put(struct tk_approvals *ap, json_t *policy,
 int tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
     int64_t now);
 
+/* ---- change_people.c ---- */
+/*
+ * The person a change is about, from the target in its canonical JSON:
+ * "person/ID" (any type's), or "person:NAME" once someone holds that
+ * name in any case; 0 when the target names no person. Their ballots
+ * never count, as the requester's do not.
+ */
+int tk_change_subject(struct tk_approvals *ap, const char *canonical,
+    int64_t *person);
+
 /* ---- change.c ---- */
 /*
  * The change of request req is still applicable: before recomputed equals

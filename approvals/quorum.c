@@ -3,15 +3,21 @@
  * current state, so that it can be tested exhaustively without a store.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "twokey/approvals.h"
 #include "internal.h"
 
-/* A ballot that can count at all, whatever the others are. */
+/*
+ * A ballot that can count at all, whatever the others are. The person a
+ * change is about stands where the requester does: a say in their own
+ * promotion would leave one other approver to agree.
+ */
 static int
-eligible(int64_t requester, const struct tk_ballot *b)
+eligible(int64_t requester, int64_t subject, const struct tk_ballot *b)
 {
-	if (b->person_id == requester)
+	if (b->person_id == requester ||
+	    (subject != 0 && b->person_id == subject))
 		return TK_APR_ERR_SELF_APPROVAL;
 	if (b->state != TK_PERSON_ACTIVE)
 		return TK_APR_ERR_INACTIVE;
@@ -24,21 +30,23 @@ eligible(int64_t requester, const struct tk_ballot *b)
 	return TK_APR_OK;
 }
 
+/* "OPS" is ops: a team respelled must not pass for a second team. */
 static int
 same_team(const struct tk_ballot *a, const struct tk_ballot *b)
 {
 	return a->team != NULL && b->team != NULL &&
-	    strcmp(a->team, b->team) == 0;
+	    strcasecmp(a->team, b->team) == 0;
 }
 
 int
 tk_quorum_admit(const struct tk_policy *p, int64_t requester,
-    const struct tk_ballot *recorded, size_t n, const struct tk_ballot *b)
+    int64_t subject, const struct tk_ballot *recorded, size_t n,
+    const struct tk_ballot *b)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = eligible(requester, b)) != 0)
+	if ((rc = eligible(requester, subject, b)) != 0)
 		return rc;
 	for (i = 0; i < n; i++)
 		if (recorded[i].person_id == b->person_id)
@@ -47,7 +55,7 @@ tk_quorum_admit(const struct tk_policy *p, int64_t requester,
 		return TK_APR_OK;
 	for (i = 0; i < n; i++)
 		if (recorded[i].decision == TK_DECIDE_APPROVE &&
-		    eligible(requester, &recorded[i]) == 0 &&
+		    eligible(requester, subject, &recorded[i]) == 0 &&
 		    same_team(&recorded[i], b))
 			return TK_APR_ERR_TEAM;
 	return TK_APR_OK;
@@ -72,7 +80,8 @@ already_counted(const struct tk_policy *p, const struct tk_ballot *ballots,
 
 void
 tk_quorum_decide(const struct tk_policy *p, int64_t requester,
-    const struct tk_ballot *ballots, size_t n, struct tk_quorum_result *out)
+    int64_t subject, const struct tk_ballot *ballots, size_t n,
+    struct tk_quorum_result *out)
 {
 	size_t i;
 
@@ -82,7 +91,7 @@ tk_quorum_decide(const struct tk_policy *p, int64_t requester,
 	if (p == NULL || p->quorum < 2 || p->quorum > TK_QUORUM_MAX)
 		return;
 	for (i = 0; i < n; i++) {
-		if (eligible(requester, &ballots[i]) != 0)
+		if (eligible(requester, subject, &ballots[i]) != 0)
 			continue;
 		if (ballots[i].decision == TK_DECIDE_REJECT) {
 			out->state = TK_REQ_REJECTED;

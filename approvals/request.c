@@ -32,6 +32,27 @@ tk_apr_check_token(const char *s)
 	return 0;
 }
 
+static int
+name_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+int
+tk_apr_check_name(const char *s)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > TK_NAME_MAX ||
+	    !name_alnum(s[0]) || !name_alnum(s[n - 1]))
+		return -1;
+	for (i = 1; i + 1 < n; i++)
+		if (!name_alnum(s[i]) && strchr("._-", s[i]) == NULL)
+			return -1;
+	return 0;
+}
+
 int
 tk_apr_check_text(const char *s, size_t max)
 {

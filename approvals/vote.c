@@ -6,7 +6,8 @@
  * credential; the request must be pending; the credential must not be
  * flagged; then the webauthn layer verifies the assertion against the
  * stored key and counter; then the quorum rule admits or refuses the
- * ballot. A verified assertion consumes its challenge even when the
+ * ballot (never the requester's, nor that of the person a change is
+ * about). A verified assertion consumes its challenge even when the
  * ballot is refused, and a counter regression flags the credential;
  * nothing else of a refused vote is kept, but every refusal is journaled.
  */
@@ -32,6 +33,7 @@ struct vote {
 	struct tk_request_info req;
 	struct tk_ballot_set set;
 	struct tk_quorum_result q;
+	int64_t subject;	/* the person a change is about, or 0 */
 	int consume;		/* keep the challenge used on refusal */
 	int flag_cloned;	/* keep the credential flagged on refusal */
 	int expire;		/* keep the request expired on refusal */
@@ -212,6 +214,9 @@ vote_admit(struct tk_approvals *ap, struct vote *v)
 	struct tk_ballot b;
 	int rc;
 
+	if (v->req.kind == TK_REQ_CHANGE &&
+	    (rc = tk_change_subject(ap, v->req.canonical, &v->subject)) != 0)
+		return rc;
 	if ((rc = tk_store_ballots(ap, v->request_id, &v->set)) != 0)
 		return rc;
 	if (v->set.n >= 255)
@@ -222,8 +227,13 @@ vote_admit(struct tk_approvals *ap, struct vote *v)
 	b.state = v->person.state;
 	b.cred_flags = v->cred.flags;
 	b.decision = v->ch.decision;
-	return tk_quorum_admit(ap->policy, v->req.requester, v->set.b,
-	    v->set.n, &b);
+	rc = tk_quorum_admit(ap->policy, v->req.requester, v->subject,
+	    v->set.b, v->set.n, &b);
+	if (rc == TK_APR_ERR_SELF_APPROVAL && v->person.id == v->subject &&
+	    v->person.id != v->req.requester)
+		(void)snprintf(v->why, sizeof(v->why), "the person this "
+		    "change is about cannot approve or reject it");
+	return rc;
 }
 
 static int
@@ -271,8 +281,8 @@ vote_record(struct tk_approvals *ap, struct vote *v, const char *obj)
 	tk_ballot_set_clear(&v->set);
 	if ((rc = tk_store_ballots(ap, v->request_id, &v->set)) != 0)
 		return rc;
-	tk_quorum_decide(ap->policy, v->req.requester, v->set.b, v->set.n,
-	    &v->q);
+	tk_quorum_decide(ap->policy, v->req.requester, v->subject, v->set.b,
+	    v->set.n, &v->q);
 	if (v->q.state != TK_REQ_PENDING &&
 	    (rc = tk_store_request_state(ap, v->request_id, v->q.state)) != 0)
 		return rc;

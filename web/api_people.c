@@ -62,16 +62,20 @@ ticket_ok(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") == n;
 }
 
-/* Whether a person of that name is enrolled (found at enrollment too). */
+/*
+ * Whether a person of that name, in any case, is enrolled (found at
+ * enrollment too); their name as enrolled into holder.
+ */
 static int
-name_taken(struct tk_web *w, const char *name)
+name_taken(struct tk_web *w, const char *name, char holder[TK_NAME_MAX + 1])
 {
 	struct tk_person p;
 	int rc;
 
 	pthread_mutex_lock(w->be->lock);
-	rc = tk_approvals_person_by_name(w->be->ap, name, &p);
+	rc = tk_approvals_name_holder(w->be->ap, name, &p);
 	pthread_mutex_unlock(w->be->lock);
+	memcpy(holder, p.name, sizeof(p.name));
 	return rc == 0;
 }
 
@@ -80,7 +84,7 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	struct invitation inv;
 	uint8_t hash[32];
-	char secret[80], obj[80];
+	char secret[80], obj[80], holder[TK_NAME_MAX + 1];
 	const char *reason, *ticket;
 
 	if (!web_backend_ready(w, r))
@@ -118,14 +122,15 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	    json_object_get(rq->json, "team")));
 	if (!web_name_ok(inv.name) || !web_name_ok(inv.team)) {
 		web_reply_error(r, 400, "invalid_field", "fields \"name\" "
-		    "and \"team\" take 1 to 64 of A-Z a-z 0-9 . _ -");
+		    "and \"team\" take " TK_NAME_RULE);
 		return;
 	}
 	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);
-	if (name_taken(w, inv.name)) {
+	if (name_taken(w, inv.name, holder)) {
 		web_reply_error(r, 409, "exists", "someone is already "
-		    "enrolled as \"%s\"; a second key for them is added "
-		    "with a credential registration", inv.name);
+		    "enrolled as \"%s\" (names are unique regardless of "
+		    "case); a second key for them is added with a credential "
+		    "registration", holder);
 		return;
 	}
 	inv.expires = time(NULL) + INVITE_TTL;

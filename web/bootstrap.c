@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -23,13 +24,11 @@
 
 #define BOOTSTRAP_ROLES ((unsigned int)(TK_ROLE_ADMIN | TK_ROLE_APPROVER))
 
+/* The approvals layer's rule, so that every route takes the same names. */
 int
 web_name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= TK_NAME_MAX && strspn(s, "abcdefghijklmnopqrstu"
-	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+	return tk_apr_check_name(s) == 0;
 }
 
 static int
@@ -41,7 +40,7 @@ check_people(const struct tk_web_invitee *p, size_t n, unsigned int quorum,
 	for (i = 0; i < n; i++) {
 		if (!web_name_ok(p[i].name) || !web_name_ok(p[i].team)) {
 			snprintf(msg, msglen, "person %zu: name and team "
-			    "must be 1 to 64 of A-Z a-z 0-9 . _ -", i + 1);
+			    "must be " TK_NAME_RULE, i + 1);
 			return -1;
 		}
 		if ((p[i].roles & BOOTSTRAP_ROLES) == 0 ||
@@ -50,8 +49,9 @@ check_people(const struct tk_web_invitee *p, size_t n, unsigned int quorum,
 			    "the admin and approver roles", p[i].name);
 			return -1;
 		}
+		/* Names are unique regardless of case, as in the store. */
 		for (k = 0; k < i; k++)
-			if (strcmp(p[k].name, p[i].name) == 0) {
+			if (strcasecmp(p[k].name, p[i].name) == 0) {
 				snprintf(msg, msglen, "%s is named twice",
 				    p[i].name);
 				return -1;

@@ -95,6 +95,21 @@ enum tk_person_state {
 };
 
 #define TK_NAME_MAX 64		/* person names, team names, bytes */
+
+/*
+ * The one rule for person and team names, wherever one is set (an
+ * invitation, the bootstrap, person.enroll, person.update, the C API):
+ * 1 to TK_NAME_MAX bytes of A-Z a-z 0-9 . _ -, beginning and ending
+ * with a letter or a digit, so that a name is a plain word (usable as a
+ * shell argument, inert in a page) and "bob." or "-x" cannot pose as
+ * another. Returns 0 when s is such a name, -1 otherwise (NULL too).
+ * Person names are also unique regardless of ASCII case ("ALICE" is
+ * taken once "alice" is enrolled).
+ */
+int tk_apr_check_name(const char *s);
+/* The rule in words, for refusals. */
+#define TK_NAME_RULE "1 to 64 of A-Z a-z 0-9 . _ -, with a letter or " \
+	"digit first and last"
 #define TK_CRED_ID_MAX 1023	/* WebAuthn credential id, bytes */
 #define TK_DIGEST_LEN 32
 #define TK_CHALLENGE_LEN 32
@@ -305,26 +320,30 @@ struct tk_quorum_result {
 };
 
 /*
- * Whether a new ballot may be recorded for a request filed by requester,
- * given the ballots already recorded: refuses the requester
- * (SELF_APPROVAL), a person without the approver role (ROLE), a suspended
- * or departed person (INACTIVE), a flagged credential (CLONED), a person
- * who already voted, with any of their credentials (SAME_PERSON), and,
- * with distinct_teams, a second approver of a team already counted (TEAM).
+ * Whether a new ballot may be recorded for a request filed by requester
+ * about subject (the person a governed change targets, "person/ID"; 0
+ * when it is about no person), given the ballots already recorded:
+ * refuses the requester and the subject, approving or rejecting
+ * (SELF_APPROVAL), a person without the approver role (ROLE), a
+ * suspended or departed person (INACTIVE), a flagged credential
+ * (CLONED), a person who already voted, with any of their credentials
+ * (SAME_PERSON), and, with distinct_teams, a second approver of a team
+ * already counted (TEAM).
  */
 int tk_quorum_admit(const struct tk_policy *p, int64_t requester,
-    const struct tk_ballot *recorded, size_t n, const struct tk_ballot *b);
+    int64_t subject, const struct tk_ballot *recorded, size_t n,
+    const struct tk_ballot *b);
 
 /*
  * The decision over recorded ballots in order: a ballot counts when its
- * person is not the requester, is active, holds the approver role, and
- * its credential is not flagged; a person counts once; with
- * distinct_teams a team counts once. The first counting rejection before
- * the quorum is reached rejects the request; the quorum's count of
- * counting approvals grants it.
+ * person is neither the requester nor the subject, is active, holds the
+ * approver role, and its credential is not flagged; a person counts
+ * once; with distinct_teams a team counts once. The first counting
+ * rejection before the quorum is reached rejects the request; the
+ * quorum's count of counting approvals grants it.
  */
 void tk_quorum_decide(const struct tk_policy *p, int64_t requester,
-    const struct tk_ballot *ballots, size_t n,
+    int64_t subject, const struct tk_ballot *ballots, size_t n,
     struct tk_quorum_result *out);
 
 /* ---- challenges (pure) ---------------------------------------------- */
@@ -379,8 +398,9 @@ int tk_approvals_open(const struct tk_approvals_config *cfg,
 void tk_approvals_free(struct tk_approvals **ap);
 
 /*
- * People. name and team are 1 to TK_NAME_MAX bytes without control
- * characters; a name is unique. actor is the name recorded in the journal.
+ * People. name and team follow tk_apr_check_name; a name is unique
+ * regardless of case (TK_APR_ERR_EXISTS). actor is the name recorded in
+ * the journal.
  */
 int tk_approvals_person_add(struct tk_approvals *ap, const char *actor,
     const char *name, const char *team, unsigned int roles, int64_t *id);
@@ -595,6 +615,14 @@ int tk_approvals_grants_list(struct tk_approvals *ap, size_t max,
 
 /* The person of that name; TK_APR_ERR_NOT_FOUND if none. */
 int tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
+    struct tk_person *out);
+/*
+ * The person whose name is name regardless of ASCII case (the exact
+ * spelling first, should an older store hold two), so that a new name
+ * can be refused when it only differs in case from one enrolled;
+ * TK_APR_ERR_NOT_FOUND if none.
+ */
+int tk_approvals_name_holder(struct tk_approvals *ap, const char *name,
     struct tk_person *out);
 
 /*

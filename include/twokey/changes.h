@@ -2,7 +2,8 @@
  * Governed changes: every change that could weaken the two-person rule
  * is a request like any other (reason, ticket, canonical JSON, digest,
  * WebAuthn challenges bound to the digest) that takes effect only when
- * the policy's quorum of distinct approvers, never the proposer, approve.
+ * the policy's quorum of distinct approvers, never the proposer nor the
+ * person the change is about (a target "person/ID"), approve.
  *
  * A change type is one table entry. The approvals layer registers its own
  * (person.enroll, credential.add, person.update, person.reactivate,

@@ -306,6 +306,239 @@ added_key_of_an_approver_waits_for_the_quorum(void **state)
 	softauthn_free(&extra.sa);
 }
 
+/* ---- the person a change is about, and names ----------------------- */
+
+/* adam: an admin who proposes (an approver too, with a key). */
+static int64_t
+admin(struct env *e, struct key *k)
+{
+	int64_t id = person(e, "adam", "it", TK_ROLE_ADMIN |
+	    TK_ROLE_APPROVER);
+
+	memset(k, 0, sizeof(*k));
+	enroll(e, k, id);
+	return id;
+}
+
+static char *
+update_json(int64_t who, const char *args)
+{
+	char *json;
+	size_t n = strlen(args) + 160;
+
+	assert_non_null(json = malloc(n));
+	(void)snprintf(json, n, "{\"type\":\"person.update\",\"reason\":"
+	    "\"promotion\",\"ticket\":\"CHG-8\",\"args\":{\"person\":%lld%s}}",
+	    (long long)who, args);
+	return json;
+}
+
+static void
+person_a_change_is_about_cannot_decide_on_it(void **state)
+{
+	struct env *e = *state;
+	struct tk_vote_result res;
+	struct tk_person p;
+	struct key adam_key;
+	int64_t adam = admin(e, &adam_key), id;
+	char *json = update_json(e->carol, ",\"roles\":[\"admin\","
+	    "\"approver\"]");
+
+	id = propose(e, adam, json);
+	free(json);
+	/* carol approving her own promotion, or rejecting it: refused. */
+	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_REJECT, &res),
+	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	assert_int_equal(res.approvals, 1);
+	assert_int_equal(tk_approvals_person_get(e->ap, e->carol, &p), 0);
+	assert_int_equal(p.roles, TK_ROLE_APPROVER);
+	/* Two approvers besides proposer and subject apply it. */
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_GRANTED);
+	assert_int_equal(res.approvals, 2);
+	assert_int_equal(tk_approvals_person_get(e->ap, e->carol, &p), 0);
+	assert_int_equal(p.roles, TK_ROLE_ADMIN | TK_ROLE_APPROVER);
+	softauthn_free(&adam_key.sa);
+}
+
+/* Anyone may propose a key for someone else; that someone never counts. */
+static void
+key_for_another_person_is_not_approved_by_them(void **state)
+{
+	struct env *e = *state;
+	struct tk_credential c;
+	struct tk_vote_result res;
+	struct key extra;
+	json_t *args;
+	char *json;
+	int64_t id;
+
+	memset(&extra, 0, sizeof(extra));
+	registered(&extra, e->carol, &c);
+	args = json_pack("{s:s,s:s,s:s,s:{s:I,s:o}}", "type",
+	    "credential.add", "reason", "a key for carol", "ticket", "SEC-3",
+	    "args", "person", (json_int_t)e->carol, "credential",
+	    tk_credential_to_json(&c));
+	assert_non_null(json = json_dumps(args, JSON_COMPACT));
+	json_decref(args);
+	id = propose(e, e->alice, json);
+	free(json);
+	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res),
+	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
+	assert_int_equal(res.state, TK_REQ_PENDING);
+	softauthn_free(&extra.sa);
+}
+
+static void
+names_are_plain_words_with_a_letter_or_digit_at_each_end(void **state)
+{
+#define L32 "abcdefghijklmnopqrstuvwxyz012345"
+	static const char *good[] = { "alice", "a", "7", "x9", "mary-jane",
+	    "j.doe", "ops_2", "A.B-C_D", L32 L32 };
+	static const char *bad[] = { "", "bob.", "..", "-x", ".x", "x-",
+	    "_x", "x_", "a b", "<img src=x onerror=alert(7)> team",
+	    "caf\xc3\xa9", "tab\tname", L32 L32 "6" };
+#undef L32
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (tk_apr_check_name(good[i]) != 0)
+			fail_msg("\"%s\" refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tk_apr_check_name(bad[i]) == 0)
+			fail_msg("\"%s\" taken", bad[i]);
+	assert_int_equal(tk_apr_check_name(NULL), -1);
+}
+
+/* The proposal is refused with want and why in words; nothing stored. */
+static void
+proposal_refused(struct env *e, int64_t who, const char *json, int want,
+    const char *why)
+{
+	char words[TK_WHY_MAX] = "";
+	int64_t id = 7;
+	int rc;
+
+	rc = tk_approvals_propose(e->ap, who, json, strlen(json), &id, words,
+	    sizeof(words));
+	if (rc != want)
+		fail_msg("%s: got %d (%s), want %d", json, rc,
+		    tk_apr_strerror(rc), want);
+	if (strstr(words, why) == NULL)
+		fail_msg("%s: why \"%s\" lacks \"%s\"", json, words, why);
+	assert_int_equal(id, 0);
+}
+
+static char *
+enroll_json(const char *name, const char *team)
+{
+	struct tk_credential c;
+	struct key k;
+	json_t *o;
+	char *json;
+
+	memset(&k, 0, sizeof(k));
+	registered(&k, 0, &c);
+	o = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:[s],s:o}}", "type",
+	    "person.enroll", "reason", "new hire", "ticket", "HR-1", "args",
+	    "name", name, "team", team, "roles", "approver", "credential",
+	    tk_credential_to_json(&c));
+	assert_non_null(json = json_dumps(o, JSON_COMPACT));
+	json_decref(o);
+	softauthn_free(&k.sa);
+	return json;
+}
+
+static void
+changes_set_only_names_by_the_rule(void **state)
+{
+	struct env *e = *state;
+	struct tk_person p;
+	struct key adam_key;
+	int64_t adam = admin(e, &adam_key), *ids = NULL;
+	size_t i, n = 9;
+	static const char *teams[] = { "<img src=x onerror=alert(7)> team",
+	    "ops.", "-ops", "" };
+	static const char *names[] = { "bob.", "..", "-x", "a b" };
+	char *json, args[128];
+
+	for (i = 0; i < sizeof(teams) / sizeof(teams[0]); i++) {
+		(void)snprintf(args, sizeof(args), ",\"team\":\"%s\"",
+		    teams[i]);
+		json = update_json(e->carol, args);
+		proposal_refused(e, adam, json, TK_APR_ERR_INVALID,
+		    "field \"team\" takes 1 to 64 of A-Z a-z 0-9 . _ -, with "
+		    "a letter or digit first and last");
+		free(json);
+		json = enroll_json("newcomer", teams[i]);
+		proposal_refused(e, adam, json, TK_APR_ERR_INVALID,
+		    "field \"team\" takes");
+		free(json);
+	}
+	assert_journaled(e, "change.propose.refused", "takes 1 to 64");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json = enroll_json(names[i], "ops");
+		proposal_refused(e, adam, json, TK_APR_ERR_INVALID,
+		    "field \"name\" takes");
+		free(json);
+	}
+	assert_int_equal(tk_approvals_person_get(e->ap, e->carol, &p), 0);
+	assert_string_equal(p.team, "ops");
+	assert_int_equal(tk_approvals_changes(e->ap, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	/* A good name still makes a change. */
+	json = enroll_json("newcomer", "ops");
+	(void)propose(e, adam, json);
+	free(json);
+	softauthn_free(&adam_key.sa);
+}
+
+static void
+names_are_unique_regardless_of_case(void **state)
+{
+	struct env *e = *state;
+	struct tk_person p;
+	struct key adam_key;
+	int64_t adam = admin(e, &adam_key), id = 0;
+	char *json;
+
+	/* "ALICE" beside alice: refused by the C API and by person.enroll. */
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "ALICE",
+	    "ops", TK_ROLE_REQUESTER, &id), TK_APR_ERR_EXISTS);
+	assert_journaled(e, "person.enroll.refused", "already taken");
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "Bob", "sec",
+	    TK_ROLE_REQUESTER, &id), TK_APR_ERR_EXISTS);
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "bob.", "sec",
+	    TK_ROLE_REQUESTER, &id), TK_APR_ERR_INVALID);
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "bobby",
+	    "<b>sec</b>", TK_ROLE_REQUESTER, &id), TK_APR_ERR_INVALID);
+	assert_int_equal(tk_approvals_person_by_name(e->ap, "ALICE", &p),
+	    TK_APR_ERR_NOT_FOUND);
+	json = enroll_json("ALICE", "ops");
+	proposal_refused(e, adam, json, TK_APR_ERR_EXISTS, "");
+	free(json);
+	/* The holder of a name, whatever its case. */
+	assert_int_equal(tk_approvals_name_holder(e->ap, "aLiCe", &p), 0);
+	assert_int_equal(p.id, e->alice);
+	assert_string_equal(p.name, "alice");
+	assert_int_equal(tk_approvals_name_holder(e->ap, "alicia", &p),
+	    TK_APR_ERR_NOT_FOUND);
+	/* A new name of any case is fine, and then taken in every case. */
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "Dave",
+	    "qa", TK_ROLE_REQUESTER, &id), 0);
+	assert_int_equal(tk_approvals_person_add(e->ap, "root", "dave", "qa",
+	    TK_ROLE_REQUESTER, &id), TK_APR_ERR_EXISTS);
+	softauthn_free(&adam_key.sa);
+}
+
 static void
 reactivation_is_not_immediate(void **state)
 {
@@ -383,6 +616,11 @@ main(void)
 		T(bad_types_are_not_registered),
 		T(bad_proposals_are_refused_and_store_nothing),
 		T(added_key_of_an_approver_waits_for_the_quorum),
+		T(person_a_change_is_about_cannot_decide_on_it),
+		T(key_for_another_person_is_not_approved_by_them),
+		T(names_are_plain_words_with_a_letter_or_digit_at_each_end),
+		T(changes_set_only_names_by_the_rule),
+		T(names_are_unique_regardless_of_case),
 		T(reactivation_is_not_immediate),
 		T(first_start_approves_the_file_and_later_files_only_drift),
 #undef T

@@ -172,6 +172,9 @@ bad_bootstrap_arguments_are_refused_and_create_nothing(void **state)
 	static const char *bad[] = {
 		"alice:ops,bob:sec",		/* fewer than quorum + 1 */
 		"alice:ops,bob:sec,bob:dev",	/* a name twice */
+		"alice:ops,bob:sec,BOB:dev",	/* twice in another case */
+		"alice:ops,bob.:sec,carol:dev",	/* a dot last */
+		"alice:ops,bob:-sec,carol:dev",	/* a dash first */
 		"alice:ops,b ob:sec,carol:dev",	/* a space */
 		"alice:ops,bob:sec,carol:d$v",	/* a shell character */
 		"alice:ops,bob,carol:dev",	/* no team */
@@ -193,6 +196,9 @@ bad_bootstrap_arguments_are_refused_and_create_nothing(void **state)
 	}
 	assert_true(tkd_log_has(&e, "at least 2 approvers besides", 0));
 	assert_true(tkd_log_has(&e, "bob is named twice", 0));
+	assert_true(tkd_log_has(&e, "BOB is named twice", 0));
+	assert_true(tkd_log_has(&e, "with a letter or digit first and last",
+	    0));
 	assert_true(tkd_log_has(&e, "want NAME:TEAM", 0));
 	/* Nothing was made: no invitation store at all. */
 	snprintf(path, sizeof(path), "%s/state/web.db", e.dir);

@@ -377,6 +377,14 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 	proposal_refused_saying("{\"type\":\"wizardry\",\"reason\":\"r\","
 	    "\"ticket\":\"T-1\",\"args\":{}}", 400, "invalid_change",
 	    "unknown change type \"wizardry\"");
+	/* A team takes what an invitation's does, on this route too. */
+	proposal_refused_saying("{\"type\":\"person.update\",\"reason\":"
+	    "\"r\",\"ticket\":\"T-1\",\"args\":{\"person\":2,\"team\":"
+	    "\"<img src=x onerror=alert(7)> team\"}}", 400, "invalid_change",
+	    "field \"team\" takes 1 to 64 of A-Z a-z 0-9 . _ -");
+	proposal_refused_saying("{\"type\":\"person.update\",\"reason\":"
+	    "\"r\",\"ticket\":\"T-1\",\"args\":{\"person\":2,\"team\":"
+	    "\"sec.\"}}", 400, "invalid_change", "letter or digit first");
 	refused_as("adam", &adam, "POST", "/api/v1/changes", "{\"type\":"
 	    "\"policy.set\",\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":"
 	    "{\"policy\":{\"quorum\":2}}}", 409, "no_change");
@@ -553,6 +561,44 @@ role_and_team_changes_wait_for_the_quorum(void **state)
 	assert_int_equal(person_row("rita", &roles, team, &st), 0);
 	assert_int_equal(roles, TK_ROLE_REQUESTER | TK_ROLE_COMMANDER);
 	assert_string_equal(team, "sre");
+}
+
+/*
+ * carol cannot carry her own promotion: with adam proposing it, two
+ * approvers besides both of them must agree.
+ */
+static void
+person_a_change_is_about_cannot_approve_it(void **state)
+{
+	unsigned int roles = 0;
+	char team[65], body[256];
+	int st = 0, refusals = journal_count("the person this change is "
+	    "about");
+	json_t *ans = NULL;
+	const char *msg;
+	int64_t id;
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"type\":\"person.update\",\"reason\":"
+	    "\"deputy\",\"ticket\":\"CHG-7\",\"args\":{\"person\":%lld,"
+	    "\"roles\":[\"approver\",\"commander\"]}}",
+	    (long long)carol.person);
+	id = propose(body, NULL);
+	assert_int_equal(approve("carol", &carol, id, &ans), 403);
+	expect_code(ans, "self_approval");
+	msg = json_string_value(json_object_get(json_object_get(ans,
+	    "error"), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "the person this change is about"));
+	json_decref(ans);
+	assert_int_equal(journal_count("the person this change is about"),
+	    refusals + 1);
+	approved_to("bob", &bob, id, "pending");
+	assert_int_equal(person_row("carol", &roles, team, &st), 0);
+	assert_int_equal(roles, TK_ROLE_APPROVER);
+	approved_to("dave", &dave, id, "applied");
+	assert_int_equal(person_row("carol", &roles, team, &st), 0);
+	assert_int_equal(roles, TK_ROLE_APPROVER | TK_ROLE_COMMANDER);
 }
 
 static void
@@ -959,6 +1005,7 @@ main(void)
 		    policy_change_waits_for_the_quorum_which_binds_itself),
 		cmocka_unit_test(role_and_team_changes_wait_for_the_quorum),
 		cmocka_unit_test(a_role_taken_away_ends_its_powers_at_once),
+		cmocka_unit_test(person_a_change_is_about_cannot_approve_it),
 		cmocka_unit_test(
 		    reactivation_waits_for_the_quorum_suspension_does_not),
 		cmocka_unit_test(governed_enrollment_waits_for_the_quorum),

@@ -192,6 +192,68 @@ approver_and_admin_roles_need_the_quorum(void **state)
 	json_decref(ans);
 }
 
+/* adam's invitation body is refused with status, code and words. */
+static void
+invitation_refused(const char *body, long status, const char *code,
+    const char *words)
+{
+	json_t *ans = NULL;
+	const char *msg;
+
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	if (call("POST", "/api/v1/invitations", body, &ans) != status)
+		fail_msg("%s: want %ld, got %s", body, status,
+		    ans != NULL ? json_dumps(ans, 0) : "-");
+	expect_code(ans, code);
+	msg = json_string_value(json_object_get(json_object_get(ans,
+	    "error"), "message"));
+	if (msg == NULL || strstr(msg, words) == NULL)
+		fail_msg("want \"%s\" in the message, got \"%s\"", words,
+		    msg != NULL ? msg : "-");
+	json_decref(ans);
+}
+
+static void
+names_are_plain_words_unique_regardless_of_case(void **state)
+{
+	static const char *bad[] = { "bob.", "..", "-x", ".x", "x_" };
+	struct tkd_key k1, k2;
+	char body[256], *a, *b;
+	json_t *ans;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "{\"name\":\"%s\",\"team\":"
+		    "\"x\",\"roles\":[\"requester\"]}", bad[i]);
+		invitation_refused(body, 400, "invalid_field",
+		    "with a letter or digit first and last");
+	}
+	invitation_refused("{\"name\":\"zoe\",\"team\":\"<img src=x "
+	    "onerror=alert(7)> team\",\"roles\":[\"requester\"]}", 400,
+	    "invalid_field", "\"team\"");
+	invitation_refused("{\"name\":\"ALICE\",\"team\":\"x\",\"roles\":"
+	    "[\"requester\"]}", 409, "exists", "enrolled as \"alice\"");
+	/* Two spellings invited before either enrolled: one enrolls. */
+	memset(&k1, 0, sizeof(k1));
+	memset(&k2, 0, sizeof(k2));
+	assert_non_null(k1.sa = softauthn_new(-7));
+	assert_non_null(k2.sa = softauthn_new(-7));
+	a = invite("Ivy", "[\"requester\"]");
+	b = invite("ivy", "[\"requester\"]");
+	assert_int_equal(enroll(a, a, &k1, &ans), 201);
+	json_decref(ans);
+	assert_int_equal(enroll(b, b, &k2, &ans), 409);
+	expect_code(ans, "exists");
+	json_decref(ans);
+	assert_true(tkd_signin(&d, "ivy", &k2) != 200);
+	assert_int_equal(tkd_signin(&d, "Ivy", &k1), 200);
+	free(a);
+	free(b);
+	softauthn_free(&k1.sa);
+	softauthn_free(&k2.sa);
+}
+
 /* The entry of name in a people list, or NULL. */
 static json_t *
 person_in(json_t *ans, const char *name)
@@ -365,6 +427,8 @@ main(void)
 		cmocka_unit_test(
 		    invited_person_enrolls_a_key_once_and_signs_in),
 		cmocka_unit_test(approver_and_admin_roles_need_the_quorum),
+		cmocka_unit_test(
+		    names_are_plain_words_unique_regardless_of_case),
 		cmocka_unit_test(people_are_listed_by_id_but_not_to_approvers),
 		cmocka_unit_test(a_challenge_of_another_invitation_is_refused),
 		cmocka_unit_test(

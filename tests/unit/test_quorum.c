@@ -16,6 +16,7 @@
 #include "twokey/approvals.h"
 
 #define REQUESTER 1
+#define SUBJECT 9	/* the person a change is about */
 
 static struct tk_policy *
 policy(unsigned int quorum, int distinct_teams)
@@ -43,12 +44,19 @@ approve(int64_t person, const char *team)
 }
 
 static enum tk_request_state
-decide(const struct tk_policy *p, const struct tk_ballot *b, size_t n)
+decide_about(const struct tk_policy *p, int64_t subject,
+    const struct tk_ballot *b, size_t n)
 {
 	struct tk_quorum_result r;
 
-	tk_quorum_decide(p, REQUESTER, b, n, &r);
+	tk_quorum_decide(p, REQUESTER, subject, b, n, &r);
 	return r.state;
+}
+
+static enum tk_request_state
+decide(const struct tk_policy *p, const struct tk_ballot *b, size_t n)
+{
+	return decide_about(p, 0, b, n);
 }
 
 static void
@@ -71,8 +79,36 @@ requester_approval_never_counts(void **state)
 
 	(void)state;
 	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, NULL, 0, &b[0]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, NULL, 0, &b[0]),
 	    TK_APR_ERR_SELF_APPROVAL);
+	tk_policy_free(&p);
+}
+
+/*
+ * gina's own approval of a change that makes her admin would leave one
+ * other approver to agree: she decides on it no more than its proposer.
+ */
+static void
+person_a_change_is_about_never_counts(void **state)
+{
+	struct tk_policy *p = policy(2, 0);
+	struct tk_ballot b[3] = { approve(SUBJECT, "a"), approve(3, "a"),
+	    approve(4, "a") };
+
+	(void)state;
+	assert_int_equal(decide(p, b, 2), TK_REQ_GRANTED);
+	assert_int_equal(decide_about(p, SUBJECT, b, 2), TK_REQ_PENDING);
+	assert_int_equal(decide_about(p, SUBJECT, b, 3), TK_REQ_GRANTED);
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, SUBJECT, NULL, 0,
+	    &b[0]), TK_APR_ERR_SELF_APPROVAL);
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, NULL, 0, &b[0]),
+	    0);
+	/* Nor does their rejection, as the requester's does not. */
+	b[0].decision = TK_DECIDE_REJECT;
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, SUBJECT, NULL, 0,
+	    &b[0]), TK_APR_ERR_SELF_APPROVAL);
+	assert_int_equal(decide_about(p, SUBJECT, b, 3), TK_REQ_GRANTED);
+	assert_int_equal(decide(p, b, 3), TK_REQ_REJECTED);
 	tk_policy_free(&p);
 }
 
@@ -84,7 +120,7 @@ two_keys_of_one_person_count_once(void **state)
 
 	(void)state;
 	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, b, 1, &b[1]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
 	    TK_APR_ERR_SAME_PERSON);
 	tk_policy_free(&p);
 }
@@ -100,9 +136,9 @@ suspended_or_departed_approver_does_not_count(void **state)
 	b[1].state = TK_PERSON_SUSPENDED;
 	b[2].state = TK_PERSON_LEFT;
 	assert_int_equal(decide(p, b, 3), TK_REQ_PENDING);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, b, 1, &b[1]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
 	    TK_APR_ERR_INACTIVE);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, b, 1, &b[2]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[2]),
 	    TK_APR_ERR_INACTIVE);
 	tk_policy_free(&p);
 }
@@ -116,7 +152,7 @@ person_without_approver_role_does_not_count(void **state)
 	(void)state;
 	b[1].roles = TK_ROLE_REQUESTER | TK_ROLE_ADMIN;
 	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, b, 1, &b[1]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
 	    TK_APR_ERR_ROLE);
 	tk_policy_free(&p);
 }
@@ -130,7 +166,7 @@ flagged_credential_does_not_count(void **state)
 	(void)state;
 	b[1].cred_flags = TK_CRED_CLONED;
 	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, b, 1, &b[1]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
 	    TK_APR_ERR_CLONED);
 	tk_policy_free(&p);
 }
@@ -157,7 +193,22 @@ distinct_teams_needs_approvers_of_two_teams(void **state)
 
 	(void)state;
 	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
-	assert_int_equal(tk_quorum_admit(p, REQUESTER, b, 1, &b[1]),
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
+	    TK_APR_ERR_TEAM);
+	assert_int_equal(decide(p, b, 3), TK_REQ_GRANTED);
+	tk_policy_free(&p);
+}
+
+static void
+team_spelled_in_another_case_is_the_same_team(void **state)
+{
+	struct tk_policy *p = policy(2, 1);
+	struct tk_ballot b[3] = { approve(2, "ops"), approve(3, "OPS"),
+	    approve(4, "Sec") };
+
+	(void)state;
+	assert_int_equal(decide(p, b, 2), TK_REQ_PENDING);
+	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, b, 1, &b[1]),
 	    TK_APR_ERR_TEAM);
 	assert_int_equal(decide(p, b, 3), TK_REQ_GRANTED);
 	tk_policy_free(&p);
@@ -219,6 +270,7 @@ struct world {
 	unsigned int quorum;
 	int teams_rule;
 	int64_t requester;
+	int64_t subject;		/* 0: a request about no person */
 	unsigned int np, nc;
 	const char *team[MAXP + 1];
 	unsigned int roles[MAXP + 1];
@@ -248,6 +300,8 @@ make_world(struct world *w)
 		w->state[i] = states[pick(6)];
 	}
 	w->requester = 1 + pick(w->np);
+	/* Sometimes the change is about the requester themselves. */
+	w->subject = pick(2) == 0 ? 0 : 1 + pick(w->np);
 	w->nc = w->np + pick(w->np + 1);
 	for (i = 0; i < w->nc; i++) {
 		w->cred_owner[i] = i < w->np ? (int64_t)i + 1 :
@@ -274,10 +328,11 @@ ballot_of(const struct world *w, unsigned int cred, int reject)
 
 /*
  * The rule, written plainly from the issue text: walk the votes in
- * order; a vote is void if cast by the requester, a person not active or
- * without the approver role, or with a flagged key; a person's later
- * votes are void; a rejection ends it; with the team rule an approval
- * from an already counted team is void; N counted approvals grant.
+ * order; a vote is void if cast by the requester or by the person the
+ * request is about, a person not active or without the approver role,
+ * or with a flagged key; a person's later votes are void; a rejection
+ * ends it; with the team rule an approval from an already counted team
+ * is void; N counted approvals grant.
  */
 static int
 rule_grants(const struct world *w, const unsigned int *cred,
@@ -291,7 +346,8 @@ rule_grants(const struct world *w, const unsigned int *cred,
 
 	for (i = 0; i < n; i++) {
 		p = w->cred_owner[cred[i]];
-		if (p == w->requester || w->state[p] != TK_PERSON_ACTIVE ||
+		if (p == w->requester || p == w->subject ||
+		    w->state[p] != TK_PERSON_ACTIVE ||
 		    !(w->roles[p] & TK_ROLE_APPROVER) ||
 		    w->cred_flags[cred[i]] != 0 || voted[p])
 			continue;
@@ -321,14 +377,16 @@ service_grants(const struct world *w, const unsigned int *cred,
 	r->state = TK_REQ_PENDING;
 	for (i = 0; i < n && r->state == TK_REQ_PENDING; i++) {
 		b = ballot_of(w, cred[i], reject[i]);
-		if (tk_quorum_admit(p, w->requester, rec, k, &b) != 0)
+		if (tk_quorum_admit(p, w->requester, w->subject, rec, k,
+		    &b) != 0)
 			continue;
 		rec[k++] = b;
-		tk_quorum_decide(p, w->requester, rec, k, r);
+		tk_quorum_decide(p, w->requester, w->subject, rec, k, r);
 	}
 	/* What was counted must satisfy the invariants on its own. */
 	for (i = 0; r->state == TK_REQ_GRANTED && i < r->approvals; i++) {
 		assert_true(rec[r->counted[i]].person_id != w->requester);
+		assert_true(rec[r->counted[i]].person_id != w->subject);
 		assert_int_equal(rec[r->counted[i]].state, TK_PERSON_ACTIVE);
 		if (i > 0)
 			assert_true(rec[r->counted[i]].person_id !=
@@ -378,12 +436,15 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_distinct_approvers_grant),
 		cmocka_unit_test(requester_approval_never_counts),
+		cmocka_unit_test(person_a_change_is_about_never_counts),
 		cmocka_unit_test(two_keys_of_one_person_count_once),
 		cmocka_unit_test(suspended_or_departed_approver_does_not_count),
 		cmocka_unit_test(person_without_approver_role_does_not_count),
 		cmocka_unit_test(flagged_credential_does_not_count),
 		cmocka_unit_test(one_rejection_ends_the_request),
 		cmocka_unit_test(distinct_teams_needs_approvers_of_two_teams),
+		cmocka_unit_test(
+		    team_spelled_in_another_case_is_the_same_team),
 		cmocka_unit_test(quorum_of_three_needs_three),
 		cmocka_unit_test(policy_below_two_never_grants_even_if_forced),
 		cmocka_unit_test(grant_exists_exactly_when_the_rule_holds),
