@@ -43,6 +43,8 @@ tk_apr_strerror(int err)
 		{ TK_APR_ERR_OTHER_REQUEST,
 		    "assertion was made for another request" },
 		{ TK_APR_ERR_SELF_APPROVAL, "requester cannot approve" },
+		{ TK_APR_ERR_SUBJECT, "the person this change is about cannot "
+		    "approve or reject it" },
 		{ TK_APR_ERR_SAME_PERSON, "this person has already voted" },
 		{ TK_APR_ERR_INACTIVE, "person is suspended or has left" },
 		{ TK_APR_ERR_CREDENTIAL, "unknown credential" },

@@ -16,9 +16,10 @@
 static int
 eligible(int64_t requester, int64_t subject, const struct tk_ballot *b)
 {
-	if (b->person_id == requester ||
-	    (subject != 0 && b->person_id == subject))
+	if (b->person_id == requester)
 		return TK_APR_ERR_SELF_APPROVAL;
+	if (subject != 0 && b->person_id == subject)
+		return TK_APR_ERR_SUBJECT;
 	if (b->state != TK_PERSON_ACTIVE)
 		return TK_APR_ERR_INACTIVE;
 	if ((b->roles & TK_ROLE_APPROVER) == 0)

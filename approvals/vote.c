@@ -227,13 +227,8 @@ vote_admit(struct tk_approvals *ap, struct vote *v)
 	b.state = v->person.state;
 	b.cred_flags = v->cred.flags;
 	b.decision = v->ch.decision;
-	rc = tk_quorum_admit(ap->policy, v->req.requester, v->subject,
+	return tk_quorum_admit(ap->policy, v->req.requester, v->subject,
 	    v->set.b, v->set.n, &b);
-	if (rc == TK_APR_ERR_SELF_APPROVAL && v->person.id == v->subject &&
-	    v->person.id != v->req.requester)
-		(void)snprintf(v->why, sizeof(v->why), "the person this "
-		    "change is about cannot approve or reject it");
-	return rc;
 }
 
 static int

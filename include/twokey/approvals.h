@@ -68,6 +68,7 @@ enum tk_apr_err {
 	TK_APR_ERR_NO_CHANGE = -331,	/* the change would change nothing */
 	TK_APR_ERR_CRED_REVOKED = -332,	/* credential revoked */
 	TK_APR_ERR_TOO_LARGE = -333,	/* a change over one journal entry */
+	TK_APR_ERR_SUBJECT = -334,	/* the person a change is about votes */
 };
 
 const char *tk_apr_strerror(int err);

@@ -348,9 +348,9 @@ person_a_change_is_about_cannot_decide_on_it(void **state)
 	free(json);
 	/* carol approving her own promotion, or rejecting it: refused. */
 	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res),
-	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	    TK_APR_ERR_SUBJECT, &res, "the person this change is about");
 	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_REJECT, &res),
-	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	    TK_APR_ERR_SUBJECT, &res, "the person this change is about");
 	assert_int_equal(res.state, TK_REQ_PENDING);
 	assert_int_equal(vote(e, &e->ak, id, TK_DECIDE_APPROVE, &res), 0);
 	assert_int_equal(res.state, TK_REQ_PENDING);
@@ -389,7 +389,7 @@ key_for_another_person_is_not_approved_by_them(void **state)
 	id = propose(e, e->alice, json);
 	free(json);
 	assert_refused(e, id, vote(e, &e->ck, id, TK_DECIDE_APPROVE, &res),
-	    TK_APR_ERR_SELF_APPROVAL, &res, "the person this change is about");
+	    TK_APR_ERR_SUBJECT, &res, "the person this change is about");
 	assert_int_equal(vote(e, &e->bk, id, TK_DECIDE_APPROVE, &res), 0);
 	assert_int_equal(res.state, TK_REQ_PENDING);
 	softauthn_free(&extra.sa);

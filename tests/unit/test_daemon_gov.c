@@ -585,7 +585,7 @@ person_a_change_is_about_cannot_approve_it(void **state)
 	    (long long)carol.person);
 	id = propose(body, NULL);
 	assert_int_equal(approve("carol", &carol, id, &ans), 403);
-	expect_code(ans, "self_approval");
+	expect_code(ans, "subject_approval");
 	msg = json_string_value(json_object_get(json_object_get(ans,
 	    "error"), "message"));
 	assert_non_null(msg);

@@ -100,13 +100,13 @@ person_a_change_is_about_never_counts(void **state)
 	assert_int_equal(decide_about(p, SUBJECT, b, 2), TK_REQ_PENDING);
 	assert_int_equal(decide_about(p, SUBJECT, b, 3), TK_REQ_GRANTED);
 	assert_int_equal(tk_quorum_admit(p, REQUESTER, SUBJECT, NULL, 0,
-	    &b[0]), TK_APR_ERR_SELF_APPROVAL);
+	    &b[0]), TK_APR_ERR_SUBJECT);
 	assert_int_equal(tk_quorum_admit(p, REQUESTER, 0, NULL, 0, &b[0]),
 	    0);
 	/* Nor does their rejection, as the requester's does not. */
 	b[0].decision = TK_DECIDE_REJECT;
 	assert_int_equal(tk_quorum_admit(p, REQUESTER, SUBJECT, NULL, 0,
-	    &b[0]), TK_APR_ERR_SELF_APPROVAL);
+	    &b[0]), TK_APR_ERR_SUBJECT);
 	assert_int_equal(decide_about(p, SUBJECT, b, 3), TK_REQ_GRANTED);
 	assert_int_equal(decide(p, b, 3), TK_REQ_REJECTED);
 	tk_policy_free(&p);

@@ -102,6 +102,8 @@ var tk = (function () {
 	var ADVICE = {
 		self_approval: "You asked for this request yourself; two " +
 		    "other approvers must decide on it.",
+		subject_approval: "This change is about you: approvers " +
+		    "other than you and its proposer decide on it.",
 		already_voted: "You have decided on this request already.",
 		role_missing: "Your roles do not allow this.",
 		credential_flagged: "This security key is flagged as " +
