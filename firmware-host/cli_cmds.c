@@ -3,6 +3,7 @@
  * enum tk_cli_exit; what the server refuses is shown with its error
  * code and message (cli_refused).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,10 +487,13 @@ check_person_name(struct cli *c, const char *name)
 	char esc[80];
 
 	if (n >= 1 && n <= CLI_LABEL_MAX && strspn(name, "ABCDEFGHIJKLMNOP"
-	    "QRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n)
+	    "QRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
+	    isalnum((unsigned char)name[0]) &&
+	    isalnum((unsigned char)name[n - 1]))
 		return TK_CLI_OK;
-	cli_errf(c, "invite: a name is 1 to %d of A-Z a-z 0-9 . _ -, not "
-	    "\"%s\"", CLI_LABEL_MAX, cli_safe(name, esc, sizeof(esc)));
+	cli_errf(c, "invite: a name is 1 to %d of A-Z a-z 0-9 . _ -, with a "
+	    "letter or digit first and last, not \"%s\"", CLI_LABEL_MAX,
+	    cli_safe(name, esc, sizeof(esc)));
 	return TK_CLI_EUSAGE;
 }
 

@@ -426,6 +426,8 @@ names_roles_and_scopes_are_checked_before_signing_in(void **state)
 	before_signin(TK_CLI_EUSAGE, "a name is 1 to 64 of A-Z a-z 0-9 . _ -",
 	    "invite", "bad name with spaces", "--team", "ops", "--role",
 	    "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "with a letter or digit first and last",
+	    "invite", "bob.", "--team", "ops", "--role", "requester", NULL);
 	before_signin(TK_CLI_EUSAGE, "--team is 1 to 64 bytes of text",
 	    "invite", "rita", "--team", "", "--role", "requester", NULL);
 	before_signin(TK_CLI_EUSAGE, "--ticket \"not a ticket\" is not a "
