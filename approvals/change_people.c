@@ -554,8 +554,9 @@ const struct tk_change_type tk_change_person_reactivate = {
 
 /* ---- lookups and the immediate credential revocation --------------- */
 
-int
-tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
+/* The person the query (one ?1 for the name) finds first. */
+static int
+person_found(struct tk_approvals *ap, const char *sql, const char *name,
     struct tk_person *out)
 {
 	sqlite3_stmt *st = NULL;
@@ -565,8 +566,7 @@ tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
 	memset(out, 0, sizeof(*out));
 	if (tk_apr_check_text(name, TK_NAME_MAX) != 0)
 		return TK_APR_ERR_NOT_FOUND;
-	if ((rc = tk_store_prepare(ap, "SELECT id FROM people WHERE name = ?",
-	    &st)) != 0)
+	if ((rc = tk_store_prepare(ap, sql, &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(st)) == SQLITE_ROW)
@@ -578,31 +578,24 @@ tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
 }
 
 int
+tk_approvals_person_by_name(struct tk_approvals *ap, const char *name,
+    struct tk_person *out)
+{
+	return person_found(ap, "SELECT id FROM people WHERE name = ?1",
+	    name, out);
+}
+
+int
 tk_approvals_name_holder(struct tk_approvals *ap, const char *name,
     struct tk_person *out)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t id = 0;
-	int r, rc;
-
-	memset(out, 0, sizeof(*out));
-	if (tk_apr_check_text(name, TK_NAME_MAX) != 0)
-		return TK_APR_ERR_NOT_FOUND;
 	/*
 	 * NOCASE folds ASCII only, which is all that the name rule lets in.
 	 * A store from before the rule may hold two spellings: the exact one
 	 * comes first.
 	 */
-	if ((rc = tk_store_prepare(ap, "SELECT id FROM people WHERE name = ?1 "
-	    "COLLATE NOCASE ORDER BY name = ?1 DESC, id LIMIT 1", &st)) != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((r = sqlite3_step(st)) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (r != SQLITE_ROW)
-		return r == SQLITE_DONE ? TK_APR_ERR_NOT_FOUND : TK_APR_ERR_DB;
-	return tk_store_person_get(ap, id, out);
+	return person_found(ap, "SELECT id FROM people WHERE name = ?1 "
+	    "COLLATE NOCASE ORDER BY name = ?1 DESC, id LIMIT 1", name, out);
 }
 
 int
