@@ -75,13 +75,15 @@ credentials_json(struct tk_approvals *ap, int64_t person, int64_t before,
 	sqlite3_bind_int64(st, 1, person);
 	sqlite3_bind_int64(st, 2, before);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		c = json_pack("{s:o, s:i, s:o, s:s, s:I, s:b, s:I}",
+		c = json_pack("{s:o, s:i, s:o, s:s, s:I, s:b, s:b, s:I}",
 		    "id", b64url_col(st, 0), "alg", sqlite3_column_int(st, 1),
 		    "aaguid", hex_col(st, 2),
 		    "fmt", (const char *)sqlite3_column_text(st, 3),
 		    "sign_count", (json_int_t)sqlite3_column_int64(st, 4),
 		    "cloned", (sqlite3_column_int64(st, 5) &
 		    TK_CRED_CLONED) != 0,
+		    "revoked", (sqlite3_column_int64(st, 5) &
+		    TK_CRED_REVOKED) != 0,
 		    "last_used", (json_int_t)sqlite3_column_int64(st, 6));
 		if (c == NULL || json_array_append_new(arr, c) != 0) {
 			sqlite3_finalize(st);

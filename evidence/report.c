@@ -216,11 +216,11 @@ static void
 access_list(FILE *f, const struct pbuild *b)
 {
 	static const char *cols[] = { "person", "team", "roles", "state",
-	    "credential", "enrolled", "last used", "cloned" };
+	    "credential", "enrolled", "last used", "cloned", "revoked" };
 	const json_t *p, *c, *arr = json_object_get(b->access, "people");
 	size_t i, k;
 
-	head(f, "Access list", cols, 8);
+	head(f, "Access list", cols, 9);
 	json_array_foreach(arr, i, p) {
 		json_array_foreach(json_object_get(p, "credentials"), k, c) {
 			fputs("<tr>", f);
@@ -232,6 +232,7 @@ access_list(FILE *f, const struct pbuild *b)
 			cell(f, json_object_get(c, "enrolled"));
 			time_cell(f, json_object_get(c, "last_used"));
 			cell(f, json_object_get(c, "cloned"));
+			cell(f, json_object_get(c, "revoked"));
 			fputs("</tr>\n", f);
 		}
 		if (json_array_size(json_object_get(p, "credentials")) == 0) {
@@ -240,8 +241,8 @@ access_list(FILE *f, const struct pbuild *b)
 			cell(f, json_object_get(p, "team"));
 			cell(f, json_object_get(p, "roles"));
 			cell(f, json_object_get(p, "state"));
-			fputs("<td></td><td></td><td></td><td></td></tr>\n",
-			    f);
+			fputs("<td></td><td></td><td></td><td></td><td></td>"
+			    "</tr>\n", f);
 		}
 	}
 	fputs("</table>\n", f);

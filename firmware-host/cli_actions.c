@@ -23,7 +23,8 @@ put_person(struct cli *c, json_t *p)
 		    sizeof(roles) - n : 0, "%s%s", i > 0 ? "," : "",
 		    json_is_string(r) ? json_string_value(r) : "?");
 	json_array_foreach(json_object_get(p, "credentials"), i, cred)
-		if (json_is_true(json_object_get(cred, "cloned")))
+		if (json_is_true(json_object_get(cred, "cloned")) ||
+		    json_is_true(json_object_get(cred, "revoked")))
 			flagged++;
 	fprintf(c->out, "%-5lld %-16s %-12s %-9s %-28s %zu", (long long)
 	    json_integer_value(json_object_get(p, "id")),
@@ -32,7 +33,7 @@ put_person(struct cli *c, json_t *p)
 	    cli_str(p, "state"), roles,
 	    json_array_size(json_object_get(p, "credentials")));
 	if (flagged > 0)
-		fprintf(c->out, " (%zu flagged as cloned)", flagged);
+		fprintf(c->out, " (%zu revoked or flagged)", flagged);
 	fputc('\n', c->out);
 }
 

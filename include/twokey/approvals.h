@@ -548,7 +548,8 @@ int tk_approvals_evidence(struct tk_approvals *ap, int64_t request_id,
 
 /*
  * The access list: {"people":[{id, name, team, roles, state,
- * credentials: [{id, alg, aaguid, fmt, sign_count, cloned, last_used}]}]},
+ * credentials: [{id, alg, aaguid, fmt, sign_count, cloned, revoked,
+ * last_used}]}]},
  * people by name (id as the journal's "person/ID" names them),
  * credentials by id; last_used is the latest ballot before `before` (0
  * if none). Caller frees *out (json_decref).

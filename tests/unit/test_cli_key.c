@@ -965,6 +965,9 @@ safe_actions_take_effect_at_once(void **state)
 	snprintf(want, sizeof(want), "\n%-5s dave ", person);
 	assert_non_null(line = strstr(out, want));
 	assert_non_null(strstr(line, " active "));
+	/* eve's key, revoked above, is marked so. */
+	assert_non_null(line = strstr(out, " eve "));
+	assert_non_null(strstr(line, "(1 revoked or flagged)\n"));
 	/* A person suspended signs in no more either. */
 	assert_int_equal(cli(alice, "suspend", person, "--user", "alice",
 	    NULL), TK_CLI_OK);

@@ -19,11 +19,12 @@
 		var n = p.credentials.length, flagged = 0;
 
 		p.credentials.forEach(function (c) {
-			if (c.cloned)
+			if (c.cloned || c.revoked)
 				flagged++;
 		});
 		return n + (n === 1 ? " key" : " keys") + (flagged > 0 ?
-		    ", " + flagged + " flagged as possibly cloned (refused)" :
+		    ", " + flagged + " revoked or flagged as possibly cloned " +
+		    "(refused)" :
 		    "");
 	}
 
