@@ -134,12 +134,18 @@ int tk_policy_store_open(struct tk_approvals *ap, const struct tk_policy *file,
 int tk_policy_store_reload(struct tk_approvals *ap);
 /* The canonical text of the approved policy; free(). */
 int tk_policy_store_approved(struct tk_approvals *ap, json_t **out);
-/* Stores p (canonical object) as approved, inside the caller's txn. */
+/*
+ * Stores p (canonical object) as approved, inside the caller's txn; when
+ * the file's policy differs, it is recorded as behind the approved one
+ * (not drifted) for as long as it stays unchanged.
+ */
 int tk_policy_store_put(struct tk_approvals *ap, json_t *policy,
     const char *source, int64_t now);
 /* Records drift if the file and the approved policy differ (in a txn). */
 int tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
     int64_t now);
+/* Whether the file is the one an approved change left behind. */
+int tk_policy_store_file_behind(struct tk_approvals *ap, int *behind);
 
 /* ---- change_people.c ---- */
 /*

@@ -236,15 +236,18 @@ tk_approvals_policy_drift(struct tk_approvals *ap, int *active,
 {
 	json_t *appr = NULL;
 	char *t = NULL;
-	int rc;
+	int rc, behind = 0;
 
 	*active = 0;
 	*since = 0;
-	if ((rc = tk_policy_store_approved(ap, &appr)) != 0)
+	if ((rc = tk_policy_store_approved(ap, &appr)) != 0 ||
+	    (rc = tk_policy_store_file_behind(ap, &behind)) != 0) {
+		json_decref(appr);
 		return rc;
+	}
 	if ((t = json_dumps(appr, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		rc = TK_APR_ERR_NOMEM;
-	else if (strcmp(t, ap->file_json) != 0) {
+	else if (strcmp(t, ap->file_json) != 0 && !behind) {
 		*active = 1;
 		*since = drift_since(ap, t);
 	}
@@ -275,8 +278,10 @@ drift_json(struct tk_approvals *ap, json_t *appr, json_t *file)
 			(void)json_object_set(b, k, w);
 		(void)json_object_set(a, k, v);
 	}
-	d = json_pack("{s:b,s:I,s:o,s:o}", "active", active, "since",
-	    (json_int_t)since, "before", b, "after", a);
+	/* Differing, but only as an approved change left it: behind. */
+	d = json_pack("{s:b,s:b,s:I,s:o,s:o}", "active", active, "behind",
+	    !active && json_object_size(a) > 0, "since", (json_int_t)since,
+	    "before", b, "after", a);
 	return d;
 }
 

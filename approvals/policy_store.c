@@ -34,7 +34,15 @@ static const char schema[] =
 	" file TEXT NOT NULL,"
 	" approved TEXT NOT NULL,"
 	" before TEXT NOT NULL,"
-	" after TEXT NOT NULL);";
+	" after TEXT NOT NULL);"
+	/*
+	 * The file's policy when a governed change or a block set an
+	 * approved policy: while the file keeps that text it is behind, not
+	 * drifted, since nobody edited it outside the quorum.
+	 */
+	"CREATE TABLE IF NOT EXISTS policy_file_behind("
+	" approved_id INTEGER PRIMARY KEY,"
+	" file TEXT NOT NULL);";
 
 static char *
 canon(json_t *o)
@@ -117,11 +125,38 @@ tk_policy_store_put(struct tk_approvals *ap, json_t *policy,
 	sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	if ((rc = tk_store_done(ap, st)) != 0 || ap->file_json == NULL ||
+	    strcmp(ap->file_json, t) == 0)
+		goto out;
+	if ((rc = tk_store_prepare(ap, "INSERT INTO policy_file_behind("
+	    "approved_id, file) VALUES (last_insert_rowid(), ?)", &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, ap->file_json, -1, SQLITE_STATIC);
 	rc = tk_store_done(ap, st);
 out:
 	tk_policy_free(&p);
 	free(t);
 	return rc;
+}
+
+int
+tk_policy_store_file_behind(struct tk_approvals *ap, int *behind)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*behind = 0;
+	if (ap->file_json == NULL)
+		return TK_APR_OK;
+	if ((rc = tk_store_prepare(ap, "SELECT file = ?1 FROM "
+	    "policy_file_behind WHERE approved_id = (SELECT MAX(id) FROM "
+	    "policy_approved)", &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, ap->file_json, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*behind = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return TK_APR_OK;
 }
 
 /* Keys where a and b differ: their values in a (*before), b (*after). */
@@ -197,10 +232,11 @@ tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
 {
 	json_t *appr = NULL, *file = NULL, *before = NULL, *after = NULL;
 	char *at = NULL;
-	int rc, known = 0;
+	int rc, known = 0, behind = 0;
 
 	if ((rc = approved_text(ap, &at)) != 0 || at == NULL ||
 	    strcmp(at, ap->file_json) == 0 ||
+	    (rc = tk_policy_store_file_behind(ap, &behind)) != 0 || behind ||
 	    (rc = drift_known(ap, ap->file_json, at, &known)) != 0 || known)
 		goto out;
 	rc = TK_APR_ERR_DB;
@@ -210,12 +246,9 @@ tk_policy_store_drift_check(struct tk_approvals *ap, const char *source,
 	if ((rc = policy_diff(appr, file, &before, &after)) != 0 ||
 	    (rc = drift_insert(ap, source, now, at, before, after)) != 0)
 		goto out;
-	/* After an approved change the file is merely behind. */
 	rc = tk_apr_record(ap, "twokeyd", "policy.drift", "policy",
 	    json_pack("{s:s,s:O,s:O,s:s}", "source", source, "before",
-	    before, "after", after, "note", strcmp(source,
-	    "approved change") == 0 ? "the configuration file no longer "
-	    "matches the approved policy" : "changed outside the quorum; "
+	    before, "after", after, "note", "changed outside the quorum; "
 	    "not applied"));
 	/* Said once it is true: the entry is in the journal. */
 	if (rc == TK_APR_OK)

@@ -467,7 +467,11 @@ cli_cmd_policy(struct cli *c)
 	else {
 		fputs("approved policy, in force:\n", c->out);
 		put_diff(c->out, "", appr, appr, 0);
-		if (!json_is_true(json_object_get(drift, "active")))
+		if (json_is_true(json_object_get(drift, "behind")))
+			fputs("no drift: the configuration file is behind "
+			    "an approved change; edit it to match the policy "
+			    "above\n", c->out);
+		else if (!json_is_true(json_object_get(drift, "active")))
 			fputs("no drift: the configuration file matches\n",
 			    c->out);
 	}
