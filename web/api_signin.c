@@ -237,8 +237,8 @@ web_h_signin(struct tk_web *w, struct req *rq, struct reply *r)
 		else if (v == SIGNIN_FLAGGED)
 			web_reply_error(r, 403, "credential_flagged", "this "
 			    "security key is revoked or flagged as possibly "
-			    "cloned and is refused for good; an admin enrolls "
-			    "a new key for you");
+			    "cloned and is refused for good; sign in with "
+			    "another key of yours, or ask an admin");
 		else
 			web_reply_error(r, 401, "signin_failed", "the "
 			    "security key's answer was not accepted");

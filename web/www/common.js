@@ -106,8 +106,9 @@ var tk = (function () {
 		    "other than you and its proposer decide on it.",
 		already_voted: "You have decided on this request already.",
 		role_missing: "Your roles do not allow this.",
-		credential_flagged: "This security key is flagged as " +
-		    "possibly cloned; ask an administrator.",
+		credential_flagged: "This security key is revoked or " +
+		    "flagged as possibly cloned; use another key of yours, " +
+		    "or ask an administrator.",
 		challenge_expired: function () {
 			var n = challengeMinutes();
 
