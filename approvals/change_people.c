@@ -434,6 +434,31 @@ update_before(struct tk_change_ctx *c, const char *target, json_t *after,
 	return TK_APR_OK;
 }
 
+/*
+ * Taking the admin role from the last active admin would leave no one to
+ * propose any change, invite or suspend: refused, in words.
+ */
+static int
+other_admins(struct tk_change_ctx *c, const struct tk_person *p)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, n = 0;
+
+	if ((rc = tk_store_prepare(c->ap, "SELECT COUNT(*) FROM people "
+	    "WHERE id != ? AND state = 0 AND (roles & ?) != 0", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int(st, 2, (int)TK_ROLE_ADMIN);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n > 0)
+		return TK_APR_OK;
+	(void)snprintf(c->why, sizeof(c->why), "%s is the last active admin: "
+	    "give another person the admin role first", p->name);
+	return TK_APR_ERR_POLICY;
+}
+
 static int
 update_prepare(struct tk_change_ctx *c, json_t *args,
     char target[TK_CHANGE_TARGET_MAX], json_t **after)
@@ -451,6 +476,9 @@ update_prepare(struct tk_change_ctx *c, json_t *args,
 	    (r != NULL && tk_change_roles_parse(r, &roles) != 0))
 		return TK_APR_ERR_INVALID;
 	if ((rc = args_person(c, args, target, &p)) != 0)
+		return rc;
+	if (r != NULL && (p.roles & TK_ROLE_ADMIN) != 0 &&
+	    (roles & TK_ROLE_ADMIN) == 0 && (rc = other_admins(c, &p)) != 0)
 		return rc;
 	if ((*after = json_pack("{s:s}", "name", p.name)) == NULL ||
 	    (r != NULL && json_object_set_new(*after, "roles",

@@ -340,6 +340,7 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 {
 	size_t before = change_count();
 	json_int_t ttl = approved_int("challenge_ttl");
+	char body[256];
 
 	(void)state;
 	refused_as("adam", &adam, "POST", "/api/v1/changes", "{\"type\":"
@@ -374,6 +375,11 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
 	    "\"ticket\":\"T-1\",\"args\":{\"quorum\":3}}", 400,
 	    "invalid_change", "policy.set takes one argument");
+	snprintf(body, sizeof(body), "{\"type\":\"person.update\","
+	    "\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":{\"person\":%lld,"
+	    "\"roles\":[\"approver\"]}}", (long long)adam.person);
+	proposal_refused_saying(body, 400, "policy_invalid",
+	    "adam is the last active admin");
 	proposal_refused_saying("{\"type\":\"wizardry\",\"reason\":\"r\","
 	    "\"ticket\":\"T-1\",\"args\":{}}", 400, "invalid_change",
 	    "unknown change type \"wizardry\"");
