@@ -289,7 +289,7 @@ static const struct policy_field {
 	const char *expected;	/* in words, for the refusal */
 } policy_fields[] = {
 #define AT(m) offsetof(struct tk_policy, m)
-	{ "quorum", F_INT, 0, 0, NULL, "an integer" },
+	{ "quorum", F_INT, 0, 0, NULL, "an integer from 2 to 32" },
 	{ "distinct_teams", F_BOOL, AT(distinct_teams), 0, NULL,
 	    "true or false" },
 	{ "challenge_ttl", F_INT, AT(challenge_ttl), 0, NULL,
@@ -341,11 +341,11 @@ field_read(json_t *root, const struct policy_field *f, struct tk_policy *p)
 	case F_INT:
 		if (strcmp(f->key, "quorum") != 0)
 			return get_int(root, f->key, (int64_t *)(void *)m);
-		if (get_int(root, f->key, &q) != 0)
-			return -1;
 		/* A negative or huge quorum must not wrap into an accepted
-		 * one: 0 is refused by the check that follows. */
-		p->quorum = q < 0 || q > 1000 ? 0 : (unsigned int)q;
+		 * one, nor be named as another number. */
+		if (get_int(root, f->key, &q) != 0 || q < 0 || q > 1000)
+			return -1;
+		p->quorum = (unsigned int)q;
 		return 0;
 	case F_BOOL:
 		return get_bool(root, f->key, (int *)(void *)m);

@@ -121,8 +121,8 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	snprintf(inv.team, sizeof(inv.team), "%s", json_string_value(
 	    json_object_get(rq->json, "team")));
 	if (!web_name_ok(inv.name) || !web_name_ok(inv.team)) {
-		web_reply_error(r, 400, "invalid_field", "fields \"name\" "
-		    "and \"team\" take " TK_NAME_RULE);
+		web_reply_error(r, 400, "invalid_field", "field \"%s\" takes "
+		    TK_NAME_RULE, web_name_ok(inv.name) ? "team" : "name");
 		return;
 	}
 	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);

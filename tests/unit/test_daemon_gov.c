@@ -375,6 +375,9 @@ bad_proposals_are_refused_and_change_nothing(void **state)
 	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
 	    "\"ticket\":\"T-1\",\"args\":{\"quorum\":3}}", 400,
 	    "invalid_change", "policy.set takes one argument");
+	proposal_refused_saying("{\"type\":\"policy.set\",\"reason\":\"r\","
+	    "\"ticket\":\"T-1\",\"args\":{\"policy\":{\"quorum\":-1}}}",
+	    400, "policy_invalid", "\"quorum\" must be an integer from 2");
 	snprintf(body, sizeof(body), "{\"type\":\"person.update\","
 	    "\"reason\":\"r\",\"ticket\":\"T-1\",\"args\":{\"person\":%lld,"
 	    "\"roles\":[\"approver\"]}}", (long long)adam.person);
