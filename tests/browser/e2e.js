@@ -288,7 +288,7 @@ async function advice(p) {
 	    `${n} minute${n === 1 ? "" : "s"}.`;
 	if (said.expired !== want)
 		throw new Error(`challenge_expired: ${said.expired}`);
-	if (!/\(credential_flagged\)\. This security key is flagged as /
+	if (!/\(credential_flagged\)\. This security key is revoked or /
 	    .test(said.flagged))
 		throw new Error(`credential_flagged: ${said.flagged}`);
 	log(`advice: "${said.expired}"`);
