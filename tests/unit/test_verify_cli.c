@@ -510,10 +510,11 @@ a_key_that_does_not_load_says_why(void **state)
 	    path("random.key"), NULL), 5, "key file ");
 	assert_err_says(": neither a PEM public key or certificate nor a "
 	    "verifier key (no '+'");
-	write_str("private.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n"
-	    "-----END PRIVATE KEY-----\n");
+	/* PEM of another kind (no key material at all: P-256's OID). */
+	write_str("params.pem", "-----BEGIN EC PARAMETERS-----\n"
+	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n");
 	assert_refused(run("note", path("checkpoint"), "--key",
-	    path("private.pem"), NULL), 5, "PEM, but neither a public key "
+	    path("params.pem"), NULL), 5, "PEM, but neither a public key "
 	    "nor a certificate");
 	snprintf(bad, sizeof(bad), "%s", vkey_line);
 	/* Another key ID, still 8 hex digits. */
