@@ -71,10 +71,10 @@ web_h_session_show(struct tk_web *w, struct req *rq, struct reply *r)
 {
 	char csrf[44];
 
-	if (web_session_csrf(w, rq->cookie, csrf) != 0) {
-		/* Ended between the gate and here (TTL, sign-out). */
-		web_reply_error(r, 401, "unauthenticated", "sign in with "
-		    "your security key first");
+	/* The gate has found the session of this cookie. */
+	if (web_session_csrf(rq->cookie, csrf) != 0) {
+		web_reply_error(r, 500, "internal", "the token could not be "
+		    "computed");
 		return;
 	}
 	web_h_whoami(w, rq, r);

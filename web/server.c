@@ -361,6 +361,7 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 {
 	const char *cookie, *csrf = NULL, *authz;
 	struct reply rp = { 0 };
+	int r = -1;
 
 	authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -368,10 +369,16 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		*ret = gate_apikey(w, conn, rq, authz);
 		return rq->via_key;
 	}
+	/* A state change without the header matches no session's token. */
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    (csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    CSRF_HEADER)) == NULL)
+		csrf = "";
 	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
 	    SESSION_COOKIE);
-	if (cookie == NULL || strlen(cookie) >= sizeof(rq->cookie) ||
-	    web_session_check(w, cookie, NULL, &rq->who) != 0) {
+	if (cookie != NULL && strlen(cookie) < sizeof(rq->cookie))
+		r = web_session_check(w, cookie, csrf, &rq->who);
+	if (r == -1) {
 		rp.www_auth = rq->route->key_scope != 0 ?
 		    "Bearer realm=\"twokey\"" : NULL;
 		*ret = refuse_with(w, conn, &rp, MHD_HTTP_UNAUTHORIZED,
@@ -379,19 +386,13 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		    "first");
 		return 0;
 	}
-	snprintf(rq->cookie, sizeof(rq->cookie), "%s", cookie);
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    CSRF_HEADER);
-		if (csrf == NULL || web_session_check(w, cookie, csrf,
-		    &rq->who) != 0) {
-			memset(&rq->who, 0, sizeof(rq->who));
-			*ret = refuse(w, conn, MHD_HTTP_FORBIDDEN,
-			    "csrf_failed", "the X-CSRF-Token header is "
-			    "missing or does not match your session");
-			return 0;
-		}
+	if (r != 0) {
+		*ret = refuse(w, conn, MHD_HTTP_FORBIDDEN, "csrf_failed",
+		    "the X-CSRF-Token header is missing or does not match "
+		    "your session");
+		return 0;
 	}
+	snprintf(rq->cookie, sizeof(rq->cookie), "%s", cookie);
 	if (web_who_current(w, &rq->who) != 0) {
 		web_session_drop(w, cookie);
 		memset(&rq->who, 0, sizeof(rq->who));

@@ -214,14 +214,14 @@ void web_reply_challenges_held(struct tk_web *w, const struct req *rq,
  * base64url secret and csrf the session's token, derived from it (44
  * bytes each with NUL). check: 0 when the cookie names a live session
  * (and, with csrf non-NULL, the token matches), filling *who; -1 unknown
- * or expired, -2 CSRF mismatch. csrf: the token of the live session the
- * cookie names, 0, or -1 when there is none.
+ * or expired, -2 CSRF mismatch. csrf: the token that goes with a cookie
+ * (the caller has checked its session), 0 or -1.
  */
 int web_session_create(struct tk_web *w, const struct who *who,
     char cookie[44], char csrf[44]);
 int web_session_check(struct tk_web *w, const char *cookie,
     const char *csrf, struct who *who);
-int web_session_csrf(struct tk_web *w, const char *cookie, char csrf[44]);
+int web_session_csrf(const char *cookie, char csrf[44]);
 void web_session_drop(struct tk_web *w, const char *cookie);
 /*
  * A session remembers who signed in, not what they may do: their state
