@@ -162,6 +162,16 @@ var tk = (function () {
 		    String(e));
 	}
 
+	/* A term and its value (text or a node) in dl; the value's dd. */
+	function fact(dl, term, value) {
+		var dd = typeof value === "string" ? el("dd", { text: value }) :
+		    el("dd", {}, value);
+
+		dl.appendChild(el("dt", { text: term }));
+		dl.appendChild(dd);
+		return dd;
+	}
+
 	/* Shows a message in box (class ok, error or info) and focuses it. */
 	function say(box, kind, text) {
 		box.className = "msg " + kind;
@@ -449,6 +459,7 @@ var tk = (function () {
 
 	return {
 		api: api, ApiError: ApiError, describe: describe, el: el,
+		fact: fact,
 		say: say, keyAssert: keyAssert, keyCreate: keyCreate,
 		rememberCredential: rememberCredential, person: person,
 		hasRole: hasRole, signedIn: signedIn, forget: forget,

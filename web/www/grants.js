@@ -5,16 +5,7 @@
 "use strict";
 
 (function () {
-	var el = tk.el, me = null;
-
-	function fact(dl, term, value) {
-		var dd = typeof value === "string" ? el("dd", { text: value }) :
-		    el("dd", {}, value);
-
-		dl.appendChild(el("dt", { text: term }));
-		dl.appendChild(dd);
-		return dd;
-	}
+	var el = tk.el, fact = tk.fact, me = null;
 
 	async function showToken(g, box, out) {
 		var r;

@@ -5,15 +5,7 @@
 "use strict";
 
 (function () {
-	var el = tk.el, me = null;
-
-	function fact(dl, term, value) {
-		var dd = el("dd", { text: value });
-
-		dl.appendChild(el("dt", { text: term }));
-		dl.appendChild(dd);
-		return dd;
-	}
+	var el = tk.el, fact = tk.fact, me = null;
 
 	function keys(p) {
 		var n = p.credentials.length, flagged = 0;
