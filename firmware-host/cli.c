@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "cli_int.h"
 
@@ -312,6 +313,21 @@ cli_check_text(struct cli *c, const char *what, const char *s, size_t max)
 		return TK_CLI_OK;
 	cli_errf(c, "%s is 1 to %zu bytes of text without control "
 	    "characters", what, max);
+	return TK_CLI_EUSAGE;
+}
+
+/* --team: text, then the server's name rule (tk_apr_check_name). */
+int
+cli_check_team(struct cli *c, const char *team)
+{
+	char esc[80];
+	int rc;
+
+	if ((rc = cli_check_text(c, "--team", team, CLI_LABEL_MAX)) !=
+	    TK_CLI_OK || tk_apr_check_name(team) == 0)
+		return rc;
+	cli_errf(c, "--team \"%s\" is not " TK_NAME_RULE,
+	    cli_safe(team, esc, sizeof(esc)));
 	return TK_CLI_EUSAGE;
 }
 

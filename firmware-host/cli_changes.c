@@ -310,8 +310,8 @@ person_args(struct cli *c, int update, json_t **args)
 		return TK_CLI_EUSAGE;
 	}
 	if ((rc = cli_parse_id(c, c->person, "person", &id)) != TK_CLI_OK ||
-	    (c->team != NULL && (rc = cli_check_text(c, "--team", c->team,
-	    CLI_LABEL_MAX)) != TK_CLI_OK) ||
+	    (c->team != NULL && (rc = cli_check_team(c, c->team)) !=
+	    TK_CLI_OK) ||
 	    (rc = cli_check_roles(c, "propose")) != TK_CLI_OK)
 		return rc;
 	if ((*args = json_pack("{s:I}", "person", (json_int_t)id)) == NULL)

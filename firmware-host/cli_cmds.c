@@ -3,7 +3,6 @@
  * enum tk_cli_exit; what the server refuses is shown with its error
  * code and message (cli_refused).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "cli_int.h"
 
@@ -475,24 +475,15 @@ governed_role(const char *role)
 	    strcmp(role, "commander") == 0;
 }
 
-/*
- * A name as the bootstrap and the Invite page take it: the server takes
- * any text here, but a name with spaces or quotes is awkward in every
- * --user and shell line after.
- */
+/* A name as the server takes it (tk_apr_check_name, its own rule). */
 static int
 check_person_name(struct cli *c, const char *name)
 {
-	size_t n = strlen(name);
 	char esc[80];
 
-	if (n >= 1 && n <= CLI_LABEL_MAX && strspn(name, "ABCDEFGHIJKLMNOP"
-	    "QRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
-	    isalnum((unsigned char)name[0]) &&
-	    isalnum((unsigned char)name[n - 1]))
+	if (tk_apr_check_name(name) == 0)
 		return TK_CLI_OK;
-	cli_errf(c, "invite: a name is 1 to %d of A-Z a-z 0-9 . _ -, with a "
-	    "letter or digit first and last, not \"%s\"", CLI_LABEL_MAX,
+	cli_errf(c, "invite: a name is " TK_NAME_RULE ", not \"%s\"",
 	    cli_safe(name, esc, sizeof(esc)));
 	return TK_CLI_EUSAGE;
 }
@@ -511,8 +502,8 @@ check_invite(struct cli *c, int *governed)
 		return TK_CLI_EUSAGE;
 	}
 	if ((rc = check_person_name(c, c->args[0])) != TK_CLI_OK ||
-	    (rc = cli_check_text(c, "--team", c->team, CLI_LABEL_MAX)) !=
-	    TK_CLI_OK || (rc = cli_check_roles(c, "invite")) != TK_CLI_OK)
+	    (rc = cli_check_team(c, c->team)) != TK_CLI_OK ||
+	    (rc = cli_check_roles(c, "invite")) != TK_CLI_OK)
 		return rc;
 	for (i = 0; i < c->nroles; i++)
 		*governed |= governed_role(c->roles[i]);

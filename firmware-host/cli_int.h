@@ -100,6 +100,7 @@ int cli_parse_id(struct cli *c, const char *s, const char *what,
 const char *cli_read_failure(const char *path, int rc);
 /* Usage checks made before any sign-in: TK_CLI_OK, else said. */
 int cli_check_name(struct cli *c, const char *what, const char *s);
+int cli_check_team(struct cli *c, const char *team);
 int cli_check_text(struct cli *c, const char *what, const char *s,
     size_t max);
 int cli_check_roles(struct cli *c, const char *cmd);

@@ -26,8 +26,10 @@ CLI_SRCS := firmware-host/cli.c firmware-host/cli_settings.c \
 	firmware-host/cli_actions.c
 $(eval $(call library,twokey-cli,$(CLI_SRCS)))
 CLI_LIB := $(BUILD)/libtwokey-cli.a
+# libtwokey-requests for the server's own name rule (tk_apr_check_name):
+# only request.o is linked in.
 CLI_LIBS := $(CLI_LIB) $(CONFIG_LIB) $(BUILD)/libtwokey-hsm.a \
-	$(BUILD)/libtwokey-common.a
+	$(BUILD)/libtwokey-requests.a $(BUILD)/libtwokey-common.a
 $(eval $(call program,twokey,firmware-host/cli_main.c,$(CLI_LIBS)))
 INSTALL_BIN += twokey
 INSTALL_MAN1 += docs/twokey.1

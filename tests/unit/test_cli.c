@@ -430,6 +430,8 @@ names_roles_and_scopes_are_checked_before_signing_in(void **state)
 	    "invite", "bob.", "--team", "ops", "--role", "requester", NULL);
 	before_signin(TK_CLI_EUSAGE, "--team is 1 to 64 bytes of text",
 	    "invite", "rita", "--team", "", "--role", "requester", NULL);
+	before_signin(TK_CLI_EUSAGE, "--team \"a b\" is not 1 to 64 of",
+	    "invite", "rita", "--team", "a b", "--role", "requester", NULL);
 	before_signin(TK_CLI_EUSAGE, "--ticket \"not a ticket\" is not a "
 	    "name", "invite", "rita", "--team", "ops", "--role", "approver",
 	    "--reason", "r", "--ticket", "not a ticket", NULL);
