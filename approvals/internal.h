@@ -15,7 +15,6 @@
 #include "twokey/changes.h"
 
 #define TK_TEXT_MAX 1024	/* reason and other free text, bytes */
-#define TK_TOKEN_MAX 128	/* names of scopes, connectors, accounts */
 /* Request durations, seconds: far below 2^53, so exact in JCS. */
 #define TK_DURATION_MAX ((json_int_t)10 * 366 * 24 * 3600)
 /*
@@ -24,11 +23,6 @@
  */
 #define TK_JSON_MAX (16 * 1024)
 
-/*
- * A token (scope, connector, service account, incident or ticket id):
- * 1 to TK_TOKEN_MAX bytes of [A-Za-z0-9._:/@_-]. Returns 0 if good.
- */
-int tk_apr_check_token(const char *s);
 
 /* Free text: 1 to max bytes, no control characters (UTF-8 by jansson). */
 int tk_apr_check_text(const char *s, size_t max);

@@ -292,14 +292,12 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 int
 cli_check_name(struct cli *c, const char *what, const char *s)
 {
-	size_t n = strlen(s);
 	char esc[80];
 
-	if (n >= 1 && n <= CLI_NAME_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVW"
-	    "XYZabcdefghijklmnopqrstuvwxyz0123456789._:/@-") == n)
+	if (tk_apr_check_token(s) == 0)
 		return TK_CLI_OK;
 	cli_errf(c, "%s \"%s\" is not a name: 1 to %d of A-Z a-z 0-9 and "
-	    ". _ : / @ -", what, cli_safe(s, esc, sizeof(esc)), CLI_NAME_MAX);
+	    ". _ : / @ -", what, cli_safe(s, esc, sizeof(esc)), TK_TOKEN_MAX);
 	return TK_CLI_EUSAGE;
 }
 

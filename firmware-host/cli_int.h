@@ -11,7 +11,6 @@
 #include "twokey/cli.h"
 
 #define CLI_MAX_LIST	32	/* --scope, --role */
-#define CLI_NAME_MAX	128	/* a scope, connector, ticket... */
 #define CLI_TEXT_MAX	1024	/* a reason, a review */
 #define CLI_LABEL_MAX	64	/* a name or team, an API key name */
 

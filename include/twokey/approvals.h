@@ -108,6 +108,13 @@ enum tk_person_state {
  * taken once "alice" is enrolled).
  */
 int tk_apr_check_name(const char *s);
+
+/*
+ * A token (scope, connector, service account, incident or ticket id):
+ * 1 to TK_TOKEN_MAX bytes of [A-Za-z0-9._:/@_-]. Returns 0 if good.
+ */
+#define TK_TOKEN_MAX 128
+int tk_apr_check_token(const char *s);
 /* The rule in words, for refusals. */
 #define TK_NAME_RULE "1 to 64 of A-Z a-z 0-9 . _ -, with a letter or " \
 	"digit first and last"
