@@ -120,9 +120,11 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	    json_object_get(rq->json, "name")));
 	snprintf(inv.team, sizeof(inv.team), "%s", json_string_value(
 	    json_object_get(rq->json, "team")));
-	if (!web_name_ok(inv.name) || !web_name_ok(inv.team)) {
+	if (tk_apr_check_name(inv.name) != 0 ||
+	    tk_apr_check_name(inv.team) != 0) {
 		web_reply_error(r, 400, "invalid_field", "field \"%s\" takes "
-		    TK_NAME_RULE, web_name_ok(inv.name) ? "team" : "name");
+		    TK_NAME_RULE, tk_apr_check_name(inv.name) == 0 ? "team" :
+		    "name");
 		return;
 	}
 	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);

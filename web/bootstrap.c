@@ -24,13 +24,6 @@
 
 #define BOOTSTRAP_ROLES ((unsigned int)(TK_ROLE_ADMIN | TK_ROLE_APPROVER))
 
-/* The approvals layer's rule, so that every route takes the same names. */
-int
-web_name_ok(const char *s)
-{
-	return tk_apr_check_name(s) == 0;
-}
-
 static int
 check_people(const struct tk_web_invitee *p, size_t n, unsigned int quorum,
     char *msg, size_t msglen)
@@ -38,7 +31,8 @@ check_people(const struct tk_web_invitee *p, size_t n, unsigned int quorum,
 	size_t i, k, admins = 0, plain = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!web_name_ok(p[i].name) || !web_name_ok(p[i].team)) {
+		if (tk_apr_check_name(p[i].name) != 0 ||
+		    tk_apr_check_name(p[i].team) != 0) {
 			snprintf(msg, msglen, "person %zu: name and team "
 			    "must be " TK_NAME_RULE, i + 1);
 			return -1;

@@ -285,12 +285,6 @@ int web_store_open(struct tk_web *w, const char *dir);
 void web_store_close(struct tk_web *w);
 int web_hash(const char *secret, uint8_t md[32]);
 int web_new_secret(const char *prefix, char *out, size_t outlen);
-/*
- * A person's or a team's name: tk_apr_check_name (1 to 64 bytes of
- * [A-Za-z0-9._-], a letter or digit first and last), so that it is
- * printable and safe in a shell line (twokey --user NAME).
- */
-int web_name_ok(const char *s);
 int web_invite_add(struct tk_web *w, const uint8_t hash[32],
     const struct invitation *inv);
 int web_invite_get(struct tk_web *w, const uint8_t hash[32],
