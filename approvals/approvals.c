@@ -45,6 +45,8 @@ tk_apr_strerror(int err)
 		{ TK_APR_ERR_SELF_APPROVAL, "requester cannot approve" },
 		{ TK_APR_ERR_SUBJECT, "the person this change is about cannot "
 		    "approve or reject it" },
+		{ TK_APR_ERR_LAST_ADMIN, "the last active admin cannot be "
+		    "suspended or lose the admin role: nobody could undo it" },
 		{ TK_APR_ERR_SAME_PERSON, "this person has already voted" },
 		{ TK_APR_ERR_INACTIVE, "person is suspended or has left" },
 		{ TK_APR_ERR_CREDENTIAL, "unknown credential" },
@@ -264,10 +266,29 @@ tk_approvals_roster(struct tk_approvals *ap, struct tk_roster *out)
 }
 
 int
+tk_apr_other_admins(struct tk_approvals *ap, int64_t person)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, n = 0;
+
+	if ((rc = tk_store_prepare(ap, "SELECT COUNT(*) FROM people WHERE "
+	    "id != ? AND state = ? AND (roles & ?) != 0", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, person);
+	sqlite3_bind_int(st, 2, (int)TK_PERSON_ACTIVE);
+	sqlite3_bind_int(st, 3, (int)TK_ROLE_ADMIN);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n > 0 ? TK_APR_OK : TK_APR_ERR_LAST_ADMIN;
+}
+
+int
 tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
     int64_t id, enum tk_person_state state)
 {
 	sqlite3_stmt *st = NULL;
+	struct tk_person p;
 	char obj[32];
 	int rc;
 
@@ -283,6 +304,11 @@ tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
 		    TK_APR_ERR_QUORUM);
 	if ((rc = tk_store_begin(ap)) != 0)
 		return rc;
+	/* Suspending the last admin would leave no one to undo it. */
+	if ((rc = tk_store_person_get(ap, id, &p)) != 0 ||
+	    ((p.roles & TK_ROLE_ADMIN) != 0 && p.state == TK_PERSON_ACTIVE &&
+	    (rc = tk_apr_other_admins(ap, id)) != 0))
+		goto fail;
 	if ((rc = tk_store_prepare(ap, "UPDATE people SET state = ? "
 	    "WHERE id = ?", &st)) != 0)
 		goto fail;

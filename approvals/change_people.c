@@ -441,19 +441,11 @@ update_before(struct tk_change_ctx *c, const char *target, json_t *after,
 static int
 other_admins(struct tk_change_ctx *c, const struct tk_person *p)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, n = 0;
+	int rc;
 
-	if ((rc = tk_store_prepare(c->ap, "SELECT COUNT(*) FROM people "
-	    "WHERE id != ? AND state = 0 AND (roles & ?) != 0", &st)) != 0)
+	/* A policy refusal here, with the reason in words. */
+	if ((rc = tk_apr_other_admins(c->ap, p->id)) != TK_APR_ERR_LAST_ADMIN)
 		return rc;
-	sqlite3_bind_int64(st, 1, p->id);
-	sqlite3_bind_int(st, 2, (int)TK_ROLE_ADMIN);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (n > 0)
-		return TK_APR_OK;
 	(void)snprintf(c->why, sizeof(c->why), "%s is the last active admin: "
 	    "give another person the admin role first", p->name);
 	return TK_APR_ERR_POLICY;

@@ -65,6 +65,12 @@ int tk_apr_refuse(struct tk_approvals *ap, const char *actor,
 int tk_apr_commit_event(struct tk_approvals *ap, const char *actor,
     const char *action, const char *object, json_t *details);
 
+/*
+ * TK_APR_OK when someone besides person is an active admin, else
+ * TK_APR_ERR_LAST_ADMIN (or a store error).
+ */
+int tk_apr_other_admins(struct tk_approvals *ap, int64_t person);
+
 /* ---- store.c ---- */
 int tk_store_open(struct tk_approvals *ap, const char *path);
 int tk_store_begin(struct tk_approvals *ap);

@@ -35,6 +35,7 @@ static const struct {
 	{ TK_APR_ERR_OTHER_REQUEST, 400, "challenge_other_request" },
 	{ TK_APR_ERR_SELF_APPROVAL, 403, "self_approval" },
 	{ TK_APR_ERR_SUBJECT, 403, "subject_approval" },
+	{ TK_APR_ERR_LAST_ADMIN, 409, "last_admin" },
 	{ TK_APR_ERR_SAME_PERSON, 409, "already_voted" },
 	{ TK_APR_ERR_INACTIVE, 403, "person_inactive" },
 	{ TK_APR_ERR_CREDENTIAL, 403, "credential_unknown" },

@@ -69,6 +69,7 @@ enum tk_apr_err {
 	TK_APR_ERR_CRED_REVOKED = -332,	/* credential revoked */
 	TK_APR_ERR_TOO_LARGE = -333,	/* a change over one journal entry */
 	TK_APR_ERR_SUBJECT = -334,	/* the person a change is about votes */
+	TK_APR_ERR_LAST_ADMIN = -335,	/* would leave no active admin */
 };
 
 const char *tk_apr_strerror(int err);

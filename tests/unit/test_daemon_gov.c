@@ -615,7 +615,7 @@ reactivation_waits_for_the_quorum_suspension_does_not(void **state)
 {
 	struct session daves;
 	unsigned int roles = 0;
-	char team[65], path[64], body[256];
+	char team[65], path[64], self[64], body[256];
 	int st = -1;
 	json_t *ans = NULL;
 	int64_t id;
@@ -630,6 +630,14 @@ reactivation_waits_for_the_quorum_suspension_does_not(void **state)
 	json_decref(ans);
 	assert_int_equal(person_row("dave", &roles, team, &st), 0);
 	assert_int_equal(st, TK_PERSON_SUSPENDED);
+	/* adam, the last admin, cannot suspend himself: none could undo it. */
+	snprintf(self, sizeof(self), "/api/v1/people/%lld/suspend",
+	    (long long)adam.person);
+	assert_int_equal(call("POST", self, NULL, &ans), 409);
+	expect_code(ans, "last_admin");
+	json_decref(ans);
+	assert_int_equal(person_row("adam", &roles, team, &st), 0);
+	assert_int_equal(st, TK_PERSON_ACTIVE);
 	/* The session dave opened before ends with the suspension. */
 	use_session(&daves);
 	assert_int_equal(call("GET", "/api/v1/requests", NULL, &ans), 401);
