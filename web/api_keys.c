@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -174,7 +175,8 @@ web_apikey_auth(struct tk_web *w, const char *header, unsigned int scope,
 	uint8_t hash[32];
 
 	memset(who, 0, sizeof(*who));
-	if (strncmp(header, "Bearer ", 7) != 0)
+	/* The scheme name is case-insensitive (RFC 9110, 11.1). */
+	if (strncasecmp(header, "Bearer ", 7) != 0)
 		return -3;
 	if (web_hash(header + 7, hash) != 0 ||
 	    web_apikey_find(w, hash, &k) != 0)

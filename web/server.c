@@ -350,6 +350,29 @@ gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 	    "unauthenticated", "the API key is unknown or revoked");
 }
 
+static enum MHD_Result
+count_session_cookie(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	unsigned int *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcmp(key, SESSION_COOKIE) == 0)
+		(*n)++;
+	return MHD_YES;
+}
+
+static unsigned int
+session_cookies(struct MHD_Connection *conn)
+{
+	unsigned int n = 0;
+
+	MHD_get_connection_values(conn, MHD_COOKIE_KIND, count_session_cookie,
+	    &n);
+	return n;
+}
+
 /*
  * A signed-in person, and on anything but GET the CSRF token of their
  * session in the X-CSRF-Token header. Returns 1 to go on, 0 when *ret
@@ -376,7 +399,9 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		csrf = "";
 	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
 	    SESSION_COOKIE);
-	if (cookie != NULL && strlen(cookie) < sizeof(rq->cookie))
+	/* Two session cookies (one tossed in by another origin): neither. */
+	if (cookie != NULL && strlen(cookie) < sizeof(rq->cookie) &&
+	    session_cookies(conn) == 1)
 		r = web_session_check(w, cookie, csrf, &rq->who);
 	if (r == -1) {
 		rp.www_auth = rq->route->key_scope != 0 ?

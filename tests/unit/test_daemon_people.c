@@ -327,7 +327,7 @@ static void
 api_key_is_shown_once_and_works_for_its_scope_only(void **state)
 {
 	struct tkd_resp r;
-	char bearer[256], path[128];
+	char bearer[256], lower[256], path[128], twice[256];
 	json_t *ans, *ans2;
 	const char *key, *id;
 
@@ -347,9 +347,19 @@ api_key_is_shown_once_and_works_for_its_scope_only(void **state)
 	assert_null(strstr(r.body, key + 40));
 	assert_non_null(strstr(r.body, id));
 	tkd_resp_clear(&r);
+	/* A second session cookie beside adam's: neither is taken. */
+	assert_true(strlen(d.cookie) + 20 < sizeof(d.cookie));
+	memcpy(twice, d.cookie, sizeof(twice));
+	snprintf(d.cookie, sizeof(d.cookie), "%.200s; tk_session=tossed",
+	    twice);
+	assert_int_equal(call("GET", "/api/v1/session", NULL, NULL), 401);
 	/* The key, without any cookie or CSRF token. */
 	d.cookie[0] = d.csrf[0] = '\0';
 	assert_int_equal(call_h("GET", "/api/v1/requests", NULL, bearer,
+	    NULL), 200);
+	/* The scheme name in any case, as HTTP has it. */
+	snprintf(lower, sizeof(lower), "Authorization: bearer %s", key);
+	assert_int_equal(call_h("GET", "/api/v1/requests", NULL, lower,
 	    NULL), 200);
 	assert_int_equal(call_h("GET", "/api/v1/journal/export", NULL,
 	    bearer, NULL), 403);
