@@ -82,47 +82,51 @@ proposal(const struct tk_person *p, const char *reason, const char *ticket,
 	return s;
 }
 
-/*
- * Stores the key, or proposes it for a governed person. 201 or 202 into
- * r; an approvals error otherwise.
- */
-static int
-add_or_propose(struct tk_web *w, struct req *rq, struct tk_credential *c,
-    struct reply *r)
+int
+web_key_add_or_propose(struct tk_web *w, const struct tk_person *p,
+    int64_t proposer, const char *actor, const char *reason,
+    const char *ticket, const struct tk_credential *c, struct reply *r)
 {
-	const char *reason, *ticket;
-	struct tk_person p;
 	int64_t id = 0;
 	char *json;
 	int rc;
 
-	reason = json_string_value(json_object_get(rq->json, "reason"));
-	ticket = json_string_value(json_object_get(rq->json, "ticket"));
-	pthread_mutex_lock(w->be->lock);
-	if ((rc = tk_approvals_person_get(w->be->ap, rq->who.person,
-	    &p)) != 0)
-		goto out;
-	if ((p.roles & TK_ROLE_GOVERNED) == 0) {
-		if ((rc = tk_approvals_credential_add(w->be->ap, p.name,
+	if ((p->roles & TK_ROLE_GOVERNED) == 0) {
+		if ((rc = tk_approvals_credential_add(w->be->ap, actor,
 		    c)) == 0)
 			web_reply_json(r, 201, json_pack("{s:s,s:s}", "state",
-			    "registered", "name", p.name));
-		goto out;
+			    "registered", "name", p->name));
+		return rc;
 	}
-	rc = TK_APR_ERR_QUORUM;
 	if (reason == NULL || ticket == NULL)
-		goto out;
-	rc = TK_APR_ERR_NOMEM;
-	if ((json = proposal(&p, reason, ticket, c)) == NULL)
-		goto out;
-	rc = tk_approvals_propose(w->be->ap, p.id, json, strlen(json), &id,
-	    NULL, 0);
+		return TK_APR_ERR_QUORUM;
+	if ((json = proposal(p, reason, ticket, c)) == NULL)
+		return TK_APR_ERR_NOMEM;
+	rc = tk_approvals_propose(w->be->ap, proposer, json, strlen(json),
+	    &id, NULL, 0);
 	free(json);
 	if (rc == 0)
 		web_reply_json(r, 202, json_pack("{s:{s:I,s:s,s:s},s:s}",
 		    "change", "id", (json_int_t)id, "type", "credential.add",
-		    "state", "pending", "name", p.name));
-out:
+		    "state", "pending", "name", p->name));
+	return rc;
+}
+
+/* The signed-in person's own new key, stored or proposed in their name. */
+static int
+add_or_propose(struct tk_web *w, struct req *rq, struct tk_credential *c,
+    struct reply *r)
+{
+	struct tk_person p;
+	int rc;
+
+	pthread_mutex_lock(w->be->lock);
+	if ((rc = tk_approvals_person_get(w->be->ap, rq->who.person,
+	    &p)) == 0)
+		rc = web_key_add_or_propose(w, &p, p.id, p.name,
+		    json_string_value(json_object_get(rq->json, "reason")),
+		    json_string_value(json_object_get(rq->json, "ticket")),
+		    c, r);
 	pthread_mutex_unlock(w->be->lock);
 	return rc;
 }

@@ -1,7 +1,6 @@
 /*
- * Enrollment by one-time invitation. An administrator invites a person
- * (name, team, roles); the invitation secret is shown once and only its
- * hash kept. The invited person registers a security key with it: the
+ * Enrollment by one-time invitation (made in api_invite.c). The invited
+ * person registers a security key with it: the
  * registration challenge is bound to the invitation, the registration is
  * verified, then the person and the credential are stored by the
  * approvals layer (which journals both) and the invitation is spent.
@@ -16,6 +15,12 @@
  * the first ceremony's bootstrap invitations (bootstrap.c), which die
  * ("bootstrap_closed") once an admin and the quorum of other approvers
  * are active, so that none can be kept for later.
+ *
+ * A new-key invitation names a person already enrolled: its
+ * registration adds the key to them (web_key_add_or_propose), stored at
+ * once or, for a governed person, proposed in the inviter's name. Any
+ * invitation but a bootstrap one is void once its inviter is no longer
+ * an active admin: its authority was theirs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,147 +35,31 @@
 #include "twokey/webauthn.h"
 #include "web_int.h"
 
-#define INVITE_TTL (72 * 3600)
-#define INVITE_PREFIX "tki_"
-
-static int
-roles_from_json(json_t *arr, unsigned int *roles)
-{
-	static const char *names[] = { "admin", "approver", "requester",
-	    "commander", "auditor" };
-	json_t *v;
-	size_t i, k;
-
-	*roles = 0;
-	json_array_foreach(arr, i, v) {
-		for (k = 0; k < 5; k++)
-			if (strcmp(json_string_value(v), names[k]) == 0)
-				break;
-		if (k == 5)
-			return -1;
-		*roles |= 1u << k;
-	}
-	return 0;
-}
-
-static int
-ticket_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 128 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") == n;
-}
-
 /*
- * Whether a person of that name, in any case, is enrolled (found at
- * enrollment too); their name as enrolled into holder.
+ * Whether inv may still be used: its inviter is still an active admin,
+ * and a bootstrap invitation may still give its roles. Call with the
+ * backend lock held. 0, or -1 with the refusal in r.
  */
 static int
-name_taken(struct tk_web *w, const char *name, char holder[TK_NAME_MAX + 1])
-{
-	struct tk_person p;
-	int rc;
-
-	pthread_mutex_lock(w->be->lock);
-	rc = tk_approvals_name_holder(w->be->ap, name, &p);
-	pthread_mutex_unlock(w->be->lock);
-	memcpy(holder, p.name, sizeof(p.name));
-	return rc == 0;
-}
-
-void
-web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
-{
-	struct invitation inv;
-	uint8_t hash[32];
-	char secret[80], obj[80], holder[TK_NAME_MAX + 1];
-	const char *reason, *ticket;
-
-	if (!web_backend_ready(w, r))
-		return;
-	if ((rq->who.roles & TK_ROLE_ADMIN) == 0) {
-		web_reply_error(r, 403, "role_missing", "inviting people "
-		    "needs the admin role");
-		return;
-	}
-	memset(&inv, 0, sizeof(inv));
-	if (roles_from_json(json_object_get(rq->json, "roles"),
-	    &inv.roles) != 0) {
-		web_reply_error(r, 400, "invalid_field", "field \"roles\" "
-		    "takes admin, approver, requester, commander, auditor");
-		return;
-	}
-	reason = json_string_value(json_object_get(rq->json, "reason"));
-	ticket = json_string_value(json_object_get(rq->json, "ticket"));
-	if ((inv.roles & TK_ROLE_GOVERNED) != 0 &&
-	    (reason == NULL || ticket == NULL)) {
-		web_reply_error(r, 403, "quorum_required", "admin, approver "
-		    "and commander roles need the quorum: give a reason and a "
-		    "ticket, and the enrollment becomes a change for the "
-		    "approvers");
-		return;
-	}
-	if (ticket != NULL && !ticket_ok(ticket)) {
-		web_reply_error(r, 400, "invalid_field", "field \"ticket\" "
-		    "takes A-Z a-z 0-9 and . _ : / @ -");
-		return;
-	}
-	snprintf(inv.name, sizeof(inv.name), "%s", json_string_value(
-	    json_object_get(rq->json, "name")));
-	snprintf(inv.team, sizeof(inv.team), "%s", json_string_value(
-	    json_object_get(rq->json, "team")));
-	if (tk_apr_check_name(inv.name) != 0 ||
-	    tk_apr_check_name(inv.team) != 0) {
-		web_reply_error(r, 400, "invalid_field", "field \"%s\" takes "
-		    TK_NAME_RULE, tk_apr_check_name(inv.name) == 0 ? "team" :
-		    "name");
-		return;
-	}
-	snprintf(inv.inviter, sizeof(inv.inviter), "%s", rq->who.name);
-	if (name_taken(w, inv.name, holder)) {
-		web_reply_error(r, 409, "exists", "someone is already "
-		    "enrolled as \"%s\" (names are unique regardless of "
-		    "case); a second key for them is added with a credential "
-		    "registration", holder);
-		return;
-	}
-	inv.expires = time(NULL) + INVITE_TTL;
-	if (web_new_secret(INVITE_PREFIX, secret, sizeof(secret)) != 0 ||
-	    web_hash(secret, hash) != 0)
-		return;
-	snprintf(obj, sizeof(obj), "invitation:%s", inv.name);
-	if (web_journal(w, r, rq->who.name, "invitation.create", obj,
-	    json_pack("{s:s,s:I,s:I,s:b}", "team", inv.team, "roles",
-	    (json_int_t)inv.roles, "expires", (json_int_t)inv.expires,
-	    "governed", (inv.roles & TK_ROLE_GOVERNED) != 0)) != 0)
-		goto out;
-	if (web_invite_add(w, hash, &inv) != 0 ||
-	    ((inv.roles & TK_ROLE_GOVERNED) != 0 &&
-	    web_invite_reason_add(w, hash, reason, ticket) != 0)) {
-		web_reply_error(r, 503, "unavailable", "the invitation could "
-		    "not be stored");
-		goto out;
-	}
-	web_reply_json(r, 201, json_pack("{s:s,s:s,s:I}", "invitation",
-	    secret, "name", inv.name, "expires", (json_int_t)inv.expires));
-out:
-	OPENSSL_cleanse(secret, sizeof(secret));
-}
-
-/*
- * Whether inv may still give its roles; call with the backend lock held.
- * 0, or -1 with the refusal in r.
- */
-static int
-roles_allowed(struct tk_web *w, const struct invitation *inv,
+invitation_allowed(struct tk_web *w, const struct invitation *inv,
     struct reply *r)
 {
 	struct tk_roster ro;
+	struct tk_person by;
 
-	/* Others enroll at once, or (governed) propose a change. */
-	if ((inv->roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER)) == 0 ||
-	    !inv->bootstrap)
+	if (!inv->bootstrap) {
+		if (tk_approvals_person_by_name(w->be->ap, inv->inviter,
+		    &by) != 0 || by.state != TK_PERSON_ACTIVE ||
+		    (by.roles & TK_ROLE_ADMIN) == 0) {
+			web_reply_error(r, 403, "invitation_void", "this "
+			    "invitation is void: %s, who made it, is no "
+			    "longer an active admin; ask an admin for a new "
+			    "one", inv->inviter);
+			return -1;
+		}
+		return 0;
+	}
+	if ((inv->roles & (TK_ROLE_ADMIN | TK_ROLE_APPROVER)) == 0)
 		return 0;
 	if (tk_approvals_roster(w->be->ap, &ro) != 0) {
 		web_reply_error(r, 503, "unavailable", "the approvals store "
@@ -220,7 +109,7 @@ web_h_enroll_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 	    invitation_of(w, rq, hash, &inv, r) != 0)
 		return;
 	pthread_mutex_lock(w->be->lock);
-	rc = roles_allowed(w, &inv, r);
+	rc = invitation_allowed(w, &inv, r);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0)
 		return;
@@ -233,11 +122,12 @@ web_h_enroll_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 		return;
 	}
 	if ((chal = tk_b64url_encode(value, sizeof(value))) != NULL)
-		web_reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}",
-		    "challenge_id", id, "challenge", chal, "rp_id", w->rp_id,
-		    "name", inv.name, "timeout_ms",
-		    (json_int_t)w->challenge_ttl * 1000, "user_verification",
-		    "required"));
+		web_reply_json(r, 200, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:I,s:s,s:b}", "challenge_id", id,
+		    "challenge", chal, "rp_id", w->rp_id, "name", inv.name,
+		    "timeout_ms", (json_int_t)w->challenge_ttl * 1000,
+		    "user_verification", "required", "new_key",
+		    inv.person != 0));
 	free(chal);
 	OPENSSL_cleanse(value, sizeof(value));
 }
@@ -373,6 +263,51 @@ propose_enrollment(struct tk_web *w, const struct invitation *inv,
 }
 
 /*
+ * A new-key invitation's registration: the key of its person, stored or
+ * proposed by the inviter (web_key_add_or_propose answers in r), and the
+ * invitation spent. Returns 1 when answered in r, or an approvals error.
+ * The invitation is read again under the lock, so that two registrations
+ * racing on one code add one key.
+ */
+static int
+store_new_key(struct tk_web *w, const uint8_t hash[32],
+    const struct tk_webauthn_cred *wc, struct reply *r)
+{
+	struct invitation inv;
+	struct tk_credential c;
+	struct tk_person p, by;
+	char reason[1100], ticket[200];
+	int rc, told;
+
+	pthread_mutex_lock(w->be->lock);
+	rc = 1;
+	if (web_invite_get(w, hash, &inv) != 0) {
+		web_reply_error(r, 400, "invitation_invalid", "this "
+		    "invitation is unknown, used or expired");
+		goto out;
+	}
+	if (invitation_allowed(w, &inv, r) != 0)
+		goto out;
+	if ((rc = tk_approvals_person_get(w->be->ap, inv.person, &p)) != 0 ||
+	    (rc = tk_approvals_person_by_name(w->be->ap, inv.inviter,
+	    &by)) != 0 ||
+	    (rc = tk_credential_from_webauthn(wc, p.id, &c)) != 0)
+		goto out;
+	told = web_invite_reason_get(w, hash, reason, sizeof(reason), ticket,
+	    sizeof(ticket)) == 0;
+	if ((rc = web_key_add_or_propose(w, &p, by.id, inv.inviter,
+	    told ? reason : NULL, told ? ticket : NULL, &c, r)) != 0)
+		goto out;
+	if (web_invite_use(w, hash) != 0)
+		tk_warn("new-key invitation for %s used but not marked used",
+		    p.name);
+	rc = 1;
+out:
+	pthread_mutex_unlock(w->be->lock);
+	return rc;
+}
+
+/*
  * The person and the credential, stored; the invitation spent. The roles
  * are checked again under the lock: a bootstrap invitation may have died
  * since its challenge. Returns 1 with the refusal in r.
@@ -386,7 +321,7 @@ store_person(struct tk_web *w, const struct invitation *inv,
 	int rc;
 
 	pthread_mutex_lock(w->be->lock);
-	if (roles_allowed(w, inv, r) != 0) {
+	if (invitation_allowed(w, inv, r) != 0) {
 		pthread_mutex_unlock(w->be->lock);
 		return 1;
 	}
@@ -434,7 +369,11 @@ web_h_enroll(struct tk_web *w, struct req *rq, struct reply *r)
 		    "security key's registration was not accepted");
 		goto out;
 	}
-	if ((rc = store_person(w, &inv, hash, &wc, &id, r)) == 1)
+	if (inv.person != 0)
+		rc = store_new_key(w, hash, &wc, r);
+	else
+		rc = store_person(w, &inv, hash, &wc, &id, r);
+	if (rc == 1)
 		goto out;
 	if (rc == 2) {
 		web_reply_json(r, 202, json_pack("{s:{s:I,s:s,s:s},s:s}",
@@ -442,10 +381,15 @@ web_h_enroll(struct tk_web *w, struct req *rq, struct reply *r)
 		    "state", "pending", "name", inv.name));
 		goto out;
 	}
-	if (rc != 0) {
+	if (rc == TK_APR_ERR_QUORUM)
+		web_reply_error(r, 403, "quorum_required", "%s holds a "
+		    "governed role now, and this invitation has no reason "
+		    "and ticket for the quorum; ask an admin for a new one",
+		    inv.name);
+	else if (rc != 0)
 		web_apr_reply(r, rc, "");
+	if (rc != 0)
 		goto out;
-	}
 	web_reply_json(r, 201, json_pack("{s:{s:I,s:s,s:s,s:o}}", "person",
 	    "id", (json_int_t)id, "name", inv.name, "team", inv.team,
 	    "roles", web_roles_json(inv.roles)));

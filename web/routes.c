@@ -59,6 +59,12 @@ static const struct tk_field invite_fields[] = {
 	{ "ticket", TK_FIELD_STRING, 0, 1, 128 },
 };
 
+/* Required when the person holds a governed role: the key is a change. */
+static const struct tk_field new_key_invite_fields[] = {
+	{ "reason", TK_FIELD_STRING, 0, 1, 1024 },
+	{ "ticket", TK_FIELD_STRING, 0, 1, 128 },
+};
+
 static const struct tk_field enroll_challenge_fields[] = {
 	{ "invitation", TK_FIELD_STRING, 1, 47, 47 },
 };
@@ -194,6 +200,9 @@ static const struct route routes[] = {
 	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/people/{id}/suspend", 0, NULL, 0 },
 	    web_h_person_suspend, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/people/{id}/invitation", 1,
+	    FIELDS(new_key_invite_fields) }, web_h_person_invitation,
+	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/credentials/revoke", 1,
 	    FIELDS(cred_revoke_fields) }, web_h_credential_revoke,
 	    AUTH_SESSION, 0 },

@@ -26,25 +26,41 @@ static const char schema[] =
     " hash BLOB PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL,"
     " roles INTEGER NOT NULL, inviter TEXT NOT NULL,"
     " expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,"
-    " bootstrap INTEGER NOT NULL DEFAULT 0);"
+    " bootstrap INTEGER NOT NULL DEFAULT 0,"
+    " person INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS api_keys("
     " id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, name TEXT NOT NULL,"
     " scopes INTEGER NOT NULL, creator TEXT NOT NULL,"
     " created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);";
 
-/* A web.db made before bootstrap invitations existed gains the column. */
+/* The columns a web.db made by an older twokeyd lacks, added in place. */
+static const struct {
+	const char *select, *alter;
+} added_columns[] = {
+	{ "SELECT bootstrap FROM invitations", "ALTER TABLE invitations "
+	    "ADD COLUMN bootstrap INTEGER NOT NULL DEFAULT 0" },
+	{ "SELECT person FROM invitations", "ALTER TABLE invitations "
+	    "ADD COLUMN person INTEGER NOT NULL DEFAULT 0" },
+};
+
 static int
 migrate(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = SQLITE_OK;
 
-	if (sqlite3_prepare_v2(db, "SELECT bootstrap FROM invitations", -1,
-	    &st, NULL) == SQLITE_OK) {
-		sqlite3_finalize(st);
-		return SQLITE_OK;
+	for (i = 0; rc == SQLITE_OK && i < sizeof(added_columns) /
+	    sizeof(added_columns[0]); i++) {
+		if (sqlite3_prepare_v2(db, added_columns[i].select, -1, &st,
+		    NULL) == SQLITE_OK) {
+			sqlite3_finalize(st);
+			continue;
+		}
+		rc = sqlite3_exec(db, added_columns[i].alter, NULL, NULL,
+		    NULL);
 	}
-	return sqlite3_exec(db, "ALTER TABLE invitations ADD COLUMN "
-	    "bootstrap INTEGER NOT NULL DEFAULT 0", NULL, NULL, NULL);
+	return rc;
 }
 
 int
@@ -107,8 +123,8 @@ web_invite_add(struct tk_web *w, const uint8_t hash[32],
 	int r = -1;
 
 	if (sqlite3_prepare_v2(w->db, "INSERT INTO invitations(hash, name, "
-	    "team, roles, inviter, expires, bootstrap) "
-	    "VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) == SQLITE_OK &&
+	    "team, roles, inviter, expires, bootstrap, person) "
+	    "VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_bind_text(st, 2, inv->name, -1, SQLITE_STATIC) ==
 	    SQLITE_OK &&
@@ -119,6 +135,7 @@ web_invite_add(struct tk_web *w, const uint8_t hash[32],
 	    SQLITE_OK &&
 	    sqlite3_bind_int64(st, 6, (sqlite3_int64)inv->expires) ==
 	    SQLITE_OK && sqlite3_bind_int(st, 7, inv->bootstrap != 0) ==
+	    SQLITE_OK && sqlite3_bind_int64(st, 8, inv->person) ==
 	    SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
 		r = 0;
 	sqlite3_finalize(st);
@@ -142,7 +159,7 @@ web_invite_get(struct tk_web *w, const uint8_t hash[32],
 
 	memset(inv, 0, sizeof(*inv));
 	if (sqlite3_prepare_v2(w->db, "SELECT name, team, roles, inviter, "
-	    "expires, bootstrap FROM invitations WHERE hash = ? AND "
+	    "expires, bootstrap, person FROM invitations WHERE hash = ? AND "
 	    "used = 0 AND expires > ?", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL)) ==
@@ -153,6 +170,7 @@ web_invite_get(struct tk_web *w, const uint8_t hash[32],
 		copy_col(st, 3, inv->inviter, sizeof(inv->inviter));
 		inv->expires = (time_t)sqlite3_column_int64(st, 4);
 		inv->bootstrap = sqlite3_column_int(st, 5) != 0;
+		inv->person = sqlite3_column_int64(st, 6);
 		r = 0;
 	}
 	sqlite3_finalize(st);
@@ -185,6 +203,22 @@ web_invite_void_bootstrap(struct tk_web *w)
 	return sqlite3_exec(w->db, "UPDATE invitations SET used = 1 WHERE "
 	    "bootstrap = 1 AND used = 0", NULL, NULL, NULL) == SQLITE_OK ?
 	    0 : -1;
+}
+
+/* Voids the unused new-key invitations of person (a newer replaces). */
+int
+web_invite_void_person(struct tk_web *w, int64_t person)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+
+	if (sqlite3_prepare_v2(w->db, "UPDATE invitations SET used = 1 "
+	    "WHERE person = ? AND used = 0", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, person) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+	sqlite3_finalize(st);
+	return r;
 }
 
 int

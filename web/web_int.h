@@ -266,6 +266,7 @@ struct invitation {
 	unsigned int roles;
 	time_t expires;
 	int bootstrap;		/* made by twokeyd --bootstrap */
+	int64_t person;		/* a new key for this person; 0: new person */
 };
 
 /* API key scopes. */
@@ -291,6 +292,7 @@ int web_invite_get(struct tk_web *w, const uint8_t hash[32],
     struct invitation *inv);
 int web_invite_use(struct tk_web *w, const uint8_t hash[32]);
 int web_invite_void_bootstrap(struct tk_web *w);
+int web_invite_void_person(struct tk_web *w, int64_t person);
 int web_apikey_add(struct tk_web *w, const struct apikey *k,
     const uint8_t hash[32]);
 int web_apikey_find(struct tk_web *w, const uint8_t hash[32],
@@ -380,6 +382,21 @@ int web_verify_registration(struct tk_web *w, struct req *rq,
 void web_h_credential_challenge(struct tk_web *, struct req *,
     struct reply *);
 void web_h_credential_add(struct tk_web *, struct req *, struct reply *);
+struct tk_person;
+struct tk_credential;
+/*
+ * A verified key c of person p: stored at once, journaled with actor,
+ * when p holds no governed role (201 into r); otherwise proposed as the
+ * change "credential.add" by proposer with reason and ticket (202).
+ * Called with the backend lock held. TK_APR_ERR_QUORUM when reason or
+ * ticket is missing; another approvals error, r untouched.
+ */
+int web_key_add_or_propose(struct tk_web *w, const struct tk_person *p,
+    int64_t proposer, const char *actor, const char *reason,
+    const char *ticket, const struct tk_credential *c, struct reply *r);
+/* Invitations (api_invite.c): a new person, or a new key for one. */
+void web_h_person_invitation(struct tk_web *, struct req *,
+    struct reply *);
 
 #define TK_CFG_ORIGINS 16
 /*

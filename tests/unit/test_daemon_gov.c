@@ -493,6 +493,20 @@ use_session(const struct session *s)
 	memcpy(d.csrf, s->csrf, sizeof(d.csrf));
 }
 
+/* The registration challenge of an invitation is refused. */
+static void
+enroll_challenge_refused(const char *code, long status, const char *want)
+{
+	char body[128];
+	json_t *ans = NULL;
+
+	snprintf(body, sizeof(body), "{\"invitation\":\"%s\"}", code);
+	assert_int_equal(call("POST", "/api/v1/enroll/challenge", body,
+	    &ans), status);
+	expect_code(ans, want);
+	json_decref(ans);
+}
+
 /* adam proposes bob's roles; carol and dave approve it. */
 static void
 bob_gets_roles(const char *roles)
@@ -513,7 +527,7 @@ a_role_taken_away_ends_its_powers_at_once(void **state)
 {
 	struct session bobs;
 	json_t *ans = NULL;
-	char key[256];
+	char key[256], code[64];
 
 	(void)state;
 	bob_gets_roles("[\"approver\",\"admin\"]");
@@ -523,8 +537,16 @@ a_role_taken_away_ends_its_powers_at_once(void **state)
 	snprintf(key, sizeof(key), "Authorization: Bearer %s",
 	    json_string_value(json_object_get(ans, "key")));
 	json_decref(ans);
+	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
+	    "\"ghost\",\"team\":\"x\",\"roles\":[\"auditor\"]}", &ans),
+	    201);
+	snprintf(code, sizeof(code), "%s", json_string_value(
+	    json_object_get(ans, "invitation")));
+	json_decref(ans);
 	keep_session(&bobs);
 	bob_gets_roles("[\"approver\"]");
+	/* The invitation he made as an admin died with the role. */
+	enroll_challenge_refused(code, 403, "invitation_void");
 	/* bob's session, opened as an admin, acts as what bob is now. */
 	use_session(&bobs);
 	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
@@ -952,6 +974,174 @@ safe_actions_take_effect_at_once_and_are_journaled(void **state)
 	    403, "credential_revoked");
 }
 
+/* adam's new-key invitation for person with body; the status, *ans. */
+static long
+new_key_invitation(int64_t person, const char *body, json_t **ans)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/api/v1/people/%lld/invitation",
+	    (long long)person);
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	return call("POST", path, body, ans);
+}
+
+/* A new-key invitation accepted; the code, for the caller to free. */
+static char *
+new_key_code(int64_t person, const char *body)
+{
+	json_t *ans = NULL;
+	char *code;
+
+	if (new_key_invitation(person, body, &ans) != 201)
+		fail_msg("new-key invitation refused: %s", json_dumps(ans, 0));
+	assert_non_null(code = strdup(json_string_value(json_object_get(ans,
+	    "invitation"))));
+	json_decref(ans);
+	d.cookie[0] = d.csrf[0] = '\0';
+	return code;
+}
+
+/* Every refusal of a new-key invitation leaves no invitation behind. */
+static void
+bad_new_key_invitations_are_refused(void **state)
+{
+	char path[96];
+	json_t *ans = NULL;
+	int made = journal_count("invitation.create");
+	static const struct {
+		const char *body;
+		long status;
+		const char *code;
+	} bad[] = {
+		{ "{}", 403, "quorum_required" },
+		{ "{\"reason\":\"lost key\"}", 403, "quorum_required" },
+		{ "{\"reason\":\"lost key\",\"ticket\":\"a b\"}", 400,
+		    "invalid_field" },
+		{ "{\"reason\":\"lost\",\"ticket\":\"T-1\",\"name\":\"x\"}",
+		    400, "invalid_field" },
+		{ "{\"reason\":7,\"ticket\":\"T-1\"}", 400, "invalid_field" },
+		{ "[]", 400, "malformed_json" },
+		{ "{\"reason\":", 400, "malformed_json" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (new_key_invitation(dave.person, bad[i].body, &ans) !=
+		    bad[i].status)
+			fail_msg("%s: want %ld, got %s", bad[i].body,
+			    bad[i].status, json_dumps(ans, 0));
+		expect_code(ans, bad[i].code);
+		json_decref(ans);
+	}
+	assert_int_equal(new_key_invitation(999999, "{}", &ans), 404);
+	expect_code(ans, "not_found");
+	json_decref(ans);
+	snprintf(path, sizeof(path), "/api/v1/people/%lld/invitation",
+	    (long long)dave.person);
+	refused_as("rita", &rita, "POST", path, "{}", 403, "role_missing");
+	refused_as("bob", &bob, "POST", path, "{\"reason\":\"r\","
+	    "\"ticket\":\"T-1\"}", 403, "role_missing");
+	assert_int_equal(journal_count("invitation.create"), made);
+}
+
+/*
+ * dave's only key was revoked: he cannot sign in to register another.
+ * adam's new-key invitation lets him register one, which waits for the
+ * quorum of approvers other than adam and dave, as any key of an
+ * approver does.
+ */
+static void
+new_key_invitation_brings_back_a_locked_out_approver(void **state)
+{
+	struct tkd_key fresh;
+	char *older, *code, path[64];
+	json_t *ans = NULL, *after;
+	int64_t id;
+
+	(void)state;
+	assert_true(tkd_signin(&d, "dave", &dave) != 200);
+	older = new_key_code(dave.person, "{\"reason\":\"lost key\","
+	    "\"ticket\":\"SEC-8\"}");
+	code = new_key_code(dave.person, "{\"reason\":\"lost key\","
+	    "\"ticket\":\"SEC-9\"}");
+	/* The newer invitation voids the older. */
+	enroll_challenge_refused(older, 400, "invitation_invalid");
+	assert_int_equal(register_with(code, &fresh, &ans), 202);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ans, "change"), "type")), "credential.add");
+	id = (int64_t)json_integer_value(json_object_get(json_object_get(ans,
+	    "change"), "id"));
+	json_decref(ans);
+	enroll_challenge_refused(code, 400, "invitation_invalid");
+	/* The approvers see the very key, for dave, proposed by adam. */
+	snprintf(path, sizeof(path), "/api/v1/changes/%lld", (long long)id);
+	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
+	assert_int_equal(call("GET", path, NULL, &ans), 200);
+	after = json_object_get(json_object_get(ans, "request"), "after");
+	assert_string_equal(json_string_value(json_object_get(after, "name")),
+	    "dave");
+	assert_non_null(json_string_value(json_object_get(json_object_get(
+	    after, "credential"), "cose_key")));
+	json_decref(ans);
+	assert_true(tkd_signin(&d, "dave", &fresh) != 200);
+	own_approval_refused(id);
+	approved_to("bob", &bob, id, "pending");
+	assert_true(tkd_signin(&d, "dave", &fresh) != 200);
+	approved_to("carol", &carol, id, "applied");
+	assert_int_equal(tkd_signin(&d, "dave", &fresh), 200);
+	assert_true(tkd_signin(&d, "dave", &dave) != 200);
+	softauthn_free(&dave.sa);
+	dave = fresh;
+	free(older);
+	free(code);
+}
+
+/* A requester's new key asks no quorum: stored at once, journaled. */
+static void
+new_key_of_a_requester_is_stored_at_once(void **state)
+{
+	struct tkd_key nina, fresh;
+	char body[512], id[400], *code;
+	json_t *ans = NULL;
+	int adds;
+
+	(void)state;
+	code = invite("nina", "[\"requester\"]");
+	assert_int_equal(register_with(code, &nina, &ans), 201);
+	nina.person = (int64_t)json_integer_value(json_object_get(
+	    json_object_get(ans, "person"), "id"));
+	json_decref(ans);
+	free(code);
+	snprintf(body, sizeof(body), "{\"credential_id\":\"%s\"}",
+	    first_credential(nina.person, id, sizeof(id)));
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	assert_int_equal(call("POST", "/api/v1/credentials/revoke", body,
+	    &ans), 200);
+	json_decref(ans);
+	assert_true(tkd_signin(&d, "nina", &nina) != 200);
+	code = new_key_code(nina.person, "{}");
+	snprintf(body, sizeof(body), "{\"invitation\":\"%s\"}", code);
+	assert_int_equal(call("POST", "/api/v1/enroll/challenge", body, &ans),
+	    200);
+	assert_true(json_is_true(json_object_get(ans, "new_key")));
+	assert_string_equal(json_string_value(json_object_get(ans, "name")),
+	    "nina");
+	json_decref(ans);
+	adds = journal_count("credential.register");
+	assert_int_equal(register_with(code, &fresh, &ans), 201);
+	assert_string_equal(json_string_value(json_object_get(ans, "state")),
+	    "registered");
+	json_decref(ans);
+	assert_int_equal(journal_count("credential.register"), adds + 1);
+	assert_int_equal(tkd_signin(&d, "nina", &fresh), 200);
+	assert_true(tkd_signin(&d, "nina", &nina) != 200);
+	softauthn_free(&nina.sa);
+	softauthn_free(&fresh.sa);
+	free(code);
+}
+
 /* The configuration file with policy (a JSON object) written in. */
 static void
 write_policy(const char *policy)
@@ -1032,6 +1222,10 @@ main(void)
 		cmocka_unit_test(change_whose_before_moved_on_does_not_apply),
 		cmocka_unit_test(
 		    safe_actions_take_effect_at_once_and_are_journaled),
+		cmocka_unit_test(bad_new_key_invitations_are_refused),
+		cmocka_unit_test(
+		    new_key_invitation_brings_back_a_locked_out_approver),
+		cmocka_unit_test(new_key_of_a_requester_is_stored_at_once),
 		cmocka_unit_test(
 		    policy_edited_in_the_file_is_reported_and_not_applied),
 	};
