@@ -60,6 +60,16 @@ static const struct command commands[] = {
 	    "Commander, approver and\n  admin are governed: they need "
 	    "--reason and --ticket, and the person's\n  enrollment then "
 	    "proposes a change that the quorum must approve.\n" },
+	{ "new-key", cli_cmd_new_key, OPTS_COMMON | OPTS_KEY | OPT(O_REASON) |
+	    OPT(O_TICKET), 1, 1,
+	    "twokey new-key PERSON [--reason TEXT --ticket T]\n"
+	    "  A new-key invitation (admins): the one-time code with which "
+	    "person\n  PERSON (their id, from twokey people) registers one "
+	    "more security key,\n  when theirs are lost, revoked or "
+	    "flagged. For a commander, approver or\n  admin it needs "
+	    "--reason and --ticket, and the registration proposes a\n  "
+	    "change (credential.add) that approvers other than you and "
+	    "them approve.\n" },
 	{ "request", cli_cmd_request, OPTS_COMMON | OPTS_KEY | OPT(O_SCOPE) |
 	    OPT(O_REASON) | OPT(O_ACCOUNT) | OPT(O_CONNECTOR) |
 	    OPT(O_DURATION) | OPT(O_INCIDENT) | OPT(O_TICKET), 1, 1,

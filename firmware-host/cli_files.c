@@ -291,6 +291,7 @@ enroll_with(struct cli *c, const char *code, long *status, json_t **ans)
 {
 	json_t *body, *ch = NULL, *reg = NULL;
 	const char *rp, *b64, *name;
+	char esc[200];
 	int rc;
 
 	if ((body = json_pack("{s:s}", "invitation", code)) == NULL)
@@ -311,7 +312,10 @@ enroll_with(struct cli *c, const char *code, long *status, json_t **ans)
 		    "malformed");
 		goto out;
 	}
-	fprintf(c->err, "Enrolling %s: touch your security key.\n", name);
+	fprintf(c->err, "%s %s: touch your security key.\n",
+	    json_is_true(json_object_get(ch, "new_key")) ?
+	    "A new security key for" : "Enrolling",
+	    cli_safe(name, esc, sizeof(esc)));
 	fflush(c->err);
 	if ((rc = cli_fido_register(c, rp, name, b64, reg)) != TK_CLI_OK)
 		goto out;
@@ -330,19 +334,29 @@ out:
 	return rc;
 }
 
-/* 202: a governed enrollment, now a change for the quorum. */
+/* 202: a governed enrollment or new key, now a change for the quorum. */
 static void
 print_proposed(struct cli *c, json_t *ans)
 {
 	char esc[200];
-	long long id = (long long)json_integer_value(json_object_get(
-	    json_object_get(ans, "change"), "id"));
+	json_t *change = json_object_get(ans, "change");
+	long long id = (long long)json_integer_value(json_object_get(change,
+	    "id"));
 
-	fprintf(c->out, "enrollment of %s proposed as change %lld, pending "
-	    "the quorum's approval;\n%s exists once approvers other than "
-	    "the inviter approve it (twokey changes %lld,\ntwokey approve "
-	    "%lld). Credential id %s\n", cli_safe(cli_str(ans, "name"), esc,
-	    sizeof(esc)), id, esc, id, id, cli_str(ans, "credential_id"));
+	cli_safe(cli_str(ans, "name"), esc, sizeof(esc));
+	if (strcmp(cli_str(change, "type"), "credential.add") == 0)
+		fprintf(c->out, "the new key of %s proposed as change %lld, "
+		    "pending the quorum's approval;\nit signs in once "
+		    "approvers other than the inviter and %s approve it\n"
+		    "(twokey changes %lld, twokey approve %lld). Credential "
+		    "id %s\n", esc, id, esc, id, id,
+		    cli_str(ans, "credential_id"));
+	else
+		fprintf(c->out, "enrollment of %s proposed as change %lld, "
+		    "pending the quorum's approval;\n%s exists once approvers "
+		    "other than the inviter approve it (twokey changes %lld,"
+		    "\ntwokey approve %lld). Credential id %s\n", esc, id, esc,
+		    id, id, cli_str(ans, "credential_id"));
 }
 
 int
@@ -362,6 +376,10 @@ cli_cmd_enroll(struct cli *c)
 		rc = cli_print_json(c, ans);
 	else if (status == 202)
 		print_proposed(c, ans);
+	else if (p == NULL)
+		fprintf(c->out, "new security key of %s registered; "
+		    "credential id %s\n", cli_safe(cli_str(ans, "name"), esc,
+		    sizeof(esc)), cli_str(ans, "credential_id"));
 	else
 		fprintf(c->out, "enrolled %s (team %s) as person %lld; "
 		    "credential id %s\n", cli_safe(cli_str(p, "name"), esc,

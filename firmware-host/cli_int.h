@@ -152,6 +152,7 @@ int cli_cmd_grants(struct cli *c);
 int cli_cmd_export(struct cli *c);
 int cli_cmd_evidence(struct cli *c);
 int cli_cmd_invite(struct cli *c);
+int cli_cmd_new_key(struct cli *c);
 int cli_cmd_enroll(struct cli *c);
 int cli_cmd_init(struct cli *c);
 int cli_cmd_apikey(struct cli *c);

@@ -983,6 +983,75 @@ safe_actions_take_effect_at_once(void **state)
 	softctap_free(&eve);
 }
 
+/* name's person id, as twokey people lists it, into buf. */
+static const char *
+person_id(const char *name, char *buf, size_t cap)
+{
+	char want[80];
+	const char *line;
+
+	assert_int_equal(cli(alice, "people", "--user", "alice", NULL),
+	    TK_CLI_OK);
+	snprintf(want, sizeof(want), " %s ", name);
+	assert_non_null(line = strstr(out, want));
+	while (line > out && line[-1] != '\n')
+		line--;
+	snprintf(buf, cap, "%.*s", (int)strcspn(line, " "), line);
+	assert_true(strlen(buf) > 0 && strspn(buf, "0123456789") ==
+	    strlen(buf));
+	return buf;
+}
+
+static void
+a_new_key_invitation_brings_a_locked_out_person_back(void **state)
+{
+	struct softctap *eve2 = softctap_new(), *bob2 = softctap_new();
+	char eve[32], bobs[32];
+	uint32_t touches;
+
+	(void)state;
+	assert_non_null(eve2);
+	assert_non_null(bob2);
+	person_id("eve", eve, sizeof(eve));
+	person_id("bob", bobs, sizeof(bobs));
+	/* Told before the key is touched. */
+	touches = softctap_counter(alice);
+	assert_int_equal(cli(alice, "new-key", eve, "--user", "alice",
+	    "--reason", "lost", NULL), TK_CLI_EUSAGE);
+	assert_non_null(strstr(err, "--reason and --ticket go together"));
+	assert_int_equal(cli(alice, "new-key", "eve", "--user", "alice",
+	    NULL), TK_CLI_EUSAGE);
+	assert_int_equal(softctap_counter(alice), touches);
+	assert_int_equal(cli(carol, "new-key", eve, "--user", "carol", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "role_missing"));
+	/* bob is an approver: his new key needs a reason, then the quorum. */
+	assert_int_equal(cli(alice, "new-key", bobs, "--user", "alice", NULL),
+	    TK_CLI_EREFUSED);
+	assert_non_null(strstr(err, "quorum_required"));
+	/* eve's only key was revoked; a requester's new key is hers now. */
+	assert_int_equal(cli(alice, "new-key", eve, "--user", "alice", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "new-key invitation for eve, single "
+	    "use"));
+	assert_int_equal(cli(eve2, "enroll", "--invitation-file",
+	    secret_file("eve2", invited()), NULL), TK_CLI_OK);
+	assert_non_null(strstr(err, "A new security key for eve: touch"));
+	assert_non_null(strstr(out, "new security key of eve registered; "
+	    "credential id "));
+	assert_int_equal(cli(eve2, "requests", "--user", "eve", NULL),
+	    TK_CLI_OK);
+	assert_int_equal(cli(alice, "new-key", bobs, "--user", "alice",
+	    "--reason", "lost key", "--ticket", "SEC-12", NULL), TK_CLI_OK);
+	assert_int_equal(cli(bob2, "enroll", "--invitation-file",
+	    secret_file("bob2", invited()), NULL), TK_CLI_OK);
+	assert_non_null(strstr(out, "the new key of bob proposed as change "));
+	assert_int_equal(cli(bob2, "requests", "--user", "bob", NULL),
+	    TK_CLI_EAUTH);
+	softctap_free(&eve2);
+	softctap_free(&bob2);
+}
+
 int
 main(void)
 {
@@ -1022,6 +1091,8 @@ main(void)
 		cmocka_unit_test(a_revoked_api_key_reads_no_more),
 		cmocka_unit_test(a_wrong_api_key_is_refused_and_never_echoed),
 		cmocka_unit_test(safe_actions_take_effect_at_once),
+		cmocka_unit_test(
+		    a_new_key_invitation_brings_a_locked_out_person_back),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
