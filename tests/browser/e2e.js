@@ -611,6 +611,77 @@ async function adoptDriftFromPolicyPage(p, tmp) {
 	log(`change ${m[1]} applied by bob and carol; no drift left`);
 }
 
+/* alice's new-key invitation for name on the People page; its link. */
+async function newKeyLink(alice, name, gov, tmp) {
+	step = `alice makes a new-key invitation for ${name}`;
+	await alice.page.goto("/people.html");
+	await alice.page.locator("#signout").waitFor();
+	const card = alice.page.locator("article.card", { has:
+	    alice.page.locator(`h2:text-is("${name}")`) });
+	await card.waitFor();
+	await card.locator("text=New key invitation...").click();
+	if (gov) {
+		/* Without them the page says what is missing. */
+		await card.locator("text=Make the invitation").click();
+		const missing = await message(card, ".msg", "error");
+		if (!/needs the quorum: give the reason and the ticket/
+		    .test(missing))
+			throw new Error(`new key for ${name}: ${missing}`);
+		await card.locator("input[id$='-reason']").fill(gov.reason);
+		await card.locator("input[id$='-ticket']").fill(gov.ticket);
+	}
+	await card.locator("text=Make the invitation").click();
+	const done = await message(card, ".msg", "ok");
+	if (!new RegExp(`^Give ${name} this link, single use`).test(done))
+		throw new Error(`new-key invitation for ${name}: ${done}`);
+	const link = await card.locator("input.link").inputValue();
+	if (!/\/enroll\.html#tki_/.test(link))
+		throw new Error(`new-key link for ${name}: ${link}`);
+	await shot(alice, tmp, `16-new-key-${name}`);
+	log(`alice made a new-key invitation for ${name}`);
+	return link;
+}
+
+/* name registers a new key, in a browser of its own, with link. */
+async function newKeyRegistered(name, base, link, want) {
+	const fresh = await person(name, base);
+	step = `${name} registers a new key`;
+	await fresh.page.goto(link);
+	await fresh.page.click("#enroll-button");
+	const text = await message(fresh.page, "#msg", "ok");
+	const m = want.exec(text);
+	if (m === null)
+		throw new Error(`${name}'s new key: ${text}`);
+	log(`${name} registered a new key: "${text.slice(0, 70)}..."`);
+	return { fresh, m };
+}
+
+/*
+ * New-key invitations from the People page: frank, an auditor, has his
+ * new key at once; bob's, an approver's, needs a reason and a ticket and
+ * then carol and dave (alice proposed it, and it is about bob).
+ */
+async function newKeysFromPeople(p, base, tmp) {
+	const frank = await newKeyRegistered("frank", base,
+	    await newKeyLink(p.alice, "frank", null, tmp),
+	    /^Your new key is registered, frank\. You can sign in with it/);
+	await signIn(frank.fresh);
+	const bob = await newKeyRegistered("bob", base,
+	    await newKeyLink(p.alice, "bob", { reason: "key left in a taxi",
+	    ticket: "SEC-77" }, tmp),
+	    new RegExp("^Your new key is registered, bob, and waits for " +
+	    "the approvers \\(change (\\d+)\\)"));
+	await shot(bob.fresh, tmp, "17-new-key-waiting");
+	for (const who of [p.carol, p.dave]) {
+		await signIn(who);
+		const ok = await approve(who, Number(bob.m[1]), "ok");
+		if (!/Your approval is recorded/.test(ok))
+			throw new Error(`${who.name}'s approval: ${ok}`);
+	}
+	await signIn(bob.fresh);
+	log(`bob's new key signs in once carol and dave approved`);
+}
+
 async function mainJob(tmp) {
 	const port = await freePort();
 	step = "make run's daemon starts";
@@ -760,6 +831,7 @@ async function mainJob(tmp) {
 	await exportAndVerify(p.frank, tmp, root);
 	await policyDrift(p.frank, state, tmp);
 	await adoptDriftFromPolicyPage(p, tmp);
+	await newKeysFromPeople(p, base, tmp);
 }
 
 async function stopDaemon() {

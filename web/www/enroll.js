@@ -1,7 +1,8 @@
 /*
  * Enrollment by invitation: the registration challenge bound to the
  * invitation, the key's registration (WebAuthn create), the person; or,
- * for a governed role, the change that waits for the approvers.
+ * for a governed role, the change that waits for the approvers. A
+ * new-key invitation adds the key to a person already enrolled.
  */
 "use strict";
 
@@ -38,6 +39,22 @@ document.addEventListener("DOMContentLoaded", function () {
 			r = await tk.api("POST", "/api/v1/enroll", reg);
 			tk.rememberCredential(reg.credential_id);
 			code.value = "";
+			if (r.change && r.change.type === "credential.add") {
+				tk.say(msg, "ok", "Your new key is registered, " +
+				    r.name + ", and waits for the approvers " +
+				    "(change " + r.change.id + "): your roles " +
+				    "can get or give access, so approvers " +
+				    "other than you and the person who " +
+				    "invited you must approve it. You can " +
+				    "sign in with it once they have.");
+				return;
+			}
+			if (r.state === "registered") {
+				tk.say(msg, "ok", "Your new key is registered, " +
+				    r.name + ". You can sign in with it now.");
+				document.getElementById("next").hidden = false;
+				return;
+			}
 			if (r.change) {
 				/* 202: a governed role; the quorum decides. */
 				tk.say(msg, "ok", "Your key is registered, " +

@@ -1,6 +1,7 @@
 /*
  * People: who is enrolled, with roles, state and security keys, for
- * admins and auditors; admins suspend a person here, at once.
+ * admins and auditors; admins suspend a person here, at once, and make
+ * new-key invitations for someone whose keys are lost or refused.
  */
 "use strict";
 
@@ -53,6 +54,100 @@
 		return wrap;
 	}
 
+	function governed(p) {
+		return p.roles.some(function (r) {
+			return r === "admin" || r === "approver" ||
+			    r === "commander";
+		});
+	}
+
+	/* A labelled text input, its id prefixed by the person's card. */
+	function field(wrap, id, label, max) {
+		var input = el("input", { type: "text", id: id,
+		    maxlength: String(max), autocomplete: "off" });
+
+		wrap.appendChild(el("label", { "for": id, text: label }));
+		wrap.appendChild(input);
+		return input;
+	}
+
+	/*
+	 * A new-key invitation: the one-time link with which p registers one
+	 * more key. For a governed person it needs a reason and a ticket,
+	 * and the key then waits for the approvers.
+	 */
+	function newKeyControls(p, box) {
+		var wrap = el("div", { "class": "newkey" }), ask, form, make;
+		var pre = "newkey-" + p.id, reason = null, ticket = null;
+
+		ask = el("button", { type: "button", "class": "secondary",
+		    text: "New key invitation..." });
+		form = el("div", { hidden: true });
+		if (governed(p)) {
+			form.appendChild(el("p", { "class": "hint", text:
+			    p.name + " can approve, ask for break-glass or " +
+			    "administer: the new key waits for two approvers " +
+			    "other than you and " + p.name + "." }));
+			reason = field(form, pre + "-reason", "Why does " +
+			    p.name + " need a new key?", 1024);
+			ticket = field(form, pre + "-ticket", "Ticket", 128);
+		}
+		make = el("button", { type: "button", text: "Make the " +
+		    "invitation" });
+		form.appendChild(make);
+		ask.addEventListener("click", function () {
+			ask.hidden = true;
+			form.hidden = false;
+			(reason || make).focus();
+		});
+		make.addEventListener("click", function () {
+			makeInvitation(p, box, form, reason, ticket, make);
+		});
+		wrap.appendChild(ask);
+		wrap.appendChild(form);
+		return wrap;
+	}
+
+	async function makeInvitation(p, box, form, reason, ticket, make) {
+		var body = {}, r, link, out;
+
+		if (reason !== null) {
+			body.reason = reason.value.trim();
+			body.ticket = ticket.value.trim();
+			if (body.reason === "" || body.ticket === "") {
+				tk.say(box, "error", "A new key for " + p.name +
+				    " needs the quorum: give the reason and " +
+				    "the ticket the approvers will see.");
+				(body.reason === "" ? reason : ticket).focus();
+				return;
+			}
+		}
+		make.disabled = true;
+		try {
+			r = await tk.api("POST", "/api/v1/people/" + p.id +
+			    "/invitation", body);
+		} catch (e) {
+			tk.say(box, "error", "The invitation was refused: " +
+			    tk.describe(e));
+			make.disabled = false;
+			return;
+		}
+		link = location.origin + "/enroll.html#" + r.invitation;
+		form.textContent = "";
+		form.appendChild(el("label", { "for": "newkey-link-" + p.id,
+		    text: "New key link for " + p.name }));
+		out = el("input", { type: "text", readonly: "readonly",
+		    id: "newkey-link-" + p.id, "class": "link" });
+		out.value = link;
+		form.appendChild(out);
+		tk.say(box, "ok", "Give " + p.name + " this link, single use, " +
+		    "valid until " + new Date(r.expires * 1000).toISOString()
+		    .slice(0, 16).replace("T", " ") + " UTC; any older one is " +
+		    "void. Copy it now: it is not shown again." +
+		    (reason !== null ? " The key then waits for the " +
+		    "approvers." : ""));
+	}
+
 	function card(p) {
 		var id = "person-" + p.id, dl, box, state;
 		var art = el("article", { "class": "card", id: id,
@@ -71,6 +166,8 @@
 		if (p.state === "active" && tk.hasRole(me, "admin") &&
 		    p.name !== me.name)
 			art.appendChild(suspendControls(p, box, state));
+		if (tk.hasRole(me, "admin"))
+			art.appendChild(newKeyControls(p, box));
 		art.appendChild(box);
 		return art;
 	}
