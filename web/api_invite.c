@@ -8,8 +8,10 @@
  * have: their key is stored at once when they hold no governed role,
  * and otherwise proposed as the change "credential.add" in the inviter's
  * name, which the quorum of approvers other than the inviter and the
- * person approve. A newer new-key invitation voids the older ones, and
- * every invitation dies with its inviter's admin role (api_people.c).
+ * person approve. A newer invitation for the same name (in any case) or
+ * the same person voids the older ones, so that a lost or mistyped code
+ * is replaced rather than left live beside its successor; and every
+ * invitation dies with its inviter's admin role (api_people.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +102,9 @@ issue(struct tk_web *w, struct req *rq, struct invitation *inv,
 	if (web_journal(w, r, rq->who.name, "invitation.create", obj,
 	    details) != 0)
 		goto out;
-	if ((inv->person != 0 && web_invite_void_person(w, inv->person) !=
-	    0) || web_invite_add(w, hash, inv) != 0 || (governed &&
+	if ((inv->person != 0 ? web_invite_void_person(w, inv->person) :
+	    web_invite_void_name(w, inv->name)) != 0 ||
+	    web_invite_add(w, hash, inv) != 0 || (governed &&
 	    web_invite_reason_add(w, hash, reason, ticket) != 0)) {
 		web_reply_error(r, 503, "unavailable", "the invitation could "
 		    "not be stored");

@@ -205,6 +205,26 @@ web_invite_void_bootstrap(struct tk_web *w)
 	    0 : -1;
 }
 
+/*
+ * Voids the unused invitations that enroll name, in any case: a newer
+ * one replaces them, so that one name has one live code.
+ */
+int
+web_invite_void_name(struct tk_web *w, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+
+	if (sqlite3_prepare_v2(w->db, "UPDATE invitations SET used = 1 "
+	    "WHERE lower(name) = lower(?) AND person = 0 AND used = 0", -1,
+	    &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Voids the unused new-key invitations of person (a newer replaces). */
 int
 web_invite_void_person(struct tk_web *w, int64_t person)

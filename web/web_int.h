@@ -293,6 +293,7 @@ int web_invite_get(struct tk_web *w, const uint8_t hash[32],
 int web_invite_use(struct tk_web *w, const uint8_t hash[32]);
 int web_invite_void_bootstrap(struct tk_web *w);
 int web_invite_void_person(struct tk_web *w, int64_t person);
+int web_invite_void_name(struct tk_web *w, const char *name);
 int web_apikey_add(struct tk_web *w, const struct apikey *k,
     const uint8_t hash[32]);
 int web_apikey_find(struct tk_web *w, const uint8_t hash[32],

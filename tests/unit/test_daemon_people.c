@@ -234,20 +234,24 @@ names_are_plain_words_unique_regardless_of_case(void **state)
 	    "invalid_field", "\"team\"");
 	invitation_refused("{\"name\":\"ALICE\",\"team\":\"x\",\"roles\":"
 	    "[\"requester\"]}", 409, "exists", "enrolled as \"alice\"");
-	/* Two spellings invited before either enrolled: one enrolls. */
+	/* A second invitation for the name, in any spelling, voids the
+	 * first: one name, one live code. */
 	memset(&k1, 0, sizeof(k1));
 	memset(&k2, 0, sizeof(k2));
 	assert_non_null(k1.sa = softauthn_new(-7));
 	assert_non_null(k2.sa = softauthn_new(-7));
 	a = invite("Ivy", "[\"requester\"]");
 	b = invite("ivy", "[\"requester\"]");
-	assert_int_equal(enroll(a, a, &k1, &ans), 201);
+	assert_int_equal(enroll(a, a, &k1, &ans), 400);
+	expect_code(ans, "invitation_invalid");
 	json_decref(ans);
-	assert_int_equal(enroll(b, b, &k2, &ans), 409);
-	expect_code(ans, "exists");
+	assert_int_equal(enroll(b, b, &k2, &ans), 201);
 	json_decref(ans);
-	assert_true(tkd_signin(&d, "ivy", &k2) != 200);
-	assert_int_equal(tkd_signin(&d, "Ivy", &k1), 200);
+	assert_true(tkd_signin(&d, "Ivy", &k1) != 200);
+	assert_int_equal(tkd_signin(&d, "ivy", &k2), 200);
+	/* Once ivy is in, no spelling of the name is invited again. */
+	invitation_refused("{\"name\":\"IVY\",\"team\":\"x\",\"roles\":"
+	    "[\"requester\"]}", 409, "exists", "enrolled as \"ivy\"");
 	free(a);
 	free(b);
 	softauthn_free(&k1.sa);
