@@ -350,27 +350,34 @@ gate_apikey(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 	    "unauthenticated", "the API key is unknown or revoked");
 }
 
+struct named {
+	const char *name;
+	unsigned int n;
+};
+
+/* Cookie names are case-sensitive, header names are not. */
 static enum MHD_Result
-count_session_cookie(void *cls, enum MHD_ValueKind kind, const char *key,
+count_named(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *value)
 {
-	unsigned int *n = cls;
+	struct named *c = cls;
 
-	(void)kind;
 	(void)value;
-	if (strcmp(key, SESSION_COOKIE) == 0)
-		(*n)++;
+	if (kind == MHD_COOKIE_KIND ? strcmp(key, c->name) == 0 :
+	    strcasecmp(key, c->name) == 0)
+		c->n++;
 	return MHD_YES;
 }
 
+/* How many cookies or headers (kind) the request has of that name. */
 static unsigned int
-session_cookies(struct MHD_Connection *conn)
+values_named(struct MHD_Connection *conn, enum MHD_ValueKind kind,
+    const char *name)
 {
-	unsigned int n = 0;
+	struct named c = { name, 0 };
 
-	MHD_get_connection_values(conn, MHD_COOKIE_KIND, count_session_cookie,
-	    &n);
-	return n;
+	MHD_get_connection_values(conn, kind, count_named, &c);
+	return c.n;
 }
 
 /*
@@ -392,16 +399,20 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 		*ret = gate_apikey(w, conn, rq, authz);
 		return rq->via_key;
 	}
-	/* A state change without the header matches no session's token. */
+	/*
+	 * A state change without the header, or with two (which one a
+	 * proxy would pass on is anyone's guess), matches no token.
+	 */
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    (csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    CSRF_HEADER)) == NULL)
+	    ((csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    CSRF_HEADER)) == NULL ||
+	    values_named(conn, MHD_HEADER_KIND, CSRF_HEADER) != 1))
 		csrf = "";
 	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
 	    SESSION_COOKIE);
 	/* Two session cookies (one tossed in by another origin): neither. */
 	if (cookie != NULL && strlen(cookie) < sizeof(rq->cookie) &&
-	    session_cookies(conn) == 1)
+	    values_named(conn, MHD_COOKIE_KIND, SESSION_COOKIE) == 1)
 		r = web_session_check(w, cookie, csrf, &rq->who);
 	if (r == -1) {
 		rp.www_auth = rq->route->key_scope != 0 ?

@@ -357,6 +357,18 @@ api_key_is_shown_once_and_works_for_its_scope_only(void **state)
 	snprintf(d.cookie, sizeof(d.cookie), "%.200s; tk_session=tossed",
 	    twice);
 	assert_int_equal(call("GET", "/api/v1/session", NULL, NULL), 401);
+	/* Two CSRF headers, even both right, are one too many. */
+	memcpy(d.cookie, twice, sizeof(d.cookie));
+	snprintf(lower, sizeof(lower), "X-CSRF-Token: %s", d.csrf);
+	assert_int_equal(call_h("POST", "/api/v1/api-keys", "{\"name\":"
+	    "\"twice\",\"scopes\":[\"requests:read\"]}", lower, &ans2),
+	    403);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ans2, "error"), "code")), "csrf_failed");
+	json_decref(ans2);
+	assert_int_equal(call("POST", "/api/v1/api-keys", "{\"name\":"
+	    "\"once\",\"scopes\":[\"requests:read\"]}", &ans2), 201);
+	json_decref(ans2);
 	/* The key, without any cookie or CSRF token. */
 	d.cookie[0] = d.csrf[0] = '\0';
 	assert_int_equal(call_h("GET", "/api/v1/requests", NULL, bearer,
