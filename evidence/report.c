@@ -216,7 +216,7 @@ static void
 access_list(FILE *f, const struct pbuild *b)
 {
 	static const char *cols[] = { "person", "team", "roles", "state",
-	    "credential", "enrolled", "last used", "cloned", "revoked" };
+	    "credential", "enrolled", "last vote", "cloned", "revoked" };
 	const json_t *p, *c, *arr = json_object_get(b->access, "people");
 	size_t i, k;
 
