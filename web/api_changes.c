@@ -261,11 +261,13 @@ web_h_person_suspend(struct tk_web *w, struct req *rq, struct reply *r)
 	rc = id == 0 ? TK_APR_ERR_NOT_FOUND : tk_approvals_person_set_state(
 	    w->be->ap, rq->who.name, id, TK_PERSON_SUSPENDED);
 	pthread_mutex_unlock(w->be->lock);
-	if (rc != 0)
+	if (rc != 0) {
 		web_apr_reply(r, rc, "");
-	else
-		web_reply_json(r, 200, json_pack("{s:I,s:s}", "id",
-		    (json_int_t)id, "state", "suspended"));
+		return;
+	}
+	web_authority_sweep(w);
+	web_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id,
+	    "state", "suspended"));
 }
 
 void

@@ -212,6 +212,12 @@ web_h_person_invitation(struct tk_web *w, struct req *rq, struct reply *r)
 		web_apr_reply(r, rc, "");
 		return;
 	}
+	if (p.state != TK_PERSON_ACTIVE) {
+		web_reply_error(r, 409, "person_inactive", "%s is suspended "
+		    "or has left: a new key would not sign in; reactivate "
+		    "them first (person.reactivate)", p.name);
+		return;
+	}
 	if (reason_and_ticket(rq, p.roles, &reason, &ticket, r) != 0)
 		return;
 	memset(&inv, 0, sizeof(inv));

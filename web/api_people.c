@@ -37,16 +37,25 @@
 
 /*
  * Whether inv may still be used: its inviter is still an active admin,
- * and a bootstrap invitation may still give its roles. Call with the
- * backend lock held. 0, or -1 with the refusal in r.
+ * the person of a new-key invitation is still active, and a bootstrap
+ * invitation may still give its roles. Call with the backend lock held.
+ * 0, or -1 with the refusal in r.
  */
 static int
 invitation_allowed(struct tk_web *w, const struct invitation *inv,
     struct reply *r)
 {
 	struct tk_roster ro;
-	struct tk_person by;
+	struct tk_person by, p;
 
+	if (inv->person != 0 && (tk_approvals_person_get(w->be->ap,
+	    inv->person, &p) != 0 || p.state != TK_PERSON_ACTIVE)) {
+		web_reply_error(r, 409, "person_inactive", "%s is suspended "
+		    "or has left since this invitation was made: a new key "
+		    "would not sign in; an admin reactivates them first",
+		    inv->name);
+		return -1;
+	}
 	if (!inv->bootstrap) {
 		if (tk_approvals_person_by_name(w->be->ap, inv->inviter,
 		    &by) != 0 || by.state != TK_PERSON_ACTIVE ||
@@ -75,6 +84,36 @@ invitation_allowed(struct tk_web *w, const struct invitation *inv,
 	return 0;
 }
 
+/* Why the invitation of hash cannot be used, in r. */
+static void
+refuse_invitation(struct tk_web *w, const uint8_t hash[32],
+    struct reply *r)
+{
+	switch (web_invite_state(w, hash)) {
+	case INVITE_VOIDED:
+		web_reply_error(r, 403, "invitation_void", "this invitation "
+		    "is void: the admin who made it is no longer an active "
+		    "admin; ask an admin for a new one");
+		break;
+	case INVITE_REPLACED:
+		web_reply_error(r, 400, "invitation_invalid", "this "
+		    "invitation was replaced by a newer one; use the newest "
+		    "code you were given");
+		break;
+	case INVITE_USED:
+		web_reply_error(r, 400, "invitation_invalid", "this "
+		    "invitation was used already; each code works once");
+		break;
+	case INVITE_EXPIRED:
+		web_reply_error(r, 400, "invitation_invalid", "this "
+		    "invitation has expired; ask an admin for a new one");
+		break;
+	default:
+		web_reply_error(r, 400, "invitation_invalid", "this "
+		    "invitation is unknown, used or expired");
+	}
+}
+
 /* The invitation named in the body, if it is live; its hash in hash. */
 static int
 invitation_of(struct tk_web *w, struct req *rq, uint8_t hash[32],
@@ -88,10 +127,13 @@ invitation_of(struct tk_web *w, struct req *rq, uint8_t hash[32],
 		    "wait a minute and try again");
 		return -1;
 	}
-	if (web_hash(secret, hash) != 0 ||
-	    web_invite_get(w, hash, inv) != 0) {
-		web_reply_error(r, 400, "invitation_invalid", "this "
-		    "invitation is unknown, used or expired");
+	if (web_hash(secret, hash) != 0) {
+		web_reply_error(r, 503, "unavailable", "the invitation cannot "
+		    "be checked now; try again");
+		return -1;
+	}
+	if (web_invite_get(w, hash, inv) != 0) {
+		refuse_invitation(w, hash, r);
 		return -1;
 	}
 	return 0;
@@ -282,8 +324,7 @@ store_new_key(struct tk_web *w, const uint8_t hash[32],
 	pthread_mutex_lock(w->be->lock);
 	rc = 1;
 	if (web_invite_get(w, hash, &inv) != 0) {
-		web_reply_error(r, 400, "invitation_invalid", "this "
-		    "invitation is unknown, used or expired");
+		refuse_invitation(w, hash, r);
 		goto out;
 	}
 	if (invitation_allowed(w, &inv, r) != 0)
@@ -293,6 +334,7 @@ store_new_key(struct tk_web *w, const uint8_t hash[32],
 	    &by)) != 0 ||
 	    (rc = tk_credential_from_webauthn(wc, p.id, &c)) != 0)
 		goto out;
+
 	told = web_invite_reason_get(w, hash, reason, sizeof(reason), ticket,
 	    sizeof(ticket)) == 0;
 	if ((rc = web_key_add_or_propose(w, &p, by.id, inv.inviter,

@@ -143,8 +143,11 @@ web_request_json(struct tk_web *w, const struct tk_request_info *info)
 	    (json_int_t)info->created, "expires", (json_int_t)info->expires,
 	    "digest", digest, "request", canon);
 	if (o != NULL && tk_approvals_request_view(w->be->ap, info->id,
-	    &view) == 0 && (v = json_loads(view, 0, NULL)) != NULL)
+	    &view) == 0 && (v = json_loads(view, 0, NULL)) != NULL) {
+		web_vote_reasons_fill(w, info->id, json_object_get(v,
+		    "votes"));
 		json_object_update(o, v);
+	}
 	json_decref(v);
 	free(view);
 	return o;
@@ -252,9 +255,10 @@ web_h_request_challenge(struct tk_web *w, struct req *rq, struct reply *r)
 
 /*
  * The voter's reason (the pages ask for one on a rejection), journaled
- * right after the vote it explains, in the voter's name. The assertion
- * does not sign it: it is a note, not part of the decision. 0, or -1
- * with a 503 in r.
+ * right after the vote it explains, in the voter's name, and kept so
+ * that the request shows it to its requester. The assertion does not
+ * sign it: it is a note, not part of the decision. 0, or -1 with a 503
+ * in r.
  */
 static int
 vote_reason(struct tk_web *w, struct req *rq, int64_t id, struct reply *r)
@@ -272,6 +276,10 @@ vote_reason(struct tk_web *w, struct req *rq, int64_t id, struct reply *r)
 		    "but its reason could not be journaled");
 		return -1;
 	}
+	if (web_vote_reason_add(w, id, rq->who.name, reason) != 0)
+		tk_warn("the reason of %s's vote on request %lld is "
+		    "journaled but not kept for display", rq->who.name,
+		    (long long)id);
 	return 0;
 }
 
@@ -322,6 +330,8 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 		tk_warn("vote on request %lld by person %lld made in the "
 		    "session of person %lld", (long long)id,
 		    (long long)res.person, (long long)rq->who.person);
+	if (rc == 0 && kind == TK_REQ_CHANGE && res.state == TK_REQ_GRANTED)
+		web_authority_sweep(w);
 	if (rc != 0)
 		web_apr_reply(r, rc, res.reason);
 	else if (vote_reason(w, rq, id, r) == 0)

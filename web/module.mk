@@ -8,6 +8,7 @@ WEB_SRCS := \
 	web/api_inventory.c \
 	web/api_keys.c \
 	web/api_invite.c \
+	web/authority.c \
 	web/api_people.c \
 	web/api_public.c \
 	web/api_requests.c \

@@ -903,6 +903,8 @@ tk_web_start(const struct tk_web_config *cfg, struct tk_web **out)
 		web_free(w);
 		return TK_WEB_ERR_START;
 	}
+	/* A role or state changed while the daemon was down. */
+	web_authority_sweep(w);
 	w->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, w,
 	    MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg),

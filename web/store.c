@@ -28,6 +28,9 @@ static const char schema[] =
     " expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,"
     " bootstrap INTEGER NOT NULL DEFAULT 0,"
     " person INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS vote_reasons("
+    " request INTEGER NOT NULL, person TEXT NOT NULL, reason TEXT NOT NULL,"
+    " PRIMARY KEY(request, person));"
     "CREATE TABLE IF NOT EXISTS api_keys("
     " id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, name TEXT NOT NULL,"
     " scopes INTEGER NOT NULL, creator TEXT NOT NULL,"
@@ -177,6 +180,25 @@ web_invite_get(struct tk_web *w, const uint8_t hash[32],
 	return r;
 }
 
+/* Why an invitation is not live: INVITE_USED and so on, or -1 unknown. */
+int
+web_invite_state(struct tk_web *w, const uint8_t hash[32])
+{
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+
+	if (sqlite3_prepare_v2(w->db, "SELECT used, expires <= ? FROM "
+	    "invitations WHERE hash = ?", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL)) ==
+	    SQLITE_OK &&
+	    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) == 0 && sqlite3_column_int(st,
+		    1) != 0 ? INVITE_EXPIRED : sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Marks an invitation used; 0 only for the one caller that did so. */
 int
 web_invite_use(struct tk_web *w, const uint8_t hash[32])
@@ -206,6 +228,57 @@ web_invite_void_bootstrap(struct tk_web *w)
 }
 
 /*
+ * A voter's reason for their vote on request, kept beside the journal's
+ * vote.reason entry so that the request shows it. One vote per person
+ * per request, so one reason.
+ */
+int
+web_vote_reason_add(struct tk_web *w, int64_t request, const char *person,
+    const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+
+	if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO "
+	    "vote_reasons(request, person, reason) VALUES(?,?,?)", -1, &st,
+	    NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, request) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 2, person, -1, SQLITE_STATIC) ==
+	    SQLITE_OK &&
+	    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Adds "reason" to each vote in votes (a request's) that has one. */
+void
+web_vote_reasons_fill(struct tk_web *w, int64_t request, json_t *votes)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(votes) == 0 || sqlite3_prepare_v2(w->db,
+	    "SELECT reason FROM vote_reasons WHERE request = ? AND "
+	    "person = ?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	json_array_foreach(votes, i, v) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, request);
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(v,
+		    "person")), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    (t = sqlite3_column_text(st, 0)) != NULL)
+			json_object_set_new(v, "reason",
+			    json_string((const char *)t));
+	}
+	sqlite3_finalize(st);
+}
+
+/*
  * Voids the unused invitations that enroll name, in any case: a newer
  * one replaces them, so that one name has one live code.
  */
@@ -215,8 +288,9 @@ web_invite_void_name(struct tk_web *w, const char *name)
 	sqlite3_stmt *st = NULL;
 	int r = -1;
 
-	if (sqlite3_prepare_v2(w->db, "UPDATE invitations SET used = 1 "
-	    "WHERE lower(name) = lower(?) AND person = 0 AND used = 0", -1,
+	if (sqlite3_prepare_v2(w->db, "UPDATE invitations SET used = "
+	    INVITE_REPLACED_S " WHERE lower(name) = lower(?) AND person = 0 "
+	    "AND used = 0", -1,
 	    &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_DONE)
@@ -232,8 +306,9 @@ web_invite_void_person(struct tk_web *w, int64_t person)
 	sqlite3_stmt *st = NULL;
 	int r = -1;
 
-	if (sqlite3_prepare_v2(w->db, "UPDATE invitations SET used = 1 "
-	    "WHERE person = ? AND used = 0", -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(w->db, "UPDATE invitations SET used = "
+	    INVITE_REPLACED_S " WHERE person = ? AND used = 0", -1, &st,
+	    NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, person) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_DONE)
 		r = 0;

@@ -293,7 +293,29 @@ int web_invite_get(struct tk_web *w, const uint8_t hash[32],
 int web_invite_use(struct tk_web *w, const uint8_t hash[32]);
 int web_invite_void_bootstrap(struct tk_web *w);
 int web_invite_void_person(struct tk_web *w, int64_t person);
+/*
+ * The column "used" of an invitation: why it is no longer live. The _S
+ * forms are for SQL text.
+ */
+#define INVITE_LIVE 0
+#define INVITE_USED 1
+#define INVITE_VOIDED 2		/* its maker is no longer an active admin */
+#define INVITE_VOIDED_S "2"
+#define INVITE_REPLACED 3	/* a newer one for the same name or person */
+#define INVITE_REPLACED_S "3"
+#define INVITE_EXPIRED 4	/* not stored: live but past its time */
+int web_invite_state(struct tk_web *w, const uint8_t hash[32]);
 int web_invite_void_name(struct tk_web *w, const char *name);
+/*
+ * Spends the invitations and revokes the API keys of every maker who is
+ * no longer an active admin (authority.c); call without the backend
+ * lock.
+ */
+void web_authority_sweep(struct tk_web *w);
+int web_vote_reason_add(struct tk_web *w, int64_t request,
+    const char *person, const char *reason);
+void web_vote_reasons_fill(struct tk_web *w, int64_t request,
+    json_t *votes);
 int web_apikey_add(struct tk_web *w, const struct apikey *k,
     const uint8_t hash[32]);
 int web_apikey_find(struct tk_web *w, const uint8_t hash[32],

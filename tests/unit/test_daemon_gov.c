@@ -495,15 +495,22 @@ use_session(const struct session *s)
 
 /* The registration challenge of an invitation is refused. */
 static void
-enroll_challenge_refused(const char *code, long status, const char *want)
+enroll_challenge_refused(const char *code, long status, const char *want,
+    const char *words)
 {
 	char body[128];
+	const char *msg;
 	json_t *ans = NULL;
 
 	snprintf(body, sizeof(body), "{\"invitation\":\"%s\"}", code);
 	assert_int_equal(call("POST", "/api/v1/enroll/challenge", body,
 	    &ans), status);
 	expect_code(ans, want);
+	msg = json_string_value(json_object_get(json_object_get(ans,
+	    "error"), "message"));
+	if (words != NULL && (msg == NULL || strstr(msg, words) == NULL))
+		fail_msg("want \"%s\" in the message, got \"%s\"", words,
+		    msg != NULL ? msg : "-");
 	json_decref(ans);
 }
 
@@ -546,7 +553,8 @@ a_role_taken_away_ends_its_powers_at_once(void **state)
 	keep_session(&bobs);
 	bob_gets_roles("[\"approver\"]");
 	/* The invitation he made as an admin died with the role. */
-	enroll_challenge_refused(code, 403, "invitation_void");
+	enroll_challenge_refused(code, 403, "invitation_void",
+	    "no longer an active admin");
 	/* bob's session, opened as an admin, acts as what bob is now. */
 	use_session(&bobs);
 	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
@@ -562,6 +570,16 @@ a_role_taken_away_ends_its_powers_at_once(void **state)
 	    &ans), 401);
 	expect_code(ans, "unauthenticated");
 	json_decref(ans);
+	assert_int_equal(journal_count("authority.lapsed"), 1);
+	/* Given the role back, he does not get them back. */
+	bob_gets_roles("[\"approver\",\"admin\"]");
+	enroll_challenge_refused(code, 403, "invitation_void",
+	    "no longer an active admin");
+	d.cookie[0] = d.csrf[0] = '\0';
+	assert_int_equal(tkd_call(&d, "GET", "/api/v1/requests", NULL, key,
+	    &ans), 401);
+	json_decref(ans);
+	bob_gets_roles("[\"approver\"]");
 }
 
 static void
@@ -1066,15 +1084,17 @@ new_key_invitation_brings_back_a_locked_out_approver(void **state)
 	    "\"ticket\":\"SEC-8\"}");
 	code = new_key_code(dave.person, "{\"reason\":\"lost key\","
 	    "\"ticket\":\"SEC-9\"}");
-	/* The newer invitation voids the older. */
-	enroll_challenge_refused(older, 400, "invitation_invalid");
+	/* The newer invitation voids the older, and says so. */
+	enroll_challenge_refused(older, 400, "invitation_invalid",
+	    "replaced by a newer one");
 	assert_int_equal(register_with(code, &fresh, &ans), 202);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    ans, "change"), "type")), "credential.add");
 	id = (int64_t)json_integer_value(json_object_get(json_object_get(ans,
 	    "change"), "id"));
 	json_decref(ans);
-	enroll_challenge_refused(code, 400, "invitation_invalid");
+	enroll_challenge_refused(code, 400, "invitation_invalid",
+	    "used already");
 	/* The approvers see the very key, for dave, proposed by adam. */
 	snprintf(path, sizeof(path), "/api/v1/changes/%lld", (long long)id);
 	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
@@ -1139,6 +1159,41 @@ new_key_of_a_requester_is_stored_at_once(void **state)
 	assert_true(tkd_signin(&d, "nina", &nina) != 200);
 	softauthn_free(&nina.sa);
 	softauthn_free(&fresh.sa);
+	free(code);
+}
+
+/* A suspended person gets no new key: reactivation comes first. */
+static void
+no_new_key_for_a_suspended_person(void **state)
+{
+	struct tkd_key olga;
+	char path[96], *code;
+	json_t *ans = NULL;
+	int made;
+
+	(void)state;
+	code = invite("olga", "[\"auditor\"]");
+	assert_int_equal(register_with(code, &olga, &ans), 201);
+	olga.person = (int64_t)json_integer_value(json_object_get(
+	    json_object_get(ans, "person"), "id"));
+	json_decref(ans);
+	free(code);
+	code = new_key_code(olga.person, "{}");
+	snprintf(path, sizeof(path), "/api/v1/people/%lld/suspend",
+	    (long long)olga.person);
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	assert_int_equal(call("POST", path, NULL, &ans), 200);
+	json_decref(ans);
+	d.cookie[0] = d.csrf[0] = '\0';
+	/* The code made before the suspension is refused before a touch. */
+	enroll_challenge_refused(code, 409, "person_inactive",
+	    "suspended or has left");
+	made = journal_count("invitation.create");
+	assert_int_equal(new_key_invitation(olga.person, "{}", &ans), 409);
+	expect_code(ans, "person_inactive");
+	json_decref(ans);
+	assert_int_equal(journal_count("invitation.create"), made);
+	softauthn_free(&olga.sa);
 	free(code);
 }
 
@@ -1226,6 +1281,7 @@ main(void)
 		cmocka_unit_test(
 		    new_key_invitation_brings_back_a_locked_out_approver),
 		cmocka_unit_test(new_key_of_a_requester_is_stored_at_once),
+		cmocka_unit_test(no_new_key_for_a_suspended_person),
 		cmocka_unit_test(
 		    policy_edited_in_the_file_is_reported_and_not_applied),
 	};
