@@ -176,9 +176,8 @@ proposer(json_t *q)
 void
 cli_print_change(FILE *f, json_t *q)
 {
-	json_t *req = json_object_get(q, "request"), *v;
+	json_t *req = json_object_get(q, "request");
 	char t[32], esc[1100], who[140];
-	size_t i;
 
 	cli_safe(proposer(q), who, 70);
 	cli_safe(cli_str(q, "requester_team"), who + 70, 70);
@@ -196,11 +195,27 @@ cli_print_change(FILE *f, json_t *q)
 	fputs("  before -> after:\n", f);
 	put_diff(f, "", json_object_get(req, "before"),
 	    json_object_get(req, "after"), 0);
+	cli_print_votes(f, q);
+}
+
+/* Each vote of request or change q, with its reason when it has one. */
+void
+cli_print_votes(FILE *f, json_t *q)
+{
+	char t[32], who[140], why[1100];
+	json_t *v;
+	size_t i;
+
 	json_array_foreach(json_object_get(q, "votes"), i, v) {
-		fprintf(f, "  vote: %s (%s) %s at %s\n", cli_safe(cli_str(v,
-		    "person"), esc, 70), cli_safe(cli_str(v, "team"), esc + 70,
-		    70), cli_str(v, "decision"), cli_when(json_integer_value(
+		cli_safe(cli_str(v, "person"), who, 70);
+		cli_safe(cli_str(v, "team"), who + 70, 70);
+		fprintf(f, "  vote: %s (%s) %s at %s", who, who + 70,
+		    cli_str(v, "decision"), cli_when(json_integer_value(
 		    json_object_get(v, "at")), t, sizeof(t)));
+		if (json_is_string(json_object_get(v, "reason")))
+			fprintf(f, ": %s", cli_safe(cli_str(v, "reason"), why,
+			    sizeof(why)));
+		fputc('\n', f);
 	}
 }
 

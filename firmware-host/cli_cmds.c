@@ -103,6 +103,7 @@ print_request(FILE *f, json_t *q)
 		    cli_safe(cli_str(req, "incident"), esc, 256));
 	fprintf(f, "  reason: %s\n", cli_safe(cli_str(req, "reason"), esc,
 	    sizeof(esc)));
+	cli_print_votes(f, q);
 }
 
 int

@@ -141,6 +141,7 @@ int cli_check_output(struct cli *c, const char *file);
 
 /* cli_changes.c: a governed change as approvers read it. */
 void cli_print_change(FILE *f, json_t *q);
+void cli_print_votes(FILE *f, json_t *q);
 int cli_is_change(json_t *q);
 
 /* cli_cmds.c, cli_init.c, cli_changes.c, cli_safe.c: the commands. */

@@ -510,10 +510,17 @@ reject_signs_a_rejection(void **state)
 
 	(void)state;
 	snprintf(id, sizeof(id), "%lld", file_breakglass("INC-8"));
-	assert_int_equal(cli(bob, "reject", id, "--user", "bob", NULL),
-	    TK_CLI_OK);
+	assert_int_equal(cli(bob, "reject", id, "--user", "bob", "--reason",
+	    "INC-8 is closed", NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, "your rejection is recorded; state "
 	    "rejected"));
+	/* The requester reads who rejected it, and why. */
+	assert_int_equal(cli(rita, "requests", id, "--user", "rita", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, "  rejected  "));
+	assert_non_null(strstr(out, "\n  vote: bob ("));
+	assert_non_null(strstr(out, " reject at "));
+	assert_non_null(strstr(out, ": INC-8 is closed\n"));
 }
 
 static void

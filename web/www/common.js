@@ -120,7 +120,10 @@ var tk = (function () {
 		    "left; ask an admin.",
 		assertion_refused: "The key's answer did not verify; try " +
 		    "again with the key you enrolled.",
-		signin_failed: "Use the key you enrolled with this name.",
+		signin_failed: "Use the key you enrolled with this name; a " +
+		    "key still waiting for the approvers signs in once " +
+		    "they have approved it.",
+		invitation_void: "Ask an admin for a new invitation.",
 		unauthenticated: "Your session has ended; sign in again.",
 		csrf_failed: "Your session has ended; sign in again.",
 		not_pending: "It was decided or expired meanwhile; refresh.",

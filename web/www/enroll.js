@@ -32,6 +32,10 @@ document.addEventListener("DOMContentLoaded", function () {
 		try {
 			ch = await tk.api("POST", "/api/v1/enroll/challenge",
 			    { invitation: inv });
+			tk.say(msg, "info", (ch.new_key ? "This code adds " +
+			    "a new security key to " + ch.name : "This " +
+			    "code enrolls " + ch.name) + ". Touch your " +
+			    "security key now.");
 			reg = await tk.keyCreate(ch.challenge, ch.rp_id,
 			    ch.name, ch.timeout_ms);
 			reg.invitation = inv;

@@ -166,7 +166,8 @@
 		if (p.state === "active" && tk.hasRole(me, "admin") &&
 		    p.name !== me.name)
 			art.appendChild(suspendControls(p, box, state));
-		if (tk.hasRole(me, "admin"))
+		if (p.state === "active" && tk.hasRole(me, "admin") &&
+		    p.name !== me.name)
 			art.appendChild(newKeyControls(p, box));
 		art.appendChild(box);
 		return art;

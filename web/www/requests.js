@@ -165,7 +165,8 @@
 		list.forEach(function (v) {
 			ul.appendChild(el("li", { text: v.person + " (" +
 			    v.team + ") " + (v.decision === "approve" ?
-			    "approved" : "rejected") + " " + tk.when(v.at) }));
+			    "approved" : "rejected") + " " + tk.when(v.at) +
+			    (v.reason ? ": " + v.reason : "") }));
 		});
 		return ul;
 	}
