@@ -146,6 +146,11 @@ static const struct command commands[] = {
 	    "  Suspends a person (their id, from twokey people) at once "
 	    "(admins);\n  reactivating is the governed change "
 	    "person.reactivate.\n" },
+	{ "leave", cli_cmd_leave, OPTS_COMMON | OPTS_KEY, 1, 1,
+	    "twokey leave PERSON\n"
+	    "  Records that a person (their id) left, at once (admins): "
+	    "like suspend,\n  and the service accounts they own are listed "
+	    "for reassignment.\n" },
 	{ "revoke-credential", cli_cmd_revoke_credential, OPTS_COMMON |
 	    OPTS_KEY, 1, 1,
 	    "twokey revoke-credential CREDENTIAL\n"

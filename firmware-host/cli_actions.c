@@ -1,8 +1,9 @@
 /*
  * The actions that only make things safer and so take effect at once,
- * from any admin, without the quorum: suspending a person, revoking a
- * security key, blocking a scope. Undoing any of them is a governed
- * change (person.reactivate, policy.set); the server journals each.
+ * from any admin, without the quorum: suspending a person or recording
+ * that they left, revoking a security key, blocking a scope. Undoing
+ * any of them is a governed change (person.reactivate, policy.set); the
+ * server journals each.
  */
 #include <string.h>
 
@@ -68,8 +69,9 @@ cli_cmd_people(struct cli *c)
 	return rc;
 }
 
-int
-cli_cmd_suspend(struct cli *c)
+/* Suspends person PERSON, or records that they left (action). */
+static int
+person_inactive(struct cli *c, const char *action)
 {
 	char path[96];
 	json_t *ans = NULL;
@@ -78,7 +80,7 @@ cli_cmd_suspend(struct cli *c)
 
 	if ((rc = cli_parse_id(c, c->args[0], "person", &id)) != TK_CLI_OK)
 		return rc;
-	snprintf(path, sizeof(path), "/api/v1/people/%lld/suspend", id);
+	snprintf(path, sizeof(path), "/api/v1/people/%lld/%s", id, action);
 	if ((rc = cli_signin(c)) != TK_CLI_OK ||
 	    (rc = cli_call(c, "POST", path, NULL, AUTH_SESSION, 200,
 	    &ans)) != TK_CLI_OK)
@@ -90,6 +92,18 @@ cli_cmd_suspend(struct cli *c)
 		    "state"));
 	json_decref(ans);
 	return rc;
+}
+
+int
+cli_cmd_suspend(struct cli *c)
+{
+	return person_inactive(c, "suspend");
+}
+
+int
+cli_cmd_leave(struct cli *c)
+{
+	return person_inactive(c, "leave");
 }
 
 int

@@ -164,6 +164,7 @@ int cli_cmd_propose(struct cli *c);
 int cli_cmd_policy(struct cli *c);
 int cli_cmd_people(struct cli *c);
 int cli_cmd_suspend(struct cli *c);
+int cli_cmd_leave(struct cli *c);
 int cli_cmd_revoke_credential(struct cli *c);
 int cli_cmd_block(struct cli *c);
 

@@ -244,22 +244,30 @@ web_h_policy_block(struct tk_web *w, struct req *rq, struct reply *r)
 		    conn, "scope", scope, "state", "blocked"));
 }
 
-void
-web_h_person_suspend(struct tk_web *w, struct req *rq, struct reply *r)
+/*
+ * Suspending a person, or recording that they left: both at once, from
+ * any admin, since either only takes access away. Their sessions end at
+ * their next request, and what they handed out as an admin lapses.
+ */
+static void
+person_inactive(struct tk_web *w, struct req *rq, struct reply *r,
+    enum tk_person_state state)
 {
 	int64_t id = web_path_id(rq);
+	const char *name = state == TK_PERSON_LEFT ? "left" : "suspended";
 	int rc;
 
 	if (!web_backend_ready(w, r))
 		return;
 	if ((rq->who.roles & TK_ROLE_ADMIN) == 0) {
-		web_reply_error(r, 403, "role_missing", "suspending a person "
-		    "needs the admin role");
+		web_reply_error(r, 403, "role_missing", "%s needs the admin "
+		    "role", state == TK_PERSON_LEFT ? "recording a leaver" :
+		    "suspending a person");
 		return;
 	}
 	pthread_mutex_lock(w->be->lock);
 	rc = id == 0 ? TK_APR_ERR_NOT_FOUND : tk_approvals_person_set_state(
-	    w->be->ap, rq->who.name, id, TK_PERSON_SUSPENDED);
+	    w->be->ap, rq->who.name, id, state);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
 		web_apr_reply(r, rc, "");
@@ -267,7 +275,19 @@ web_h_person_suspend(struct tk_web *w, struct req *rq, struct reply *r)
 	}
 	web_authority_sweep(w);
 	web_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id,
-	    "state", "suspended"));
+	    "state", name));
+}
+
+void
+web_h_person_suspend(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	person_inactive(w, rq, r, TK_PERSON_SUSPENDED);
+}
+
+void
+web_h_person_leave(struct tk_web *w, struct req *rq, struct reply *r)
+{
+	person_inactive(w, rq, r, TK_PERSON_LEFT);
 }
 
 void

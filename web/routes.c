@@ -200,6 +200,8 @@ static const struct route routes[] = {
 	    AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/people/{id}/suspend", 0, NULL, 0 },
 	    web_h_person_suspend, AUTH_SESSION, 0 },
+	{ { "POST", "/api/v1/people/{id}/leave", 0, NULL, 0 },
+	    web_h_person_leave, AUTH_SESSION, 0 },
 	{ { "POST", "/api/v1/people/{id}/invitation", 1,
 	    FIELDS(new_key_invite_fields) }, web_h_person_invitation,
 	    AUTH_SESSION, 0 },

@@ -391,6 +391,7 @@ void web_h_policy_show(struct tk_web *, struct req *, struct reply *);
 void web_h_people_list(struct tk_web *, struct req *, struct reply *);
 void web_h_policy_block(struct tk_web *, struct req *, struct reply *);
 void web_h_person_suspend(struct tk_web *, struct req *, struct reply *);
+void web_h_person_leave(struct tk_web *, struct req *, struct reply *);
 void web_h_credential_revoke(struct tk_web *, struct req *,
     struct reply *);
 struct tk_webauthn_cred;

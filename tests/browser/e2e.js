@@ -562,6 +562,23 @@ async function suspendFromPeople(admin, who, tmp) {
 	    .test(refused))
 		throw new Error(`suspended ${who.name} signing in: ${refused}`);
 	log(`${who.name}'s sign-in refused: "${refused}"`);
+	step = `${admin.name} records that ${who.name} left`;
+	await admin.page.goto("/people.html");
+	await admin.page.locator("#signout").waitFor();
+	const gone = admin.page.locator("article.card", { has:
+	    admin.page.locator(`h2:text-is("${who.name}")`) });
+	await gone.waitFor();
+	if (await gone.locator("text=Suspend...").count() !== 0)
+		throw new Error(`${who.name} is suspended yet offered Suspend`);
+	await gone.locator("text=Record as left...").click();
+	await gone.locator(`text=Record that ${who.name} left`).click();
+	const left = await message(gone, ".msg", "ok");
+	if (!new RegExp(`^${who.name} is recorded as left`).test(left))
+		throw new Error(`${who.name} leaving: ${left}`);
+	const now = (await gone.locator("dd.state").textContent()).trim();
+	if (now !== "left")
+		throw new Error(`${who.name}'s card says "${now}"`);
+	log(`${admin.name} recorded that ${who.name} left: "${left}"`);
 }
 
 /*

@@ -160,7 +160,7 @@ help_names_every_command_and_each_has_its_own(void **state)
 	    "request", "requests", "approve", "reject", "grants", "review",
 	    "revoke", "changes", "propose", "policy", "suspend",
 	    "people", "revoke-credential", "block", "export", "evidence",
-	    "api-key" };
+	    "api-key", "new-key", "leave" };
 	char want[64];
 	size_t i;
 

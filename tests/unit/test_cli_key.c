@@ -1055,6 +1055,12 @@ a_new_key_invitation_brings_a_locked_out_person_back(void **state)
 	assert_non_null(strstr(out, "the new key of bob proposed as change "));
 	assert_int_equal(cli(bob2, "requests", "--user", "bob", NULL),
 	    TK_CLI_EAUTH);
+	/* eve leaves: her new key signs in no more either. */
+	assert_int_equal(cli(alice, "leave", eve, "--user", "alice", NULL),
+	    TK_CLI_OK);
+	assert_non_null(strstr(out, ": left\n"));
+	assert_int_equal(cli(eve2, "requests", "--user", "eve", NULL),
+	    TK_CLI_EAUTH);
 	softctap_free(&eve2);
 	softctap_free(&bob2);
 }

@@ -1258,6 +1258,33 @@ policy_edited_in_the_file_is_reported_and_not_applied(void **state)
 	assert_int_equal(tkd_signin(&d, "rita", &rita), 200);
 }
 
+/* bob, an admin again, is suspended while the daemon is down. */
+static void
+what_an_admin_handed_out_lapses_across_a_restart(void **state)
+{
+	json_t *ans = NULL;
+	char code[64];
+	int lapsed = journal_count("authority.lapsed");
+
+	(void)state;
+	bob_gets_roles("[\"approver\",\"admin\"]");
+	assert_int_equal(tkd_signin(&d, "bob", &bob), 200);
+	assert_int_equal(call("POST", "/api/v1/invitations", "{\"name\":"
+	    "\"quinn\",\"team\":\"x\",\"roles\":[\"auditor\"]}", &ans),
+	    201);
+	snprintf(code, sizeof(code), "%s", json_string_value(
+	    json_object_get(ans, "invitation")));
+	json_decref(ans);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+	assert_int_equal(tkd_person_state(&d, bob.person,
+	    TK_PERSON_SUSPENDED), 0);
+	assert_int_equal(tkd_start(&d), 0);
+	assert_int_equal(journal_count("authority.lapsed"), lapsed + 1);
+	d.cookie[0] = d.csrf[0] = '\0';
+	enroll_challenge_refused(code, 403, "invitation_void",
+	    "no longer an active admin");
+}
+
 int
 main(void)
 {
@@ -1284,6 +1311,8 @@ main(void)
 		cmocka_unit_test(no_new_key_for_a_suspended_person),
 		cmocka_unit_test(
 		    policy_edited_in_the_file_is_reported_and_not_applied),
+		cmocka_unit_test(
+		    what_an_admin_handed_out_lapses_across_a_restart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

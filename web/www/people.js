@@ -21,14 +21,26 @@
 		    "");
 	}
 
-	/* Two steps, so that one stray tap suspends no one. */
-	function suspendControls(p, box, state) {
-		var wrap = el("div"), ask, sure;
+	var ACTIONS = {
+		suspend: { ask: "Suspend...", sure: "Suspend ", state:
+		    "suspended", done: " is suspended: no more sign-in, " +
+		    "request or approval.", what: "The suspension" },
+		leave: { ask: "Record as left...", sure: "Record that ",
+		    state: "left", done: " is recorded as left: no more " +
+		    "sign-in, request or approval, and the service accounts " +
+		    "they own are listed for reassignment.", what: "Recording " +
+		    "the leaver" }
+	};
+
+	/* Two steps, so that one stray tap takes no one's access away. */
+	function inactiveControls(p, box, state, action) {
+		var a = ACTIONS[action], wrap = el("div"), ask, sure;
 
 		ask = el("button", { type: "button", "class": "danger",
-		    text: "Suspend..." });
+		    text: a.ask });
 		sure = el("button", { type: "button", "class": "danger",
-		    hidden: true, text: "Suspend " + p.name + " now" });
+		    hidden: true, text: action === "leave" ? a.sure + p.name +
+		    " left" : a.sure + p.name + " now" });
 		ask.addEventListener("click", function () {
 			ask.hidden = true;
 			sure.hidden = false;
@@ -38,13 +50,12 @@
 			sure.disabled = true;
 			try {
 				await tk.api("POST", "/api/v1/people/" + p.id +
-				    "/suspend");
-				tk.say(box, "ok", p.name + " is suspended: " +
-				    "no more sign-in, request or approval.");
-				state.textContent = "suspended";
+				    "/" + action);
+				tk.say(box, "ok", p.name + a.done);
+				state.textContent = a.state;
 				sure.hidden = true;
 			} catch (e) {
-				tk.say(box, "error", "The suspension was " +
+				tk.say(box, "error", a.what + " was " +
 				    "refused: " + tk.describe(e));
 				sure.disabled = false;
 			}
@@ -165,7 +176,12 @@
 		box = el("div", { "class": "msg", "aria-live": "polite" });
 		if (p.state === "active" && tk.hasRole(me, "admin") &&
 		    p.name !== me.name)
-			art.appendChild(suspendControls(p, box, state));
+			art.appendChild(inactiveControls(p, box, state,
+			    "suspend"));
+		if (p.state !== "left" && tk.hasRole(me, "admin") &&
+		    p.name !== me.name)
+			art.appendChild(inactiveControls(p, box, state,
+			    "leave"));
 		if (p.state === "active" && tk.hasRole(me, "admin") &&
 		    p.name !== me.name)
 			art.appendChild(newKeyControls(p, box));
