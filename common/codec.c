@@ -284,6 +284,25 @@ tk_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err,
 }
 
 /*
+ * Code points that draw nothing, or nothing but a blank, though they are
+ * not spaces: fillers (Hangul, braille), the combining grapheme joiner,
+ * Khmer's inherent vowels, Mongolian selectors, musical formatting,
+ * variation selectors (U+FE0F aside, which asks for an emoji's colour)
+ * and the tag and supplementary selector planes, all of which can carry
+ * text that a reader does not see.
+ */
+static int
+blank(uint32_t cp)
+{
+	return cp == 0x34f || cp == 0x115f || cp == 0x1160 ||
+	    cp == 0x17b4 || cp == 0x17b5 || (cp >= 0x180b && cp <= 0x180f) ||
+	    cp == 0x2800 || cp == 0x3164 || cp == 0xffa0 ||
+	    (cp >= 0xfe00 && cp <= 0xfe0e) ||
+	    (cp >= 0x1d173 && cp <= 0x1d17a) ||
+	    (cp >= 0xe0000 && cp <= 0xe0fff);
+}
+
+/*
  * Code points that change how the text around them reads without being
  * seen: C1 controls, the soft hyphen, zero-width and direction marks,
  * embeddings, overrides and isolates, line and paragraph separators, the
@@ -296,7 +315,7 @@ invisible(uint32_t cp)
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
 	    cp == 0xad || cp == 0x61c || (cp >= 0x200b && cp <= 0x200f) ||
 	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
-	    cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+	    cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || blank(cp);
 }
 
 /* One code point of well-formed UTF-8; its length, or 0 if malformed. */

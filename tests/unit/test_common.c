@@ -209,6 +209,13 @@ printable_text_refuses_malformed_and_invisible(void **state)
 		"\xe2\x80",		/* cut short */
 		"a\xe2\x80\xae" "b",	/* U+202E */
 		"tab\there",
+		"a\xf3\xa0\x81\x81" "b",	/* U+E0041, a tag letter */
+		"a\xe1\xa0\x8e" "b",	/* U+180E, Mongolian separator */
+		"a\xcd\x8f" "b",	/* U+034F, grapheme joiner */
+		"a\xe3\x85\xa4" "b",	/* U+3164, Hangul filler */
+		"a\xe2\xa0\x80" "b",	/* U+2800, braille blank */
+		"a\xef\xb8\x80" "b",	/* U+FE00, variation selector */
+		"a\xf3\xa0\x84\x80" "b",	/* U+E0100 */
 	};
 	size_t i;
 
@@ -219,6 +226,9 @@ printable_text_refuses_malformed_and_invisible(void **state)
 	assert_int_equal(tk_text_printable("Zo\xc3\xab \xe7\x8e\x8b", 8),
 	    1);
 	assert_int_equal(tk_text_printable("\xf0\x9f\x94\x91", 4), 1);
+	/* A check mark asked in colour, U+2714 U+FE0F, is fine. */
+	assert_int_equal(tk_text_printable("\xe2\x9c\x94\xef\xb8\x8f", 6),
+	    1);
 }
 
 static void
