@@ -240,13 +240,25 @@ cli_errf(struct cli *c, const char *fmt, ...)
 	fflush(c->err);
 }
 
-/* s with control characters escaped, for echoing what others sent. */
+/*
+ * s for echoing what others sent: as written when it passes the text
+ * rule the server keeps (UTF-8 without control or invisible characters)
+ * and fits, else with every byte outside printable ASCII escaped.
+ */
 const char *
 cli_safe(const char *s, char *buf, size_t cap)
 {
+	size_t n;
+
 	if (s == NULL)
 		return "";
-	return tk_log_escape(buf, cap, s, strlen(s));
+	/* Text the server's own rule passes is shown as it is written. */
+	n = strlen(s);
+	if (n < cap && tk_text_printable(s, n)) {
+		memcpy(buf, s, n + 1);
+		return buf;
+	}
+	return tk_log_escape(buf, cap, s, n);
 }
 
 int

@@ -511,7 +511,8 @@ reject_signs_a_rejection(void **state)
 	(void)state;
 	snprintf(id, sizeof(id), "%lld", file_breakglass("INC-8"));
 	assert_int_equal(cli(bob, "reject", id, "--user", "bob", "--reason",
-	    "INC-8 is closed", NULL), TK_CLI_OK);
+	    "INC-8 is closed \xe2\x9c\x93 d\xc3\xa9j\xc3\xa0", NULL),
+	    TK_CLI_OK);
 	assert_non_null(strstr(out, "your rejection is recorded; state "
 	    "rejected"));
 	/* The requester reads who rejected it, and why. */
@@ -520,7 +521,9 @@ reject_signs_a_rejection(void **state)
 	assert_non_null(strstr(out, "  rejected  "));
 	assert_non_null(strstr(out, "\n  vote: bob ("));
 	assert_non_null(strstr(out, " reject at "));
-	assert_non_null(strstr(out, ": INC-8 is closed\n"));
+	/* Written as the server keeps it: UTF-8, not escaped bytes. */
+	assert_non_null(strstr(out, ": INC-8 is closed \xe2\x9c\x93 "
+	    "d\xc3\xa9j\xc3\xa0\n"));
 }
 
 static void
