@@ -95,6 +95,12 @@ refuse_invitation(struct tk_web *w, const uint8_t hash[32],
 		    "is void: the admin who made it is no longer an active "
 		    "admin; ask an admin for a new one");
 		break;
+	case INVITE_CLOSED:
+		web_reply_error(r, 409, "person_inactive", "this invitation "
+		    "is void: its person was suspended or left after it was "
+		    "made; once they are reactivated an admin makes a new "
+		    "one");
+		break;
 	case INVITE_REPLACED:
 		web_reply_error(r, 400, "invitation_invalid", "this "
 		    "invitation was replaced by a newer one; use the newest "

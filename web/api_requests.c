@@ -330,14 +330,17 @@ web_h_request_vote(struct tk_web *w, struct req *rq, struct reply *r)
 		tk_warn("vote on request %lld by person %lld made in the "
 		    "session of person %lld", (long long)id,
 		    (long long)res.person, (long long)rq->who.person);
-	if (rc == 0 && kind == TK_REQ_CHANGE && res.state == TK_REQ_GRANTED)
-		web_authority_sweep(w);
-	if (rc != 0)
+	if (rc != 0) {
 		web_apr_reply(r, rc, res.reason);
-	else if (vote_reason(w, rq, id, r) == 0)
+		return;
+	}
+	if (vote_reason(w, rq, id, r) == 0)
 		web_reply_json(r, 200, json_pack("{s:s,s:i}", "state",
 		    state_name(kind, res.state), "approvals",
 		    (int)res.approvals));
+	/* An applied change may have taken someone's authority away. */
+	if (kind == TK_REQ_CHANGE && res.state == TK_REQ_GRANTED)
+		web_authority_sweep(w);
 }
 
 static const char *

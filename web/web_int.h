@@ -304,6 +304,8 @@ int web_invite_void_person(struct tk_web *w, int64_t person);
 #define INVITE_REPLACED 3	/* a newer one for the same name or person */
 #define INVITE_REPLACED_S "3"
 #define INVITE_EXPIRED 4	/* not stored: live but past its time */
+#define INVITE_CLOSED 5		/* its person was suspended or left */
+#define INVITE_CLOSED_S "5"
 int web_invite_state(struct tk_web *w, const uint8_t hash[32]);
 int web_invite_void_name(struct tk_web *w, const char *name);
 /*

@@ -771,6 +771,10 @@ governed_enrollment_waits_for_the_quorum(void **state)
 	free(inv);
 	assert_int_equal(person_row("erin", &roles, team, &st), -1);
 	assert_true(tkd_signin(&d, "erin", &erin) != 200);
+	/* No plain invitation races it for the name. */
+	refused_as("adam", &adam, "POST", "/api/v1/invitations", "{\"name\":"
+	    "\"Erin\",\"team\":\"dev\",\"roles\":[\"requester\"]}", 409,
+	    "enrollment_pending");
 	/* The approvers see the very key that will be trusted. */
 	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
 	{
@@ -1053,6 +1057,10 @@ bad_new_key_invitations_are_refused(void **state)
 		expect_code(ans, bad[i].code);
 		json_decref(ans);
 	}
+	assert_int_equal(new_key_invitation(adam.person, "{\"reason\":\"r\","
+	    "\"ticket\":\"T-1\"}", &ans), 403);
+	expect_code(ans, "self_invitation");
+	json_decref(ans);
 	assert_int_equal(new_key_invitation(999999, "{}", &ans), 404);
 	expect_code(ans, "not_found");
 	json_decref(ans);
@@ -1167,8 +1175,9 @@ static void
 no_new_key_for_a_suspended_person(void **state)
 {
 	struct tkd_key olga;
-	char path[96], *code;
+	char path[160], *code;
 	json_t *ans = NULL;
+	int64_t id;
 	int made;
 
 	(void)state;
@@ -1187,12 +1196,23 @@ no_new_key_for_a_suspended_person(void **state)
 	d.cookie[0] = d.csrf[0] = '\0';
 	/* The code made before the suspension is refused before a touch. */
 	enroll_challenge_refused(code, 409, "person_inactive",
-	    "suspended or has left");
+	    "suspended or left after it was made");
 	made = journal_count("invitation.create");
 	assert_int_equal(new_key_invitation(olga.person, "{}", &ans), 409);
 	expect_code(ans, "person_inactive");
 	json_decref(ans);
 	assert_int_equal(journal_count("invitation.create"), made);
+	/* Reactivated, she gets no old code back. */
+	snprintf(path, sizeof(path), "{\"type\":\"person.reactivate\","
+	    "\"reason\":\"back\",\"ticket\":\"HR-3\",\"args\":"
+	    "{\"person\":%lld}}", (long long)olga.person);
+	id = propose(path, NULL);
+	approved_to("bob", &bob, id, "pending");
+	approved_to("carol", &carol, id, "applied");
+	assert_int_equal(tkd_signin(&d, "olga", &olga), 200);
+	d.cookie[0] = d.csrf[0] = '\0';
+	enroll_challenge_refused(code, 409, "person_inactive",
+	    "suspended or left after it was made");
 	softauthn_free(&olga.sa);
 	free(code);
 }
