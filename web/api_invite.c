@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -71,6 +72,51 @@ name_taken(struct tk_web *w, const char *name, char holder[TK_NAME_MAX + 1])
 	pthread_mutex_unlock(w->be->lock);
 	memcpy(holder, p.name, sizeof(p.name));
 	return rc == 0;
+}
+
+/* Whether the change c (canonical JSON) would enroll name, in any case. */
+static int
+enrolls(const char *canonical, const char *name)
+{
+	json_t *c = json_loads(canonical, 0, NULL);
+	const char *type, *who;
+	int r;
+
+	type = json_string_value(json_object_get(c, "type"));
+	who = json_string_value(json_object_get(json_object_get(c, "after"),
+	    "name"));
+	r = type != NULL && who != NULL && strcmp(type, "person.enroll") ==
+	    0 && strcasecmp(who, name) == 0;
+	json_decref(c);
+	return r;
+}
+
+/*
+ * The id of a pending change that would enroll name, or 0: a plain
+ * invitation for that name would race it, and whichever came second
+ * would fail with a key registered for nothing.
+ */
+static int64_t
+pending_enrollment(struct tk_web *w, const char *name)
+{
+	struct tk_request_info info;
+	int64_t *ids = NULL, found = 0;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(w->be->lock);
+	if (tk_approvals_pending(w->be->ap, &ids, &n) != 0)
+		n = 0;
+	for (i = 0; found == 0 && i < n; i++) {
+		memset(&info, 0, sizeof(info));
+		if (tk_approvals_request_get(w->be->ap, ids[i], &info) == 0 &&
+		    info.kind == TK_REQ_CHANGE && info.canonical != NULL &&
+		    enrolls(info.canonical, name))
+			found = info.id;
+		tk_request_info_clear(&info);
+	}
+	pthread_mutex_unlock(w->be->lock);
+	free(ids);
+	return found;
 }
 
 /*
@@ -158,6 +204,7 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 	struct invitation inv;
 	char holder[TK_NAME_MAX + 1];
 	const char *reason, *ticket;
+	int64_t change;
 
 	if (!web_backend_ready(w, r) ||
 	    admin_only(rq, "inviting people", r) != 0)
@@ -189,6 +236,12 @@ web_h_invite(struct tk_web *w, struct req *rq, struct reply *r)
 		    holder);
 		return;
 	}
+	if ((change = pending_enrollment(w, inv.name)) != 0) {
+		web_reply_error(r, 409, "enrollment_pending", "the enrollment "
+		    "of %s waits for the approvers (change %lld): let them "
+		    "decide it first", inv.name, (long long)change);
+		return;
+	}
 	issue(w, rq, &inv, reason, ticket, r);
 }
 
@@ -210,6 +263,12 @@ web_h_person_invitation(struct tk_web *w, struct req *rq, struct reply *r)
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
 		web_apr_reply(r, rc, "");
+		return;
+	}
+	if (p.id == rq->who.person) {
+		web_reply_error(r, 403, "self_invitation", "you are signed in "
+		    "with a key: register another one of yours with POST "
+		    "/api/v1/credentials");
 		return;
 	}
 	if (p.state != TK_PERSON_ACTIVE) {

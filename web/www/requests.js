@@ -321,6 +321,16 @@
 				reason.focus();
 				return;
 			}
+			/* The server counts UTF-8 bytes: told before the
+			 * touch, not after it. */
+			if (new TextEncoder().encode(reason.value.trim())
+			    .length > 1024) {
+				tk.say(box, "error", "The reason is too long: " +
+				    "at most 1024 bytes, fewer letters when " +
+				    "they carry accents or are not Latin.");
+				reason.focus();
+				return;
+			}
 			decide(r, "reject", reason.value.trim(), box,
 			    [approve, reject]);
 		});
