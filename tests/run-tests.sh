@@ -80,7 +80,12 @@ fi
 build=$1
 shift
 top=$(pwd)
-export TWOKEY_TOP="$top" TWOKEY_BUILD="$top/$build"
+# The build folder as given: relative to the project, or absolute.
+case $build in
+/*) TWOKEY_BUILD=$build ;;
+*) TWOKEY_BUILD=$top/$build ;;
+esac
+export TWOKEY_TOP="$top" TWOKEY_BUILD
 export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1:abort_on_error=0:disable_coredump=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}"
