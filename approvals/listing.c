@@ -83,10 +83,14 @@ tk_approvals_request_view(struct tk_approvals *ap, int64_t request_id,
 	    (rc = tk_store_person_get(ap, info.requester, &who)) != 0)
 		goto out;
 	rc = TK_APR_ERR_NOMEM;
+	/* Approvers weigh a proposal by someone suspended since. */
 	if ((votes = json_array()) == NULL ||
-	    (o = json_pack("{s:s, s:s, s:O, s:o}", "requester_name",
-	    who.name, "requester_team", who.team, "votes", votes,
-	    "template", template_json(ap->policy, info.canonical))) == NULL)
+	    (o = json_pack("{s:s, s:s, s:s, s:O, s:o}", "requester_name",
+	    who.name, "requester_team", who.team, "requester_state",
+	    who.state == TK_PERSON_ACTIVE ? "active" :
+	    who.state == TK_PERSON_SUSPENDED ? "suspended" : "left",
+	    "votes", votes, "template", template_json(ap->policy,
+	    info.canonical))) == NULL)
 		goto out;
 	if ((rc = votes_json(ap, request_id, votes)) != 0)
 		goto out;

@@ -186,6 +186,10 @@ cli_print_change(FILE *f, json_t *q)
 	    cli_safe(cli_str(req, "type"), esc, 64), cli_str(q, "state"),
 	    who, who + 70, cli_when(json_integer_value(json_object_get(q,
 	    "expires")), t, sizeof(t)));
+	if (strcmp(cli_str(q, "requester_state"), "suspended") == 0 ||
+	    strcmp(cli_str(q, "requester_state"), "left") == 0)
+		fprintf(f, "  note: %s is %s since proposing it\n", who,
+		    cli_str(q, "requester_state"));
 	fprintf(f, "  target: %s\n", cli_safe(cli_str(req, "target"), esc,
 	    256));
 	fprintf(f, "  ticket: %s\n", cli_safe(cli_str(req, "ticket"), esc,

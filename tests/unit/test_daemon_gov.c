@@ -1283,7 +1283,7 @@ static void
 what_an_admin_handed_out_lapses_across_a_restart(void **state)
 {
 	json_t *ans = NULL;
-	char code[64];
+	char code[64], body[256], path[64];
 	int lapsed = journal_count("authority.lapsed");
 
 	(void)state;
@@ -1295,6 +1295,14 @@ what_an_admin_handed_out_lapses_across_a_restart(void **state)
 	snprintf(code, sizeof(code), "%s", json_string_value(
 	    json_object_get(ans, "invitation")));
 	json_decref(ans);
+	snprintf(body, sizeof(body), "{\"type\":\"person.update\","
+	    "\"reason\":\"reorg\",\"ticket\":\"CHG-9\",\"args\":"
+	    "{\"person\":%lld,\"team\":\"blue\"}}",
+	    (long long)carol.person);
+	assert_int_equal(call("POST", "/api/v1/changes", body, &ans), 201);
+	snprintf(path, sizeof(path), "/api/v1/changes/%lld", (long long)
+	    json_integer_value(json_object_get(ans, "id")));
+	json_decref(ans);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 	assert_int_equal(tkd_person_state(&d, bob.person,
 	    TK_PERSON_SUSPENDED), 0);
@@ -1303,6 +1311,12 @@ what_an_admin_handed_out_lapses_across_a_restart(void **state)
 	d.cookie[0] = d.csrf[0] = '\0';
 	enroll_challenge_refused(code, 403, "invitation_void",
 	    "no longer an active admin");
+	/* His pending change stays for the approvers, who see that. */
+	assert_int_equal(tkd_signin(&d, "carol", &carol), 200);
+	assert_int_equal(call("GET", path, NULL, &ans), 200);
+	assert_string_equal(json_string_value(json_object_get(ans,
+	    "requester_state")), "suspended");
+	json_decref(ans);
 }
 
 int

@@ -176,7 +176,8 @@
 
 		fact(dl, "Asked by", (r.requester_name || q.requester) +
 		    (r.requester_team ? " (team " + r.requester_team + ")" :
-		    ""));
+		    "") + (r.requester_state && r.requester_state !==
+		    "active" ? ", " + r.requester_state + " since" : ""));
 		fact(dl, "Kind", r.kind);
 		fact(dl, "Incident", q.incident);
 		fact(dl, "Ticket", q.ticket);
@@ -224,7 +225,9 @@
 		fact(dl, "Proposed by", (r.requester_name || q.requester) +
 		    (r.requester_team ? " (team " + r.requester_team + ")" :
 		    "") + (me && me.name === (r.requester_name ||
-		    q.requester) ? ", that is you" : ""));
+		    q.requester) ? ", that is you" : "") +
+		    (r.requester_state && r.requester_state !== "active" ?
+		    ", " + r.requester_state + " since" : ""));
 		fact(dl, "Type", q.type);
 		fact(dl, "Target", q.target);
 		fact(dl, "Why", q.reason);
