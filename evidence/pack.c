@@ -285,8 +285,10 @@ pack_archive(struct pbuild *b, uint8_t **out, size_t *len)
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open(a, &m, NULL, mem_write, NULL) != ARCHIVE_OK)
 		goto out;
+	/* as_of, not to: a period still open would date every member in
+	 * the future, and tar warns about each one. */
 	for (i = 0; i < b->nfiles; i++)
-		if (tar_entry(a, dir, &b->files[i], b->cfg->to) != 0)
+		if (tar_entry(a, dir, &b->files[i], b->as_of) != 0)
 			goto out;
 	if (archive_write_close(a) != ARCHIVE_OK)
 		goto out;

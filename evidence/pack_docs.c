@@ -86,7 +86,24 @@ collect_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
 	return json_array_append_new(arr, o) == 0 ? 0 : TK_PACK_ERR_NOMEM;
 }
 
-/* The time of the registration entry of credential id, or null. */
+/*
+ * The credential id an entry trusts: a direct registration names it in
+ * details.credential; an applied person.enroll or credential.add carries
+ * the whole credential in details.after.credential. NULL for others.
+ */
+static const char *
+trusted_credential(const json_t *e)
+{
+	const json_t *d = json_object_get(e, "details");
+	const char *c = json_string_value(json_object_get(d, "credential"));
+
+	if (c != NULL)
+		return c;
+	return json_string_value(json_object_get(json_object_get(
+	    json_object_get(d, "after"), "credential"), "id"));
+}
+
+/* The time of the entry that first trusted credential id, or null. */
 static json_t *
 enrolled_at(const json_t *regs, const char *id)
 {
@@ -95,15 +112,44 @@ enrolled_at(const json_t *regs, const char *id)
 	size_t i;
 
 	json_array_foreach(regs, i, e) {
-		c = json_string_value(json_object_get(json_object_get(e,
-		    "details"), "credential"));
+		c = trusted_credential(e);
 		if (id != NULL && c != NULL && strcmp(c, id) == 0)
 			return json_incref(json_object_get(e, "time"));
 	}
 	return json_null();
 }
 
-/* Each credential's "enrolled": its registration entry's time. */
+/*
+ * The access list is of the period: a key no entry up to the period's
+ * end trusted came later and goes, and so does a person all of whose
+ * keys came later. Someone enrolled without a key stays.
+ */
+static int
+drop_later(struct pbuild *b)
+{
+	json_t *people = json_object_get(b->access, "people"), *p, *creds;
+	size_t i, k, had;
+
+	for (i = json_array_size(people); i-- > 0;) {
+		p = json_array_get(people, i);
+		creds = json_object_get(p, "credentials");
+		had = json_array_size(creds);
+		for (k = had; k-- > 0;)
+			if (json_is_null(json_object_get(json_array_get(creds,
+			    k), "enrolled")) && json_array_remove(creds,
+			    k) != 0)
+				return TK_PACK_ERR_NOMEM;
+		if (had > 0 && json_array_size(creds) == 0 &&
+		    json_array_remove(people, i) != 0)
+			return TK_PACK_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Each credential's "enrolled": the time of the entry that trusted it, a
+ * registration or the applied change that enrolled it.
+ */
 static int
 add_enrolled(struct pbuild *b, uint64_t end)
 {
@@ -114,7 +160,9 @@ add_enrolled(struct pbuild *b, uint64_t end)
 	if ((regs = json_array()) == NULL)
 		return TK_PACK_ERR_NOMEM;
 	if ((r = tk_journal_scan_action(b->cfg->journal, "credential.register",
-	    0, end, collect_leaf, regs)) != 0) {
+	    0, end, collect_leaf, regs)) != 0 ||
+	    (r = tk_journal_scan_action(b->cfg->journal, "change.applied", 0,
+	    end, collect_leaf, regs)) != 0) {
 		json_decref(regs);
 		return pack_own_err(r) ? r : TK_PACK_ERR_JOURNAL;
 	}
@@ -126,7 +174,7 @@ add_enrolled(struct pbuild *b, uint64_t end)
 		}
 	}
 	json_decref(regs);
-	return 0;
+	return drop_later(b);
 }
 
 static int

@@ -11,7 +11,8 @@
  *   drift.json         {"events":[...]}: policy drift, the caller's list
  *                      then the period's "policy.drift" journal entries
  *   access.json        people, roles, state, credentials (enrolled, last
- *                      used, sign count, cloned)
+ *                      used, sign count, cloned): the keys trusted by
+ *                      the period's end and their people; state now
  *   inventory.json     the service-account inventory report (input)
  *   rotation.json      rotation compliance (input)
  *   grants.json        grants issued in the period: TTL, state,
@@ -38,7 +39,7 @@
  *
  * Same period, same files: everything is evaluated as of
  * as_of = min(now, to); files are sorted by name; the archive has fixed
- * mtimes (to), owners (0) and modes, and gzip without a timestamp. Only
+ * mtimes (as_of), owners (0) and modes, and gzip without a timestamp. Only
  * the CMS signing time differs between two packs of one period built
  * from the same state. Requests are those filed in [from, to); their
  * ballots are all the ballots they have.

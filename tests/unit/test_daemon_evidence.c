@@ -127,6 +127,27 @@ verify(const char *path)
 	return WEXITSTATUS(st);
 }
 
+/* Whether tar unpacks path, as an auditor would, without a word. */
+static int
+untar_quietly(const char *path)
+{
+	char cmd[4096], said[1024], dir[700];
+	FILE *f;
+	size_t n;
+	int st;
+
+	snprintf(dir, sizeof(dir), "%s/untar", d.dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && tar -xzf '%s' -C '%s' "
+	    "2>&1", dir, path, dir);
+	assert_non_null(f = popen(cmd, "r"));
+	n = fread(said, 1, sizeof(said) - 1, f);
+	said[n] = '\0';
+	st = pclose(f);
+	if (n > 0)
+		fail_msg("tar said: %s", said);
+	return st;
+}
+
 static void
 an_auditor_gets_a_pack_that_verifies_offline(void **state)
 {
@@ -154,6 +175,8 @@ an_auditor_gets_a_pack_that_verifies_offline(void **state)
 	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
 	assert_int_equal(fclose(out), 0);
 	assert_int_equal(verify(path), 0);
+	/* The period is still open: no member is dated in the future. */
+	assert_int_equal(untar_quietly(path), 0);
 	/* What it holds is the daemon's state. */
 	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
 	    &rep), 0);
@@ -169,6 +192,22 @@ an_auditor_gets_a_pack_that_verifies_offline(void **state)
 	tk_pack_free(&p);
 	tkd_resp_clear(&r);
 	assert_true(tkd_log_has(&d, "evidence pack made for carol", 2000));
+	/* Last week's pack lists no one: every key here came later. */
+	day(-8, from);
+	day(-1, to);
+	snprintf(url, sizeof(url), "/api/v1/evidence?from=%s&to=%s", from,
+	    to);
+	assert_int_equal(tkd_request(&d, "GET", url, NULL, NULL, 0, NULL, &r),
+	    0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
+	    &rep), 0);
+	assert_non_null(f = tk_pack_get(p, "access.json"));
+	assert_non_null(pj = json_loads((const char *)f->data, 0, NULL));
+	assert_int_equal(json_array_size(json_object_get(pj, "people")), 0);
+	json_decref(pj);
+	tk_pack_free(&p);
+	tkd_resp_clear(&r);
 	/* An admin may as well; an approver may not. */
 	assert_int_equal(tkd_signin(&d, "olga", &olga), 200);
 	assert_int_equal(tkd_call(&d, "GET", url, NULL, NULL, NULL), 200);

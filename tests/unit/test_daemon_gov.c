@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +24,7 @@
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
+#include "twokey/packcheck.h"
 #include "../lib/daemon_fixture.h"
 #include "../lib/softauthn.h"
 
@@ -752,6 +754,58 @@ register_with(const char *inv, struct tkd_key *key, json_t **ans)
 	return st;
 }
 
+/* YYYY-MM-DD of today plus days, UTC. */
+static void
+day(int days, char out[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_equal(strftime(out, 11, "%Y-%m-%d", &tm), 10);
+}
+
+/*
+ * name's entry in the access list of an evidence pack of yesterday to
+ * tomorrow, made by adam; the caller decrefs it.
+ */
+static json_t *
+access_entry(const char *name)
+{
+	struct tk_packcheck_report rep;
+	const struct tk_pack_file *f;
+	struct tk_pack *p = NULL;
+	struct tkd_resp r;
+	char url[96], from[11], to[11];
+	json_t *access, *e, *found = NULL;
+	size_t i;
+
+	day(-1, from);
+	day(2, to);
+	snprintf(url, sizeof(url), "/api/v1/evidence?from=%s&to=%s", from,
+	    to);
+	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
+	assert_int_equal(tkd_request(&d, "GET", url, NULL, NULL, 0, NULL, &r),
+	    0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
+	    &rep), 0);
+	assert_non_null(f = tk_pack_get(p, "access.json"));
+	assert_non_null(access = json_loadb((const char *)f->data, f->len, 0,
+	    NULL));
+	tk_pack_free(&p);
+	tkd_resp_clear(&r);
+	json_array_foreach(json_object_get(access, "people"), i, e) {
+		if (found == NULL && strcmp(json_string_value(
+		    json_object_get(e, "name")), name) == 0)
+			found = json_incref(e);
+	}
+	json_decref(access);
+	if (found == NULL)
+		fail_msg("%s is not in the access list", name);
+	return found;
+}
+
 static void
 governed_enrollment_waits_for_the_quorum(void **state)
 {
@@ -797,6 +851,11 @@ governed_enrollment_waits_for_the_quorum(void **state)
 	assert_int_equal(person_row("erin", &roles, team, &st), 0);
 	assert_int_equal(roles, TK_ROLE_APPROVER);
 	assert_int_equal(tkd_signin(&d, "erin", &erin), 200);
+	/* An evidence pack dates her key from the change that trusted it. */
+	cred = access_entry("erin");
+	assert_non_null(json_string_value(json_object_get(json_array_get(
+	    json_object_get(cred, "credentials"), 0), "enrolled")));
+	json_decref(cred);
 	softauthn_free(&erin.sa);
 }
 
