@@ -309,6 +309,11 @@ tk_approvals_person_set_state(struct tk_approvals *ap, const char *actor,
 	    ((p.roles & TK_ROLE_ADMIN) != 0 && p.state == TK_PERSON_ACTIVE &&
 	    (rc = tk_apr_other_admins(ap, id)) != 0))
 		goto fail;
+	/* Once gone, a person stays recorded as gone: only a governed
+	 * reactivation moves them on. */
+	rc = TK_APR_ERR_NO_CHANGE;
+	if (p.state == state || p.state == TK_PERSON_LEFT)
+		goto fail;
 	if ((rc = tk_store_prepare(ap, "UPDATE people SET state = ? "
 	    "WHERE id = ?", &st)) != 0)
 		goto fail;

@@ -69,6 +69,27 @@ cli_cmd_people(struct cli *c)
 	return rc;
 }
 
+/* The new state, and the service accounts that now need an owner. */
+static void
+print_inactive(struct cli *c, long long id, json_t *ans)
+{
+	json_t *owned = json_object_get(ans, "accounts_to_reassign"), *a;
+	char esc[200];
+	size_t i;
+
+	fprintf(c->out, "person %lld: %s\n", id, cli_str(ans, "state"));
+	if (json_array_size(owned) == 0) {
+		fputs("owns no service account\n", c->out);
+		return;
+	}
+	fputs("owns, to give another owner (inventory import):", c->out);
+	json_array_foreach(owned, i, a) {
+		fprintf(c->out, " %s", cli_safe(json_string_value(a), esc,
+		    sizeof(esc)));
+	}
+	fputc('\n', c->out);
+}
+
 /* Suspends person PERSON, or records that they left (action). */
 static int
 person_inactive(struct cli *c, const char *action)
@@ -88,8 +109,7 @@ person_inactive(struct cli *c, const char *action)
 	if (c->json)
 		rc = cli_print_json(c, ans);
 	else
-		fprintf(c->out, "person %lld: %s\n", id, cli_str(ans,
-		    "state"));
+		print_inactive(c, id, ans);
 	json_decref(ans);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
+#include "twokey/inventory.h"
 #include "web_int.h"
 
 static const char schema[] =
@@ -245,9 +246,32 @@ web_h_policy_block(struct tk_web *w, struct req *rq, struct reply *r)
 }
 
 /*
+ * The service accounts person p owns, which now wait for another owner
+ * (an empty array when none); NULL on no memory.
+ */
+static json_t *
+owned_accounts(struct tk_web *w, const struct tk_person *p)
+{
+	json_t *all = NULL, *e, *found = NULL;
+	size_t i;
+
+	if (tk_inventory_reassign(w->be->ap, &all) == 0) {
+		json_array_foreach(json_object_get(all, "people"), i, e) {
+			if (found == NULL && strcmp(json_string_value(
+			    json_object_get(e, "name")), p->name) == 0)
+				found = json_incref(json_object_get(e,
+				    "accounts"));
+		}
+	}
+	json_decref(all);
+	return found != NULL ? found : json_array();
+}
+
+/*
  * Suspending a person, or recording that they left: both at once, from
  * any admin, since either only takes access away. Their sessions end at
- * their next request, and what they handed out as an admin lapses.
+ * their next request, and what they handed out as an admin lapses. The
+ * answer names the accounts they own, now to be reassigned.
  */
 static void
 person_inactive(struct tk_web *w, struct req *rq, struct reply *r,
@@ -255,6 +279,8 @@ person_inactive(struct tk_web *w, struct req *rq, struct reply *r,
 {
 	int64_t id = web_path_id(rq);
 	const char *name = state == TK_PERSON_LEFT ? "left" : "suspended";
+	struct tk_person p;
+	json_t *owned = NULL;
 	int rc;
 
 	if (!web_backend_ready(w, r))
@@ -268,14 +294,16 @@ person_inactive(struct tk_web *w, struct req *rq, struct reply *r,
 	pthread_mutex_lock(w->be->lock);
 	rc = id == 0 ? TK_APR_ERR_NOT_FOUND : tk_approvals_person_set_state(
 	    w->be->ap, rq->who.name, id, state);
+	if (rc == 0 && tk_approvals_person_get(w->be->ap, id, &p) == 0)
+		owned = owned_accounts(w, &p);
 	pthread_mutex_unlock(w->be->lock);
 	if (rc != 0) {
 		web_apr_reply(r, rc, "");
 		return;
 	}
 	web_authority_sweep(w);
-	web_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id,
-	    "state", name));
+	web_reply_json(r, 200, json_pack("{s:I,s:s,s:o*}", "id",
+	    (json_int_t)id, "state", name, "accounts_to_reassign", owned));
 }
 
 void

@@ -545,6 +545,10 @@ async function suspendFromPeople(admin, who, tmp) {
 	const state = (await card.locator("dd.state").textContent()).trim();
 	if (state !== "suspended")
 		throw new Error(`${who.name}'s card says "${state}"`);
+	/* What fit the old state is gone at once, not after a reload. */
+	for (const stale of ["New key invitation...", "Record as left..."])
+		if (await card.locator(`text=${stale}`).isVisible())
+			throw new Error(`suspended ${who.name}: "${stale}"`);
 	await shot(admin, tmp, "14-people-suspended");
 	log(`${admin.name} suspended ${who.name}: "${done}"`);
 	step = `${who.name}'s open session files a request once suspended`;
@@ -578,6 +582,10 @@ async function suspendFromPeople(admin, who, tmp) {
 	const now = (await gone.locator("dd.state").textContent()).trim();
 	if (now !== "left")
 		throw new Error(`${who.name}'s card says "${now}"`);
+	await admin.page.reload();
+	await gone.waitFor();
+	if (await gone.locator("button").count() !== 0)
+		throw new Error(`${who.name} left yet the card offers actions`);
 	log(`${admin.name} recorded that ${who.name} left: "${left}"`);
 }
 

@@ -1061,7 +1061,7 @@ a_new_key_invitation_brings_a_locked_out_person_back(void **state)
 	/* eve leaves: her new key signs in no more either. */
 	assert_int_equal(cli(alice, "leave", eve, "--user", "alice", NULL),
 	    TK_CLI_OK);
-	assert_non_null(strstr(out, ": left\n"));
+	assert_non_null(strstr(out, ": left\nowns no service account\n"));
 	assert_int_equal(cli(eve2, "requests", "--user", "eve", NULL),
 	    TK_CLI_EAUTH);
 	softctap_free(&eve2);

@@ -583,6 +583,18 @@ a_leavers_accounts_are_listed_for_reassignment(void **state)
 	assert_int_equal(tkd_call(&d, "POST", path, NULL, NULL, &ans), 200);
 	assert_string_equal(json_string_value(json_object_get(ans, "state")),
 	    "left");
+	/* The answer names what she owns, now without an owner. */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    ans, "accounts_to_reassign"), 0)), "sa-ledger");
+	json_decref(ans);
+	/* Gone stays gone: neither suspended nor left a second time. */
+	assert_int_equal(tkd_call(&d, "POST", path, NULL, NULL, &ans), 409);
+	json_decref(ans);
+	snprintf(path, sizeof(path), "/api/v1/people/%lld/suspend",
+	    (long long)lena.person);
+	assert_int_equal(tkd_call(&d, "POST", path, NULL, NULL, &ans), 409);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ans, "error"), "code")), "no_change");
 	json_decref(ans);
 	assert_true(tkd_signin(&d, "lena", &lena) != 200);
 	signin("adam", &adam);

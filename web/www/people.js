@@ -32,8 +32,17 @@
 		    "the leaver" }
 	};
 
+	/* The accounts the answer says now need another owner, in words. */
+	function owned(r) {
+		var list = (r && r.accounts_to_reassign) || [];
+
+		return list.length === 0 ? "" : " They own " + list.join(", ") +
+		    ": give these service accounts another owner in the " +
+		    "inventory.";
+	}
+
 	/* Two steps, so that one stray tap takes no one's access away. */
-	function inactiveControls(p, box, state, action) {
+	function inactiveControls(p, box, state, action, done) {
 		var a = ACTIONS[action], wrap = el("div"), ask, sure;
 
 		ask = el("button", { type: "button", "class": "danger",
@@ -47,13 +56,15 @@
 			sure.focus();
 		});
 		sure.addEventListener("click", async function () {
+			var r;
+
 			sure.disabled = true;
 			try {
-				await tk.api("POST", "/api/v1/people/" + p.id +
-				    "/" + action);
-				tk.say(box, "ok", p.name + a.done);
+				r = await tk.api("POST", "/api/v1/people/" +
+				    p.id + "/" + action);
+				tk.say(box, "ok", p.name + a.done + owned(r));
 				state.textContent = a.state;
-				sure.hidden = true;
+				done();
 			} catch (e) {
 				tk.say(box, "error", a.what + " was " +
 				    "refused: " + tk.describe(e));
@@ -159,6 +170,28 @@
 		    "approvers." : ""));
 	}
 
+	/*
+	 * What an admin may do about p: suspend and new keys while active,
+	 * record as left until then. Once p's state changes, the card offers
+	 * what fits the new state only after a refresh, so all of it goes.
+	 */
+	function actions(p, box, state) {
+		var wrap = el("div", { "class": "actions" });
+		var gone = function () { wrap.hidden = true; };
+
+		if (!tk.hasRole(me, "admin") || p.name === me.name)
+			return wrap;
+		if (p.state === "active")
+			wrap.appendChild(inactiveControls(p, box, state,
+			    "suspend", gone));
+		if (p.state !== "left")
+			wrap.appendChild(inactiveControls(p, box, state,
+			    "leave", gone));
+		if (p.state === "active")
+			wrap.appendChild(newKeyControls(p, box));
+		return wrap;
+	}
+
 	function card(p) {
 		var id = "person-" + p.id, dl, box, state;
 		var art = el("article", { "class": "card", id: id,
@@ -174,17 +207,7 @@
 		fact(dl, "Security keys", keys(p));
 		art.appendChild(dl);
 		box = el("div", { "class": "msg", "aria-live": "polite" });
-		if (p.state === "active" && tk.hasRole(me, "admin") &&
-		    p.name !== me.name)
-			art.appendChild(inactiveControls(p, box, state,
-			    "suspend"));
-		if (p.state !== "left" && tk.hasRole(me, "admin") &&
-		    p.name !== me.name)
-			art.appendChild(inactiveControls(p, box, state,
-			    "leave"));
-		if (p.state === "active" && tk.hasRole(me, "admin") &&
-		    p.name !== me.name)
-			art.appendChild(newKeyControls(p, box));
+		art.appendChild(actions(p, box, state));
 		art.appendChild(box);
 		return art;
 	}
