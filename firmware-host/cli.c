@@ -551,6 +551,20 @@ exact_long_options(struct cli *c, int argc, char **argv)
 	for (a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--") == 0)
 			break;
+		if (argv[a][0] == '-' && argv[a][1] != '-' &&
+		    argv[a][1] != '\0') {
+			/* base64url ids (credentials, grants) may start
+			 * with "-": say how to pass one. */
+			if (strchr("suoh", argv[a][1]) == NULL) {
+				cli_errf(c, "\"%.40s\" is not an option: an "
+				    "id that starts with \"-\" goes after "
+				    "\"--\"", argv[a]);
+				return TK_CLI_EUSAGE;
+			}
+			if (argv[a][1] != 'h' && argv[a][2] == '\0')
+				a++;
+			continue;
+		}
 		if (strncmp(argv[a], "--", 2) != 0)
 			continue;
 		n = strcspn(argv[a] + 2, "=");

@@ -314,6 +314,8 @@ governance_commands_refuse_bad_input_before_signing_in(void **state)
 	    NULL);
 	usage_error("a credential id is base64url", "revoke-credential",
 	    "a/b", NULL);
+	/* base64url ids may start with "-": told how to pass them. */
+	usage_error("goes after \"--\"", "revoke-credential", "-Xy8", NULL);
 	usage_error("policy does not take --reason", "policy", "--reason",
 	    "r", NULL);
 	usage_error("need the quorum: give --reason and --ticket", "invite",

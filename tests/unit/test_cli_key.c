@@ -962,13 +962,13 @@ safe_actions_take_effect_at_once(void **state)
 	assert_int_equal(cli(eve, "enroll", "--invitation-file",
 	    secret_file("eve", invited()), NULL), TK_CLI_OK);
 	enrolled_credential(cred, sizeof(cred));
-	assert_int_equal(cli(alice, "revoke-credential", cred, "--user",
-	    "alice", NULL), TK_CLI_OK);
+	assert_int_equal(cli(alice, "revoke-credential", "--user", "alice",
+	    "--", cred, NULL), TK_CLI_OK);
 	assert_non_null(strstr(out, ": revoked"));
 	assert_int_equal(cli(eve, "requests", "--user", "eve", NULL),
 	    TK_CLI_EAUTH);
-	assert_int_equal(cli(alice, "revoke-credential", cred, "--user",
-	    "alice", NULL), TK_CLI_EREFUSED);
+	assert_int_equal(cli(alice, "revoke-credential", "--user", "alice",
+	    "--", cred, NULL), TK_CLI_EREFUSED);
 	assert_non_null(strstr(err, "credential_revoked"));
 	/* The id to suspend comes from the list of people. */
 	snprintf(person, sizeof(person), "%lld", dave_id);
