@@ -78,13 +78,15 @@ out:
 	return r;
 }
 
+/* Writes the batch and its signed checkpoint, whose note into *note. */
 static int
-write_batch(struct tk_journal *j, struct jitem *batch, uint64_t size)
+write_batch(struct tk_journal *j, struct jitem *batch, uint64_t size,
+    char **note, size_t *note_len)
 {
 	struct jitem *it;
 	tk_merkle_hash h, root;
-	char *leaf = NULL, *note = NULL;
-	size_t leaf_len, note_len;
+	char *leaf = NULL;
+	size_t leaf_len;
 	int r = 0;
 
 	for (it = batch; it != NULL && r == 0; it = it->next) {
@@ -104,28 +106,38 @@ write_batch(struct tk_journal *j, struct jitem *batch, uint64_t size)
 		return r;
 	if (tk_merkle_builder_root(j->tree, root) != 0)
 		return TK_JOURNAL_ERR_DB;
-	if ((r = sign_checkpoint(j, size, root, &note, &note_len)) == 0)
-		r = jdb_insert_checkpoint(j->wdb, size, root, note, note_len);
-	free(note);
+	if ((r = sign_checkpoint(j, size, root, note, note_len)) == 0 &&
+	    (r = jdb_insert_checkpoint(j->wdb, size, root, *note,
+	    *note_len)) != 0) {
+		free(*note);
+		*note = NULL;
+	}
 	return r;
 }
 
-/* Writes, signs and commits one batch; all or nothing. */
+/*
+ * Writes, signs and commits one batch; all or nothing. The committed
+ * checkpoint's note into *note (the caller's), NULL on failure.
+ */
 static int
-commit_batch(struct tk_journal *j, struct jitem *batch, uint64_t size)
+commit_batch(struct tk_journal *j, struct jitem *batch, uint64_t size,
+    char **note, size_t *note_len)
 {
 	tk_merkle_hash frontier[64];
 	size_t nf;
 	int r;
 
+	*note = NULL;
 	tk_merkle_builder_frontier(j->tree, frontier, &nf);
 	if ((r = jdb_exec(j->wdb, "BEGIN IMMEDIATE")) != 0)
 		return r;
-	if ((r = write_batch(j, batch, size)) == 0)
+	if ((r = write_batch(j, batch, size, note, note_len)) == 0)
 		r = jdb_exec(j->wdb, "COMMIT");
 	if (r != 0) {
 		(void)jdb_exec(j->wdb, "ROLLBACK");
 		(void)tk_merkle_builder_restore(j->tree, size, frontier, nf);
+		free(*note);
+		*note = NULL;
 	}
 	return r;
 }
@@ -136,6 +148,8 @@ tk_journal_writer_main(void *arg)
 	struct tk_journal *j = arg;
 	struct jitem *batch, *it, **pp;
 	uint64_t size, n;
+	char *note;
+	size_t note_len = 0;
 	int r;
 
 	pthread_mutex_lock(&j->lock);
@@ -156,12 +170,15 @@ tk_journal_writer_main(void *arg)
 		size = j->size;
 		pthread_mutex_unlock(&j->lock);
 
-		r = commit_batch(j, batch, size);
+		r = commit_batch(j, batch, size, &note, &note_len);
 
 		pthread_mutex_lock(&j->lock);
 		if (r == 0) {
 			j->size = size + n;
 			j->ncheckpoints++;
+			free(j->latest);
+			j->latest = note;
+			j->latest_len = note_len;
 		}
 		for (it = batch; it != NULL; it = it->next) {
 			it->rc = r;

@@ -48,6 +48,8 @@ struct tk_journal {
 	struct jitem *head, *tail;
 	uint64_t size;			/* committed, under lock */
 	uint64_t ncheckpoints;		/* committed, under lock */
+	char *latest;			/* the latest checkpoint's note, */
+	size_t latest_len;		/* under lock: read at every GET */
 	int stop;
 	int started;
 	pthread_t thread;

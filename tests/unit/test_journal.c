@@ -148,6 +148,21 @@ append_returns_index_and_leaf_reads_back_verbatim(void **state)
 	tk_journal_free(&j);
 }
 
+/* The latest checkpoint is the stored one of size, byte for byte. */
+static void
+latest_is_the_stored_one(struct tk_journal *j, uint64_t size)
+{
+	char *latest = NULL, *stored = NULL;
+	size_t a = 0, b = 0;
+
+	assert_int_equal(tk_journal_checkpoint(j, 0, &latest, &a), 0);
+	assert_int_equal(tk_journal_checkpoint(j, size, &stored, &b), 0);
+	assert_int_equal(a, b);
+	assert_memory_equal(latest, stored, a);
+	free(latest);
+	free(stored);
+}
+
 static void
 checkpoint_is_a_c2sp_note_signed_by_the_audit_key(void **state)
 {
@@ -176,6 +191,17 @@ checkpoint_is_a_c2sp_note_signed_by_the_audit_key(void **state)
 	free(note);
 	tk_note_verifier_free(&v);
 	EVP_PKEY_free(pub);
+	latest_is_the_stored_one(j, 1);
+	assert_int_equal(jt_append(j, 1, "note", NULL), 0);
+	latest_is_the_stored_one(j, 2);
+	tk_journal_free(&j);
+	/* Kept in memory, and read back at open. */
+	assert_int_equal(jt_open(&T, "note.db", 0, &j), 0);
+	latest_is_the_stored_one(j, 2);
+	tk_journal_free(&j);
+	assert_int_equal(jt_open(&T, "empty-note.db", 0, &j), 0);
+	assert_int_equal(tk_journal_checkpoint(j, 0, &note, &len),
+	    TK_JOURNAL_ERR_RANGE);
 	tk_journal_free(&j);
 }
 
