@@ -12,6 +12,7 @@
 #include "twokey/approvals.h"
 #include "twokey/common.h"
 #include "internal.h"
+#include "inventory_int.h"
 
 static int
 votes_json(struct tk_approvals *ap, int64_t id, json_t *arr)
@@ -87,9 +88,7 @@ tk_approvals_request_view(struct tk_approvals *ap, int64_t request_id,
 	if ((votes = json_array()) == NULL ||
 	    (o = json_pack("{s:s, s:s, s:s, s:O, s:o}", "requester_name",
 	    who.name, "requester_team", who.team, "requester_state",
-	    who.state == TK_PERSON_ACTIVE ? "active" :
-	    who.state == TK_PERSON_SUSPENDED ? "suspended" : "left",
-	    "votes", votes, "template", template_json(ap->policy,
+	    tk_inv_state_name(&who), "votes", votes, "template", template_json(ap->policy,
 	    info.canonical))) == NULL)
 		goto out;
 	if ((rc = votes_json(ap, request_id, votes)) != 0)

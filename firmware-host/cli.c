@@ -537,6 +537,9 @@ take_option(struct cli *c, int o, const char *v, const char **vals)
 	return TK_CLI_OK;
 }
 
+/* The short options, as getopt takes them: -s -u -o with a value, -h. */
+#define SHORT_OPTIONS "s:u:o:h"
+
 /*
  * Long options must be spelled out: getopt_long would take "--api-key
  * SECRET" as --api-key-file and then name the "file" in an error.
@@ -545,6 +548,7 @@ take_option(struct cli *c, int o, const char *v, const char **vals)
 static int
 exact_long_options(struct cli *c, int argc, char **argv)
 {
+	const char *s;
 	size_t n, i;
 	int a;
 
@@ -555,13 +559,15 @@ exact_long_options(struct cli *c, int argc, char **argv)
 		    argv[a][1] != '\0') {
 			/* base64url ids (credentials, grants) may start
 			 * with "-": say how to pass one. */
-			if (strchr("suoh", argv[a][1]) == NULL) {
+			if (argv[a][1] == ':' || (s = strchr(SHORT_OPTIONS,
+			    argv[a][1])) == NULL) {
 				cli_errf(c, "\"%.40s\" is not an option: an "
 				    "id that starts with \"-\" goes after "
 				    "\"--\"", argv[a]);
 				return TK_CLI_EUSAGE;
 			}
-			if (argv[a][1] != 'h' && argv[a][2] == '\0')
+			/* Its value, when it takes one, comes next. */
+			if (s[1] == ':' && argv[a][2] == '\0')
 				a++;
 			continue;
 		}
@@ -594,7 +600,7 @@ parse_options(struct cli *c, int argc, char **argv, const char **vals)
 		return rc;
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh (tests call us repeatedly) */
-	while ((ch = getopt_long(argc, argv, "s:u:o:h", longopts,
+	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, longopts,
 	    NULL)) != -1) {
 		if (ch == '?' || ch == ':') {
 			if (optopt != 0 && opt_index(optopt) >= 0)

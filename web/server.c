@@ -692,19 +692,6 @@ serve_page(struct tk_web *w, struct MHD_Connection *conn,
 	return ret;
 }
 
-static enum MHD_Result
-count_host(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
-{
-	unsigned int *n = cls;
-
-	(void)kind;
-	(void)value;
-	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
-		(*n)++;
-	return MHD_YES;
-}
-
 /*
  * HTTP/1.1 asks for exactly one Host header (RFC 9112, 3.2); two could
  * be read differently by a proxy in front and by us.
@@ -712,9 +699,9 @@ count_host(void *cls, enum MHD_ValueKind kind, const char *key,
 static int
 host_ok(struct MHD_Connection *conn, const char *version)
 {
-	unsigned int n = 0;
+	unsigned int n = values_named(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
 
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &n);
 	if (version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
 		return n == 1;
 	return n <= 1;
