@@ -416,3 +416,14 @@ tkd_metric(const struct tkd *d, const char *name)
 	tkd_resp_clear(&r);
 	return v;
 }
+
+void
+tkd_day(int days, char out[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+		snprintf(out, 11, "1970-01-01");
+}

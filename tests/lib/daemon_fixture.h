@@ -102,6 +102,18 @@ void tkd_resp_clear(struct tkd_resp *r);
 long tkd_call(const struct tkd *d, const char *method, const char *path,
     const char *body, const char *extra_header, json_t **ans);
 
+/* YYYY-MM-DD (UTC) of today plus days, into out. */
+void tkd_day(int days, char out[11]);
+
+/*
+ * (daemon_people.c) File name of the evidence pack of [today +
+ * from_days, today + to_days) as the current session gets it, parsed as
+ * JSON (json_decref it); NULL when the pack is refused, unreadable or
+ * lacks the file.
+ */
+json_t *tkd_pack_json(const struct tkd *d, int from_days, int to_days,
+    const char *name);
+
 /* Whether the daemon's log holds needle (polls up to ms milliseconds). */
 int tkd_log_has(const struct tkd *d, const char *needle, int ms);
 

@@ -14,6 +14,7 @@
 #include "twokey/common.h"
 #include "twokey/hsm.h"
 #include "twokey/journal.h"
+#include "twokey/packcheck.h"
 #include "twokey/webauthn.h"
 #include "daemon_fixture.h"
 #include "softauthn.h"
@@ -341,4 +342,29 @@ tkd_person_state(struct tkd *d, int64_t person, int state)
 	    (enum tk_person_state)state) == 0 ? 0 : -1;
 	store_close(&s);
 	return rc;
+}
+
+json_t *
+tkd_pack_json(const struct tkd *d, int from_days, int to_days,
+    const char *name)
+{
+	struct tk_packcheck_report rep;
+	const struct tk_pack_file *f;
+	struct tk_pack *p = NULL;
+	struct tkd_resp r;
+	char url[96], from[11], to[11];
+	json_t *j = NULL;
+
+	tkd_day(from_days, from);
+	tkd_day(to_days, to);
+	snprintf(url, sizeof(url), "/api/v1/evidence?from=%s&to=%s", from,
+	    to);
+	if (tkd_request(d, "GET", url, NULL, NULL, 0, NULL, &r) != 0)
+		return NULL;
+	if (r.status == 200 && tk_pack_read((const uint8_t *)r.body, r.len,
+	    &p, &rep) == 0 && (f = tk_pack_get(p, name)) != NULL)
+		j = json_loadb((const char *)f->data, f->len, 0, NULL);
+	tk_pack_free(&p);
+	tkd_resp_clear(&r);
+	return j;
 }

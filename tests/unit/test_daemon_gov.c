@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -24,7 +23,6 @@
 
 #include "twokey/approvals.h"
 #include "twokey/common.h"
-#include "twokey/packcheck.h"
 #include "../lib/daemon_fixture.h"
 #include "../lib/softauthn.h"
 
@@ -754,17 +752,6 @@ register_with(const char *inv, struct tkd_key *key, json_t **ans)
 	return st;
 }
 
-/* YYYY-MM-DD of today plus days, UTC. */
-static void
-day(int days, char out[11])
-{
-	time_t t = time(NULL) + (time_t)days * 86400;
-	struct tm tm;
-
-	assert_non_null(gmtime_r(&t, &tm));
-	assert_int_equal(strftime(out, 11, "%Y-%m-%d", &tm), 10);
-}
-
 /*
  * name's entry in the access list of an evidence pack of yesterday to
  * tomorrow, made by adam; the caller decrefs it.
@@ -772,29 +759,11 @@ day(int days, char out[11])
 static json_t *
 access_entry(const char *name)
 {
-	struct tk_packcheck_report rep;
-	const struct tk_pack_file *f;
-	struct tk_pack *p = NULL;
-	struct tkd_resp r;
-	char url[96], from[11], to[11];
 	json_t *access, *e, *found = NULL;
 	size_t i;
 
-	day(-1, from);
-	day(2, to);
-	snprintf(url, sizeof(url), "/api/v1/evidence?from=%s&to=%s", from,
-	    to);
 	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
-	assert_int_equal(tkd_request(&d, "GET", url, NULL, NULL, 0, NULL, &r),
-	    0);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(tk_pack_read((const uint8_t *)r.body, r.len, &p,
-	    &rep), 0);
-	assert_non_null(f = tk_pack_get(p, "access.json"));
-	assert_non_null(access = json_loadb((const char *)f->data, f->len, 0,
-	    NULL));
-	tk_pack_free(&p);
-	tkd_resp_clear(&r);
+	assert_non_null(access = tkd_pack_json(&d, -1, 2, "access.json"));
 	json_array_foreach(json_object_get(access, "people"), i, e) {
 		if (found == NULL && strcmp(json_string_value(
 		    json_object_get(e, "name")), name) == 0)
@@ -1185,6 +1154,20 @@ new_key_invitation_brings_back_a_locked_out_approver(void **state)
 	free(code);
 }
 
+/* adam invites name with ungoverned roles; name enrolls key at once. */
+static void
+enrolled_at_once(const char *name, const char *roles, struct tkd_key *key)
+{
+	json_t *ans = NULL;
+	char *code = invite(name, roles);
+
+	assert_int_equal(register_with(code, key, &ans), 201);
+	key->person = (int64_t)json_integer_value(json_object_get(
+	    json_object_get(ans, "person"), "id"));
+	json_decref(ans);
+	free(code);
+}
+
 /* A requester's new key asks no quorum: stored at once, journaled. */
 static void
 new_key_of_a_requester_is_stored_at_once(void **state)
@@ -1195,12 +1178,7 @@ new_key_of_a_requester_is_stored_at_once(void **state)
 	int adds;
 
 	(void)state;
-	code = invite("nina", "[\"requester\"]");
-	assert_int_equal(register_with(code, &nina, &ans), 201);
-	nina.person = (int64_t)json_integer_value(json_object_get(
-	    json_object_get(ans, "person"), "id"));
-	json_decref(ans);
-	free(code);
+	enrolled_at_once("nina", "[\"requester\"]", &nina);
 	snprintf(body, sizeof(body), "{\"credential_id\":\"%s\"}",
 	    first_credential(nina.person, id, sizeof(id)));
 	assert_int_equal(tkd_signin(&d, "adam", &adam), 200);
@@ -1240,12 +1218,7 @@ no_new_key_for_a_suspended_person(void **state)
 	int made;
 
 	(void)state;
-	code = invite("olga", "[\"auditor\"]");
-	assert_int_equal(register_with(code, &olga, &ans), 201);
-	olga.person = (int64_t)json_integer_value(json_object_get(
-	    json_object_get(ans, "person"), "id"));
-	json_decref(ans);
-	free(code);
+	enrolled_at_once("olga", "[\"auditor\"]", &olga);
 	code = new_key_code(olga.person, "{}");
 	snprintf(path, sizeof(path), "/api/v1/people/%lld/suspend",
 	    (long long)olga.person);
