@@ -88,8 +88,8 @@ tk_approvals_request_view(struct tk_approvals *ap, int64_t request_id,
 	if ((votes = json_array()) == NULL ||
 	    (o = json_pack("{s:s, s:s, s:s, s:O, s:o}", "requester_name",
 	    who.name, "requester_team", who.team, "requester_state",
-	    tk_inv_state_name(&who), "votes", votes, "template", template_json(ap->policy,
-	    info.canonical))) == NULL)
+	    tk_inv_state_name(&who), "votes", votes, "template",
+	    template_json(ap->policy, info.canonical))) == NULL)
 		goto out;
 	if ((rc = votes_json(ap, request_id, votes)) != 0)
 		goto out;
