@@ -393,6 +393,19 @@ gate_session(struct tk_web *w, struct MHD_Connection *conn, struct req *rq,
 	struct reply rp = { 0 };
 	int r = -1;
 
+	/*
+	 * Two Authorization or Cookie headers (a client sends one of each,
+	 * RFC 9110 and 6265) could be read one way by a proxy and another
+	 * here: neither signs anyone in.
+	 */
+	if (values_named(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION) > 1 || values_named(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE) > 1) {
+		*ret = refuse(w, conn, MHD_HTTP_UNAUTHORIZED,
+		    "unauthenticated", "a request carries one Authorization "
+		    "header and one Cookie header at most");
+		return 0;
+	}
 	authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (authz != NULL) {
@@ -702,9 +715,10 @@ host_ok(struct MHD_Connection *conn, const char *version)
 	unsigned int n = values_named(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST);
 
-	if (version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
-		return n == 1;
-	return n <= 1;
+	/* HTTP/1.0 may go without one; every later version needs it. */
+	if (version != NULL && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+		return n <= 1;
+	return n == 1;
 }
 
 static enum MHD_Result
@@ -728,8 +742,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			    "bad_path", "the path holds an encoded NUL");
 		if (!host_ok(conn, version))
 			return refuse(w, conn, MHD_HTTP_BAD_REQUEST,
-			    "bad_host", "an HTTP/1.1 request carries exactly "
-			    "one Host header");
+			    "bad_host", "a request carries exactly one Host "
+			    "header (HTTP/1.0: at most one)");
 		if ((rq->page = find_page(w, url, method)) != NULL)
 			return MHD_YES;
 		ret = gate_headers(w, conn, rq, url, method, &refused);

@@ -408,6 +408,58 @@ smuggled_request_framing_is_refused_and_closed(void **state)
 	raw_exchange(&d, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
 	    "Connection: close\r\n\r\n", buf, sizeof(buf), &closed);
 	assert_int_equal(strncmp(buf, "HTTP/1.1 400 ", 13), 0);
+	/* Any version after 1.0 asks for it; 1.0 may go without. */
+	raw_exchange(&d, "GET /healthz HTTP/1.2\r\nConnection: close\r\n"
+	    "\r\n", buf, sizeof(buf), &closed);
+	assert_non_null(strstr(buf, "\"code\":\"bad_host\""));
+	raw_exchange(&d, "GET /healthz HTTP/1.0\r\n\r\n", buf, sizeof(buf),
+	    &closed);
+	assert_int_equal(strncmp(buf + 8, " 200 ", 5), 0);
+	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
+}
+
+/* The status of a raw GET of path with the header lines extra. */
+static int
+raw_status(const struct tkd *d, const char *path, const char *extra)
+{
+	char raw[1024], buf[8192];
+	int closed;
+
+	snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: localhost\r\n"
+	    "%sConnection: close\r\n\r\n", path, extra);
+	raw_exchange(d, raw, buf, sizeof(buf), &closed);
+	return strncmp(buf, "HTTP/1.1 ", 9) == 0 ? (int)strtol(buf + 9, NULL,
+	    10) : -1;
+}
+
+/* Two Cookie or Authorization headers: a proxy might pass either. */
+static void
+two_credentials_in_one_request_sign_in_no_one(void **state)
+{
+	struct tkd d;
+	struct tkd_key olga;
+	char one[512], two[1024];
+	json_t *ans = NULL;
+
+	(void)state;
+	assert_int_equal(tkd_init(&d, "twice", ""), 0);
+	assert_int_equal(tkd_enroll(&d, "olga", "it", TK_ROLE_ADMIN, &olga),
+	    0);
+	assert_int_equal(tkd_start(&d), 0);
+	assert_int_equal(tkd_signin(&d, "olga", &olga), 200);
+	snprintf(one, sizeof(one), "Cookie: %s\r\n", d.cookie);
+	assert_int_equal(raw_status(&d, "/api/v1/session", one), 200);
+	snprintf(two, sizeof(two), "%sCookie: a=b\r\n", one);
+	assert_int_equal(raw_status(&d, "/api/v1/session", two), 401);
+	assert_int_equal(tkd_call(&d, "POST", "/api/v1/api-keys", "{\"name\":"
+	    "\"ci\",\"scopes\":[\"requests:read\"]}", NULL, &ans), 201);
+	snprintf(one, sizeof(one), "Authorization: Bearer %s\r\n",
+	    json_string_value(json_object_get(ans, "key")));
+	json_decref(ans);
+	assert_int_equal(raw_status(&d, "/api/v1/requests", one), 200);
+	snprintf(two, sizeof(two), "%sAuthorization: Bearer nope\r\n", one);
+	assert_int_equal(raw_status(&d, "/api/v1/requests", two), 401);
+	softauthn_free(&olga.sa);
 	assert_int_equal(tkd_stop(&d, SIGTERM), 0);
 }
 
@@ -520,6 +572,7 @@ main(void)
 		cmocka_unit_test(
 		    smuggled_request_framing_is_refused_and_closed),
 		cmocka_unit_test(nul_in_the_path_is_refused),
+		cmocka_unit_test(two_credentials_in_one_request_sign_in_no_one),
 		cmocka_unit_test(one_address_cannot_fill_the_challenge_pool),
 		cmocka_unit_test(api_key_guessing_is_limited_per_address),
 		cmocka_unit_test(wrong_method_names_the_allowed_ones),
