@@ -301,7 +301,10 @@ cli_parse_id(struct cli *c, const char *s, const char *what, long long *id)
 
 	errno = 0;
 	*id = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *id < 1) {
+	/* Digits only, as the server's paths take them: no sign, space
+	 * or leading zero. */
+	if (errno != 0 || end == s || *end != '\0' || *id < 1 ||
+	    s[0] < '1' || s[0] > '9') {
 		cli_errf(c, "a %s id is a positive number, not \"%.32s\"",
 		    what, s);
 		return TK_CLI_EUSAGE;
@@ -540,6 +543,39 @@ take_option(struct cli *c, int o, const char *v, const char **vals)
 /* The short options, as getopt takes them: -s -u -o with a value, -h. */
 #define SHORT_OPTIONS "s:u:o:h"
 
+/* Whether s is an option of ours, long ("--user", "--user=x") or short. */
+static int
+is_option(const char *s)
+{
+	size_t n, i;
+
+	if (s[0] != '-' || s[1] == '\0')
+		return 0;
+	if (s[1] != '-')
+		return s[2] == '\0' && s[1] != ':' &&
+		    strchr(SHORT_OPTIONS, s[1]) != NULL;
+	n = strcspn(s + 2, "=");
+	for (i = 0; longopts[i].name != NULL; i++)
+		if (strlen(longopts[i].name) == n &&
+		    strncmp(longopts[i].name, s + 2, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The value of option argv[a] is argv[a + 1]: it must be there and not
+ * be another option ("--user --json" would sign in as "--json").
+ */
+static int
+value_follows(struct cli *c, int argc, char **argv, int a)
+{
+	if (a + 1 < argc && !is_option(argv[a + 1]) &&
+	    strcmp(argv[a + 1], "--") != 0)
+		return TK_CLI_OK;
+	cli_errf(c, "%.40s needs a value", argv[a]);
+	return TK_CLI_EUSAGE;
+}
+
 /*
  * Long options must be spelled out: getopt_long would take "--api-key
  * SECRET" as --api-key-file and then name the "file" in an error.
@@ -567,8 +603,12 @@ exact_long_options(struct cli *c, int argc, char **argv)
 				return TK_CLI_EUSAGE;
 			}
 			/* Its value, when it takes one, comes next. */
-			if (s[1] == ':' && argv[a][2] == '\0')
+			if (s[1] == ':' && argv[a][2] == '\0') {
+				if (value_follows(c, argc, argv, a) !=
+				    TK_CLI_OK)
+					return TK_CLI_EUSAGE;
 				a++;
+			}
 			continue;
 		}
 		if (strncmp(argv[a], "--", 2) != 0)
@@ -585,8 +625,11 @@ exact_long_options(struct cli *c, int argc, char **argv)
 		}
 		/* A value the next argument holds is skipped. */
 		if (longopts[i].has_arg == required_argument &&
-		    argv[a][2 + n] == '\0')
+		    argv[a][2 + n] == '\0') {
+			if (value_follows(c, argc, argv, a) != TK_CLI_OK)
+				return TK_CLI_EUSAGE;
 			a++;
+		}
 	}
 	return TK_CLI_OK;
 }

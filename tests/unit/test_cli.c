@@ -316,6 +316,14 @@ governance_commands_refuse_bad_input_before_signing_in(void **state)
 	    "a/b", NULL);
 	/* base64url ids may start with "-": told how to pass them. */
 	usage_error("goes after \"--\"", "revoke-credential", "-Xy8", NULL);
+	/* An option's value is never the next option, and is named so. */
+	usage_error("--user needs a value", "people", "--user", "--json",
+	    NULL);
+	usage_error("--from needs a value", "evidence", "--from", NULL);
+	usage_error("a person id is a positive number", "suspend", "+5",
+	    NULL);
+	usage_error("a person id is a positive number", "suspend", "05",
+	    NULL);
 	usage_error("policy does not take --reason", "policy", "--reason",
 	    "r", NULL);
 	usage_error("need the quorum: give --reason and --ticket", "invite",
